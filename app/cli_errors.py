@@ -1,0 +1,27 @@
+"""Turn the errors a user can cause into one line and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from app.embeddings import EmbeddingModelError
+from app.settings import SettingsError
+from app.store import StoreError
+
+USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StoreError, EmbeddingModelError)
+
+
+@contextmanager
+def user_errors(console: Console) -> Iterator[None]:
+    from ingest.indexing import IngestBusyError
+
+    try:
+        yield
+    except (*USER_ERRORS, IngestBusyError) as exc:
+        console.print(f"[red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None

