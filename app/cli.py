@@ -21,5 +21,21 @@ def _root() -> None:
     # A callback keeps subcommand parsing even while there is only one subcommand.
 
 
+@cli.command("model")
+def model() -> None:
+    """Prepare the configured local chat model (assemble and verify) and describe it."""
+    from rich.console import Console
+
+    from app.cli_errors import user_errors
+    from app.gguf_models import gguf_metadata, resolve_model_path
+    from app.settings import get_settings
+
+    console = Console()
+    with user_errors(console):
+        path = resolve_model_path(get_settings())
+        name = gguf_metadata(path).get("general.name", "?")
+        console.print(f"{name}: {path} ({path.stat().st_size / 1e6:.0f} MB)", highlight=False)
+
+
 def main() -> None:
     cli()

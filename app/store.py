@@ -25,13 +25,13 @@ class StoreError(RuntimeError):
     """The vector store cannot be used as asked; the message says why and what to do."""
 
 
-def make_client(settings: Settings):  # noqa: ANN201 - chromadb.ClientAPI
+def make_client(settings: Settings):
     """A Chroma client for the settings: HttpClient for a server URL, else PersistentClient."""
     return _client(settings.chroma_server_url, str(settings.chroma_dir))
 
 
 @lru_cache(maxsize=8)
-def _client(server_url: str, path: str):  # noqa: ANN202
+def _client(server_url: str, path: str):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

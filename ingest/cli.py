@@ -55,9 +55,14 @@ class RichIngestProgress(Progress):
 
 def print_report(report: IngestReport, collection: str) -> None:
     for problem in report.skipped:
-        console.print(f"[yellow]skipped[/] {escape(problem.source)}: {escape(problem.reason)}")
+        console.print(
+            f"[yellow]skipped[/] {escape(problem.source)}: {escape(problem.reason)}",
+            soft_wrap=True,
+        )
     for problem in report.failed:
-        console.print(f"[red]failed[/]  {escape(problem.source)}: {escape(problem.reason)}")
+        console.print(
+            f"[red]failed[/]  {escape(problem.source)}: {escape(problem.reason)}", soft_wrap=True
+        )
     table = Table(title=f"ingest into {collection!r}", show_header=False)
     rows = [
         ("files seen", report.files_seen),
@@ -75,8 +80,10 @@ def print_report(report: IngestReport, collection: str) -> None:
         table.add_row(name, str(value))
     out.print(table)
     if report.interrupted:
-        console.print("[yellow]interrupted[/]: run the same command again to finish; "
-                      "nothing will be duplicated")
+        console.print(
+            "[yellow]interrupted[/]: run the same command again to finish; "
+            "nothing will be duplicated"
+        )
 
 
 def list_files(kb: KnowledgeBase) -> None:

@@ -76,7 +76,7 @@ class KnowledgeBase:
     store: Chroma
 
     @property
-    def record_manager(self):  # noqa: ANN201 - SQLRecordManager
+    def record_manager(self):
         return _record_manager(self.settings, self.collection)
 
 
@@ -89,7 +89,7 @@ def open_knowledge_base(settings: Settings, collection: str) -> KnowledgeBase:
     return KnowledgeBase(settings, collection, open_vector_store(settings, embeddings, collection))
 
 
-def _record_manager(settings: Settings, collection: str):  # noqa: ANN202
+def _record_manager(settings: Settings, collection: str):
     from langchain_classic.indexes import SQLRecordManager
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,9 @@ def ingest_paths(
     with writer_lock(kb.settings):
         try:
             for candidate in candidates:
-                _ingest_one(kb, manager, candidate, splitter, max_bytes, batch_size, progress, report)
+                _ingest_one(
+                    kb, manager, candidate, splitter, max_bytes, batch_size, progress, report
+                )
             if prune and not report.interrupted:
                 _keep_records_of_unreadable_files(manager, report)
                 report.files_pruned, deleted = _prune(kb, manager, run_started)
@@ -161,9 +163,9 @@ def ingest_paths(
 
 def _ingest_one(
     kb: KnowledgeBase,
-    manager,  # noqa: ANN001
+    manager,
     candidate: Candidate,
-    splitter,  # noqa: ANN001
+    splitter,
     max_bytes: int,
     batch_size: int,
     progress: Progress,
@@ -191,8 +193,9 @@ def _ingest_one(
         batch_size=batch_size,
         key_encoder="sha256",
     )
-    deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[candidate.source],
-                                                          before=file_started))
+    deleted = _delete_keys(
+        kb, manager, manager.list_keys(group_ids=[candidate.source], before=file_started)
+    )
     report.chunks_added += result["num_added"] + result["num_updated"]
     report.chunks_deleted += deleted
     report.chunks_skipped += result["num_skipped"]
@@ -203,7 +206,7 @@ def _ingest_one(
     progress.file_done(candidate.source)
 
 
-def _keep_records_of_unreadable_files(manager, report: IngestReport) -> None:  # noqa: ANN001
+def _keep_records_of_unreadable_files(manager, report: IngestReport) -> None:
     """A file that exists but failed to load this time keeps its old chunks under --prune."""
     for problem in report.failed + report.skipped:
         keys = manager.list_keys(group_ids=[problem.source])
@@ -211,7 +214,7 @@ def _keep_records_of_unreadable_files(manager, report: IngestReport) -> None:  #
             manager.update(keys, group_ids=[problem.source] * len(keys))
 
 
-def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:  # noqa: ANN001
+def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:
     stale = manager.list_keys(before=run_started)
     if not stale:
         return 0, 0
@@ -222,7 +225,7 @@ def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:  
     return len(sources), _delete_keys(kb, manager, stale)
 
 
-def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:  # noqa: ANN001
+def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
     """Delete chunks from Chroma first, then from the record manager (crash-safe order)."""
     for i in range(0, len(keys), 1000):
         batch = keys[i : i + 1000]
@@ -236,4 +239,3 @@ def delete_source(kb: KnowledgeBase, source: str) -> int:
     manager = kb.record_manager
     with writer_lock(kb.settings):
         return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
-

@@ -76,7 +76,9 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             best = from_bytes(data).best()
             if best is None:
-                raise LoadError("undecodable bytes: not UTF-8, GBK or another known encoding") from None
+                raise LoadError(
+                    "undecodable bytes: not UTF-8, GBK or another known encoding"
+                ) from None
             text = str(best)
     if not _looks_like_text(text):
         raise LoadError("binary content, not text")
@@ -251,5 +253,7 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
 
 
 def _short(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror  # the path is already in the report line
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return message[:160]

@@ -1,0 +1,78 @@
+"""Shared fixtures: isolated data folders, real models, the shared test data."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from app.settings import REPO_ROOT, Settings, load_settings
+
+SHARED = REPO_ROOT.parent / "shared"
+LLM_ARTICLES = SHARED / "corpora" / "llm_articles"
+CMRC = SHARED / "corpora" / "cmrc2018_trial"
+# Assembled models are shared by all tests (and with `make run`) to avoid 500 MB copies.
+MODELS_DIR = REPO_ROOT / ".cache" / "models"
+
+
+@pytest.fixture(scope="session")
+def embedding_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedding cache per test session: tests start cold, then share the work."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, embedding_cache_root: Path) -> Callable[..., Settings]:
+    """Settings on a fresh data folder; USE embeddings unless a test asks otherwise."""
+
+    def factory(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "cache_dir": embedding_cache_root,
+            "models_dir": MODELS_DIR,
+            "embedding_backend": "use",
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return factory
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that gives a subprocess the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
+    env.update(
+        ZHIKU_DATA_DIR=str(settings.data_dir),
+        ZHIKU_CACHE_DIR=str(settings.cache_dir),
+        ZHIKU_MODELS_DIR=str(settings.models_dir),
+        ZHIKU_EMBEDDING_BACKEND=settings.embedding_backend,
+        ZHIKU_CHUNK_SIZE=str(settings.chunk_size),
+        ZHIKU_CHUNK_OVERLAP=str(settings.chunk_overlap),
+        ZHIKU_MAX_FILE_MB=str(settings.max_file_mb),
+        ZHIKU_CHROMA_SERVER_URL=settings.chroma_server_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def zhiku(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real `zhiku` console script with these settings."""
+    script = Path(sys.executable).with_name("zhiku")
+    return subprocess.run(
+        [str(script), *args],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
