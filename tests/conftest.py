@@ -54,7 +54,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         ZHIKU_CHUNK_SIZE=str(settings.chunk_size),
         ZHIKU_CHUNK_OVERLAP=str(settings.chunk_overlap),
         ZHIKU_MAX_FILE_MB=str(settings.max_file_mb),
+        ZHIKU_EMBEDDING_CACHE=str(settings.embedding_cache).lower(),
         ZHIKU_CHROMA_SERVER_URL=settings.chroma_server_url,
+        ZHIKU_LLM_MODEL=settings.llm_model,
         PYTHONUNBUFFERED="1",
     )
     return env
