@@ -31,7 +31,7 @@ def model() -> None:
     from app.settings import get_settings
 
     console = Console()
-    with user_errors(console):
+    with user_errors():
         path = resolve_model_path(get_settings())
         name = gguf_metadata(path).get("general.name", "?")
         console.print(f"{name}: {path} ({path.stat().st_size / 1e6:.0f} MB)", highlight=False)

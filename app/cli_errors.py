@@ -22,12 +22,16 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+_stderr = Console(stderr=True)
+
+
 @contextmanager
-def user_errors(console: Console) -> Iterator[None]:
+def user_errors() -> Iterator[None]:
+    """Print a known error as one line on stderr and exit 1."""
     from ingest.indexing import IngestBusyError
 
     try:
         yield
     except (*USER_ERRORS, IngestBusyError) as exc:
-        console.print(f"[red]error:[/] {escape(str(exc))}")
+        _stderr.print(f"[red]error:[/] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from None

@@ -118,7 +118,7 @@ def ingest(
     from app.cli_errors import user_errors
     from app.settings import get_settings
 
-    with user_errors(console):
+    with user_errors():
         settings = get_settings()
         kb = open_knowledge_base(settings, collection or settings.collection)
         if list_:
