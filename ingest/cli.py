@@ -75,6 +75,7 @@ def print_report(report: IngestReport, collection: str) -> None:
         ("chunks added", report.chunks_added),
         ("chunks deleted", report.chunks_deleted),
         ("chunks unchanged", report.chunks_skipped),
+        ("embeddings computed", report.embeddings_computed),
     ]
     for name, value in rows:
         table.add_row(name, str(value))

@@ -51,6 +51,7 @@ class IngestReport:
     chunks_deleted: int = 0
     chunks_skipped: int = 0
     files_pruned: int = 0
+    embeddings_computed: int = 0  # texts actually run through the model (not from cache)
     interrupted: bool = False
 
     @property
@@ -145,6 +146,7 @@ def ingest_paths(
     manager = kb.record_manager
     run_started = manager.get_time()
     batch_size = min(batch_size, max_batch_size(kb.store))
+    embedded_before = _texts_embedded(kb)
 
     with writer_lock(kb.settings):
         try:
@@ -158,7 +160,14 @@ def ingest_paths(
                 report.chunks_deleted += deleted
         except KeyboardInterrupt:
             report.interrupted = True
+    report.embeddings_computed = _texts_embedded(kb) - embedded_before
     return report
+
+
+def _texts_embedded(kb: KnowledgeBase) -> int:
+    embeddings = kb.store.embeddings
+    model = getattr(embeddings, "underlying_embeddings", embeddings)
+    return getattr(model, "texts_embedded", 0)
 
 
 def _ingest_one(

@@ -21,8 +21,16 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     chroma = Path(sys.executable).with_name("chroma")
     proc = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -15,7 +15,7 @@ from ingest.indexing import ingest_paths, open_knowledge_base
 from tests.conftest import CMRC, settings_env, zhiku
 
 
-def recorded(settings) -> int:  # noqa: ANN001
+def recorded(settings) -> int:
     db = settings.data_dir / "record_manager.sqlite"
     if not db.exists():
         return 0
@@ -26,7 +26,7 @@ def recorded(settings) -> int:  # noqa: ANN001
         return 0
 
 
-def start_ingest_and_signal(settings, sig: int, after_records: int) -> subprocess.Popen:  # noqa: ANN001
+def start_ingest_and_signal(settings, sig: int, after_records: int) -> subprocess.Popen:
     script = Path(sys.executable).with_name("zhiku")
     proc = subprocess.Popen(
         [str(script), "ingest", str(CMRC), "--collection", "crashy"],
@@ -44,7 +44,7 @@ def start_ingest_and_signal(settings, sig: int, after_records: int) -> subproces
     return proc
 
 
-def state(settings) -> tuple[list[str], set[str]]:  # noqa: ANN001
+def state(settings) -> tuple[list[str], set[str]]:
     kb = open_knowledge_base(settings, "crashy")
     ids = kb.store._collection.get(include=[])["ids"]
     return ids, set(kb.record_manager.list_keys())
@@ -55,7 +55,8 @@ def clean_ids(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Pa
     from app.settings import load_settings
 
     settings = load_settings(
-        data_dir=tmp_path_factory.mktemp("clean"), cache_dir=embedding_cache_root,
+        data_dir=tmp_path_factory.mktemp("clean"),
+        cache_dir=embedding_cache_root,
         embedding_backend="use",
     )
     report = ingest_paths(open_knowledge_base(settings, "crashy"), [CMRC])

@@ -77,6 +77,7 @@ def test_reingest_unchanged_embeds_nothing(make_settings) -> None:
     assert second.chunks_added == 0 and second.chunks_deleted == 0
     assert second.chunks_skipped == first.chunks_added
     assert kb.store.embeddings.texts_embedded == 0
+    assert second.embeddings_computed == 0 and first.embeddings_computed == first.chunks_added
     assert chroma_ids(kb) == ids
 
 

@@ -1,0 +1,54 @@
+"""`python -m bench` (or `make bench`): every benchmark, one markdown report.
+
+Results go to bench/results/ (git-ignored); copy the report into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from bench import ingest_bench, retrieval_bench
+from bench.common import RESULTS, machine
+
+
+def main() -> None:
+    only = set(sys.argv[1:]) or {"ingest", "retrieval"}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]
+    if "ingest" in only:
+        ingest = ingest_bench.run()
+        (RESULTS / "ingest.json").write_text(json.dumps(ingest, indent=2))
+        lines += [
+            "| corpus | backend | chunks | bare model chunks/s | ingest chunks/s | ratio | "
+            "re-ingest s (ratio to full) | embeddings on re-ingest | peak RSS MB |",
+            "|---|---|---|---|---|---|---|---|---|",
+            f"| {ingest['corpus']} | {ingest['backend']} | {ingest['chunks_added']} | "
+            f"{ingest['bare_chunks_per_s']:.2f} | {ingest['ingest_chunks_per_s']:.2f} | "
+            f"**{ingest['ratio_vs_bare']:.2f}×** | {ingest['reingest_s']:.1f} s of "
+            f"{ingest['full_ingest_s']:.0f} s (**{ingest['reingest_ratio']:.1%}**) | "
+            f"{ingest['reingest_embeddings_computed']} | {ingest['peak_rss_mb']:.0f} |",
+            "",
+        ]
+    if "retrieval" in only:
+        cache = Path(tempfile.mkdtemp(prefix="zhiku-bench-cache-"))
+        retrieval = retrieval_bench.run(cache)
+        (RESULTS / "retrieval.json").write_text(json.dumps(retrieval, indent=2))
+        lines += [
+            "| backend | corpus | questions | hit@5 | MRR@10 | evidence hit@5 | query p50 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['backend']} | {r['corpus']} | {r['questions']} | {r['hit@5']:.3f} | "
+            f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['query_p50_ms']:.1f} |"
+            for r in retrieval
+        ]
+    report = "\n".join(lines) + "\n"
+    (RESULTS / "latest.md").write_text(report)
+    print(report)
+
+
+main()
