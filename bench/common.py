@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.settings import REPO_ROOT, Settings
+from app.settings import REPO_ROOT, Settings, settings_env
 
 SHARED = REPO_ROOT.parent / "shared"
 CORPORA = {
@@ -45,14 +45,7 @@ def machine() -> str:
 
 def env_for(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
-    env.update(
-        ZHIKU_DATA_DIR=str(settings.data_dir),
-        ZHIKU_CACHE_DIR=str(settings.cache_dir),
-        ZHIKU_MODELS_DIR=str(settings.models_dir),
-        ZHIKU_EMBEDDING_BACKEND=settings.embedding_backend,
-        ZHIKU_EMBEDDING_CACHE=str(settings.embedding_cache).lower(),
-    )
-    return env
+    return {**env, **settings_env(settings)}
 
 
 def run_zhiku(settings: Settings, *args: str) -> tuple[float, float, str]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.settings import REPO_ROOT, Settings, load_settings
+from app.settings import settings_env as app_settings_env
 
 SHARED = REPO_ROOT.parent / "shared"
 LLM_ARTICLES = SHARED / "corpora" / "llm_articles"
@@ -46,20 +47,7 @@ def make_settings(tmp_path: Path, embedding_cache_root: Path) -> Callable[..., S
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that gives a subprocess the same settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZHIKU_")}
-    env.update(
-        ZHIKU_DATA_DIR=str(settings.data_dir),
-        ZHIKU_CACHE_DIR=str(settings.cache_dir),
-        ZHIKU_MODELS_DIR=str(settings.models_dir),
-        ZHIKU_EMBEDDING_BACKEND=settings.embedding_backend,
-        ZHIKU_CHUNK_SIZE=str(settings.chunk_size),
-        ZHIKU_CHUNK_OVERLAP=str(settings.chunk_overlap),
-        ZHIKU_MAX_FILE_MB=str(settings.max_file_mb),
-        ZHIKU_EMBEDDING_CACHE=str(settings.embedding_cache).lower(),
-        ZHIKU_CHROMA_SERVER_URL=settings.chroma_server_url,
-        ZHIKU_LLM_MODEL=settings.llm_model,
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return {**env, **app_settings_env(settings), "PYTHONUNBUFFERED": "1"}
 
 
 def zhiku(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
