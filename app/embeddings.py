@@ -120,9 +120,11 @@ class SentenceTransformerEmbeddings(_LazyEmbeddings):
 
         try:
             return SentenceTransformer(self.model_dir, device="cpu", local_files_only=True)
-        except OSError as exc:
+        except Exception as exc:  # transformers raises OSError, ValueError, KeyError...
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise EmbeddingModelError(
-                f"cannot load a sentence-transformers model from {self.model_dir!r}: {exc}"
+                f"cannot load a sentence-transformers model from {self.model_dir!r} "
+                f"({first_line[:200]}); check ZHIKU_EMBEDDING_MODEL"
             ) from None
 
     def _encode(self, texts: list[str]) -> list[list[float]]:

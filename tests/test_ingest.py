@@ -195,3 +195,21 @@ def test_real_backends_retrieve_the_right_file(
     assert report.ok
     hits = kb.store.similarity_search(question, k=3)
     assert hits[0].metadata["source"] == expected_source
+
+
+@pytest.mark.parametrize("model", ["BAAI/bge-small-zh-v1.5", "empty-folder"])
+def test_missing_embedding_model_is_one_line_without_a_download(
+    tmp_path: Path, make_settings, model: str
+) -> None:
+    import time
+
+    if model == "empty-folder":
+        (tmp_path / model).mkdir()
+        model = str(tmp_path / model)
+    settings = make_settings(embedding_backend="sentence-transformers", embedding_model=model)
+    started = time.monotonic()
+    result = zhiku(settings, "ingest", str(LLM_ARTICLES / "aigc-large-language-models.txt"))
+    assert result.returncode == 1, result.stderr
+    assert "ZHIKU_EMBEDDING_MODEL" in result.stderr or "sentence-transformers" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 60  # no hub retries
