@@ -43,8 +43,9 @@ class RichIngestProgress(Progress):
     def start(self, total_files: int) -> None:
         self.bars.update(self.files, total=total_files)
 
-    def file_started(self, source: str, chunks: int) -> None:
-        self.bars.reset(self.chunks, total=chunks, visible=True, description=source[-40:])
+    def group_started(self, files: int, chunks: int) -> None:
+        description = f"chunks of {files} file{'s' if files > 1 else ''}"
+        self.bars.reset(self.chunks, total=chunks, visible=True, description=description)
 
     def chunks_done(self, count: int) -> None:
         self.bars.advance(self.chunks, count)

@@ -14,6 +14,7 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from langchain_chroma import Chroma
@@ -22,7 +23,7 @@ from langchain_core.indexing import index
 
 from app.settings import Settings
 from app.store import max_batch_size
-from ingest.discovery import Candidate, discover
+from ingest.discovery import discover
 from ingest.loaders import LoadError, load_file
 from ingest.splitting import make_splitter, split_file
 
@@ -63,7 +64,7 @@ class Progress:
     """Callbacks the CLI (or a UI) implements to show progress; the default does nothing."""
 
     def start(self, total_files: int) -> None: ...
-    def file_started(self, source: str, chunks: int) -> None: ...
+    def group_started(self, files: int, chunks: int) -> None: ...
     def chunks_done(self, count: int) -> None: ...
     def file_done(self, source: str) -> None: ...
 
@@ -96,10 +97,30 @@ def _record_manager(settings: Settings, collection: str):
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     location = settings.chroma_server_url or "embedded"
     manager = SQLRecordManager(
-        namespace=f"{location}/{collection}", db_url=settings.record_manager_db_url
+        namespace=f"{location}/{collection}", engine=_engine(settings.record_manager_db_url)
     )
     manager.create_schema()
     return manager
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str):
+    """SQLite in WAL mode with normal sync: a commit costs no fsync, yet a killed process
+    never corrupts it (at worst a power cut loses the last records, which the next run
+    re-upserts under the same ids)."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return engine
 
 
 @contextmanager
@@ -129,8 +150,13 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     batch_size: int = 64,
+    group_chunks: int = 256,
 ) -> IngestReport:
     """Index every supported file below `paths`; bad files are reported, never fatal.
+
+    Files are written in groups of about `group_chunks` chunks: one index() call per
+    group keeps embedding batches full (small files have 2-3 chunks each) and the
+    record manager's commits few.
 
     With `prune`, chunks of files no longer present are deleted (the indexing API's
     `full` cleanup, done once after all files so one bad file cannot wipe the rest).
@@ -147,14 +173,26 @@ def ingest_paths(
     run_started = manager.get_time()
     batch_size = min(batch_size, max_batch_size(kb.store))
     embedded_before = _texts_embedded(kb)
+    group: dict[str, list[Document]] = {}
+
+    def flush() -> None:
+        _index_group(kb, manager, group, batch_size, progress, report)
+        group.clear()
 
     with writer_lock(kb.settings):
         try:
             for candidate in candidates:
-                _ingest_one(
-                    kb, manager, candidate, splitter, max_bytes, batch_size, progress, report
-                )
-            if prune and not report.interrupted:
+                try:
+                    loaded = load_file(candidate.path, max_bytes)
+                    group[candidate.source] = split_file(loaded, candidate.source, splitter)
+                except LoadError as exc:
+                    problems = report.skipped if exc.skipped else report.failed
+                    problems.append(FileProblem(candidate.source, str(exc)))
+                    progress.file_done(candidate.source)
+                if sum(map(len, group.values())) >= group_chunks:
+                    flush()
+            flush()
+            if prune:
                 _keep_records_of_unreadable_files(manager, report)
                 report.files_pruned, deleted = _prune(kb, manager, run_started)
                 report.chunks_deleted += deleted
@@ -170,29 +208,27 @@ def _texts_embedded(kb: KnowledgeBase) -> int:
     return getattr(model, "texts_embedded", 0)
 
 
-def _ingest_one(
+def _index_group(
     kb: KnowledgeBase,
     manager,
-    candidate: Candidate,
-    splitter,
-    max_bytes: int,
+    group: dict[str, list[Document]],
     batch_size: int,
     progress: Progress,
     report: IngestReport,
 ) -> None:
-    try:
-        loaded = load_file(candidate.path, max_bytes)
-        chunks = split_file(loaded, candidate.source, splitter)
-    except LoadError as exc:
-        problems = report.skipped if exc.skipped else report.failed
-        problems.append(FileProblem(candidate.source, str(exc)))
-        progress.file_done(candidate.source)
+    """Write a group of files' chunks, then drop each file's chunks that no longer exist.
+
+    The API's own "incremental" cleanup runs after every batch, so for a file spanning
+    two batches it deletes the later (not yet refreshed) chunks and re-embeds them on
+    every run. Indexing without cleanup and deleting stale chunks afterwards keeps the
+    same semantics without that churn.
+    """
+    if not group:
         return
-    progress.file_started(candidate.source, len(chunks))
-    # The API's own "incremental" cleanup runs after every batch, so for a file longer
-    # than one batch it deletes the file's later (not yet refreshed) chunks and then
-    # re-embeds them. Index without cleanup, then drop this file's stale chunks once.
-    file_started = manager.get_time()
+    known_before = {source: len(manager.list_keys(group_ids=[source])) for source in group}
+    chunks = [chunk for file_chunks in group.values() for chunk in file_chunks]
+    progress.group_started(len(group), len(chunks))
+    started = manager.get_time()
     result = index(
         _ticking(chunks, progress),
         manager,
@@ -202,17 +238,17 @@ def _ingest_one(
         batch_size=batch_size,
         key_encoder="sha256",
     )
-    deleted = _delete_keys(
-        kb, manager, manager.list_keys(group_ids=[candidate.source], before=file_started)
-    )
     report.chunks_added += result["num_added"] + result["num_updated"]
-    report.chunks_deleted += deleted
     report.chunks_skipped += result["num_skipped"]
-    if result["num_added"] or result["num_updated"] or deleted:
-        report.files_indexed += 1
-    else:
-        report.files_unchanged += 1
-    progress.file_done(candidate.source)
+    for source, file_chunks in group.items():
+        stale = manager.list_keys(group_ids=[source], before=started)
+        report.chunks_deleted += _delete_keys(kb, manager, stale)
+        # Unchanged: nothing of it was stale, and every chunk was already known.
+        if stale or known_before[source] != len(file_chunks):
+            report.files_indexed += 1
+        else:
+            report.files_unchanged += 1
+        progress.file_done(source)
 
 
 def _keep_records_of_unreadable_files(manager, report: IngestReport) -> None:
