@@ -73,6 +73,22 @@ class Settings(BaseSettings):
         default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
     )
 
+    # --- retrieval ----------------------------------------------------------------
+    retriever: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = Field(default=5, ge=1, le=100, description="Chunks given to the model.")
+    fetch_k: int = Field(default=50, ge=1, le=1000, description="Candidates per retriever.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    mmr: bool = Field(default=False, description="Diversify dense results (MMR).")
+    mmr_lambda: float = Field(default=0.5, ge=0, le=1)
+    min_score: float = Field(
+        default=0.0, ge=0, le=1, description="Drop chunks under this normalised fused score."
+    )
+    reranker_model: str = Field(
+        default="", description="Folder of a sentence-transformers CrossEncoder; empty = off."
+    )
+
     # --- local LLM (llama.cpp) -------------------------------------------------
     llm_model: str = Field(
         default="qwen2.5-coder-0.5b",

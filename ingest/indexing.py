@@ -21,6 +21,7 @@ from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from langchain_core.indexing import index
 
+from app import bm25_index
 from app.settings import Settings
 from app.store import max_batch_size
 from ingest.discovery import discover
@@ -179,7 +180,7 @@ def ingest_paths(
         _index_group(kb, manager, group, batch_size, progress, report)
         group.clear()
 
-    with writer_lock(kb.settings):
+    with writer_lock(kb.settings), bm25_in_step(kb) as changed:
         try:
             for candidate in candidates:
                 try:
@@ -198,6 +199,7 @@ def ingest_paths(
                 report.chunks_deleted += deleted
         except KeyboardInterrupt:
             report.interrupted = True
+        changed.append(report.chunks_added + report.chunks_deleted)
     report.embeddings_computed = _texts_embedded(kb) - embedded_before
     return report
 
@@ -282,5 +284,28 @@ def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
 def delete_source(kb: KnowledgeBase, source: str) -> int:
     """Remove every chunk of one file (by its source path); returns how many."""
     manager = kb.record_manager
-    with writer_lock(kb.settings):
-        return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
+    with writer_lock(kb.settings), bm25_in_step(kb) as changed:
+        deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
+        changed.append(deleted)
+    return deleted
+
+
+@contextmanager
+def bm25_in_step(kb: KnowledgeBase) -> Iterator[list[int]]:
+    """Keep the collection's BM25 index in step with the writes made inside the block.
+
+    The index is marked stale before any write; on the way out (Ctrl-C included) it is
+    rebuilt if the block reports changes (appends a non-zero count) or if an earlier
+    run died before rebuilding. A SIGKILL leaves the marker for the next run.
+    """
+    folder = bm25_index.index_dir(kb.settings, kb.collection)
+    was_stale = bm25_index.is_stale(folder)
+    bm25_index.mark_stale(folder)
+    changes: list[int] = []
+    try:
+        yield changes
+    finally:
+        if was_stale or any(changes):
+            bm25_index.rebuild(kb.store, folder)
+        else:
+            bm25_index.clear_stale(folder)
