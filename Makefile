@@ -25,4 +25,4 @@ bench: setup ## measure ingest and retrieval; results in docs/benchmarks.md
 lock: ## regenerate requirements.lock from the current venv
 	( echo "# Exact versions of a clean install (pip freeze), used as constraints by scripts/setup.sh."; \
 	  echo "# llama-cpp-python is built locally by setup.sh; regenerate with: make lock"; \
-	  $(BIN)/pip freeze --exclude-editable | grep -v '^llama-cpp-python\|^zhiku' ) > requirements.lock
+	  $(BIN)/pip freeze --exclude-editable | grep -Eiv '^(llama[-_]cpp[-_]python|zhiku)( |=|$$)' ) > requirements.lock

@@ -20,6 +20,9 @@ if [ -f .venv/.zhiku-installed ] && [ "$(cat .venv/.zhiku-installed)" = "$stamp_
 fi
 
 pip=(.venv/bin/python -m pip --disable-pip-version-check)
+# The pip that ships with Python 3.11 (23.x) cannot resolve a local wheel with extras
+# next to constraints; a pinned newer pip can.
+"${pip[@]}" install pip==25.3
 # torch first, so pip takes the CPU build on disk instead of a multi-GB CUDA build.
 "${pip[@]}" install torch==2.13.0
 
@@ -32,6 +35,7 @@ if ! ls "$wheel_dir"/llama_cpp_python-*.whl >/dev/null 2>&1; then
 fi
 llama_wheel=$(ls "$wheel_dir"/llama_cpp_python-*.whl)
 
-"${pip[@]}" install -c requirements.lock -e ".[dev]" "llama-cpp-python[server] @ file://$PWD/$llama_wheel"
+"${pip[@]}" install -c requirements.lock "llama-cpp-python[server] @ file://$PWD/$llama_wheel"
+"${pip[@]}" install -c requirements.lock -e ".[dev]"
 "${pip[@]}" check
 echo "$stamp_value" > .venv/.zhiku-installed
