@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from app.cli_ask import ask
 from ingest.cli import ingest
 
 cli = typer.Typer(
@@ -13,6 +14,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.command("ingest")(ingest)
+cli.command("ask")(ask)
 
 
 @cli.callback()

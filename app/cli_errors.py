@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from app.embeddings import EmbeddingModelError
 from app.gguf_models import ModelFileError
+from app.llm import ChatModelError
 from app.settings import SettingsError
 from app.store import StoreError
 
@@ -19,6 +20,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     StoreError,
     EmbeddingModelError,
     ModelFileError,
+    ChatModelError,
 )
 
 

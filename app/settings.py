@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +89,31 @@ class Settings(BaseSettings):
         default="", description="Folder of a sentence-transformers CrossEncoder; empty = off."
     )
 
+    # --- answering ---------------------------------------------------------------
+    strategy: Literal["zero-shot", "few-shot", "cot"] = "zero-shot"
+    few_shot_count: int = Field(default=2, ge=0, le=10)
+    few_shot_select: bool = Field(
+        default=False,
+        description="Pick the examples closest to the question (costs the cached prompt prefix).",
+    )
+    history_turns: int = Field(
+        default=4, ge=0, le=50, description="Turns used to rewrite a follow-up question."
+    )
+
+    # --- chat model -----------------------------------------------------------------
+    backend: Literal["local", "hosted"] = "local"
+    temperature: float = Field(default=0.1, ge=0, le=2)
+    top_p: float = Field(default=0.9, gt=0, le=1)
+    max_tokens: int = Field(default=512, ge=1, le=32768)
+    timeout: float = Field(default=120.0, gt=0, description="Seconds for a hosted request.")
+    hosted_base_url: str = Field(
+        default="http://127.0.0.1:8080/v1", description="Any OpenAI-compatible /v1 endpoint."
+    )
+    hosted_model: str = "local"
+    hosted_api_key: SecretStr = Field(
+        default=SecretStr("not-needed"), description="From the environment only."
+    )
+
     # --- local LLM (llama.cpp) -------------------------------------------------
     llm_model: str = Field(
         default="qwen2.5-coder-0.5b",
@@ -155,6 +180,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for name, value in settings.model_dump().items():
         if value is None:
             continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         text = str(value).lower() if isinstance(value, bool) else str(value)
         env[f"ZHIKU_{name.upper()}"] = text
     return env

@@ -1,0 +1,79 @@
+"""Pull citations, quotes and the chain-of-thought final answer out of model text."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from langchain_core.documents import Document
+
+_MARKER = re.compile(r"[\[【]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】]")
+_SENTENCE = re.compile(r"[^。！？!?;；\n]+[。！？!?;；]?")
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    page: int | None
+    chunk_id: str
+    quote: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def cited_numbers(answer: str) -> list[int]:
+    """[1], [1, 2], 【3】 → 1, 2, 3 in order of first appearance."""
+    seen: list[int] = []
+    for match in _MARKER.finditer(answer):
+        for part in re.split(r"[,，、]", match.group(1)):
+            n = int(part)
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"\s+", "", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)} or {text}
+
+
+def best_quote(chunk_text: str, answer: str) -> str:
+    """The sentence of the chunk that shares most character bigrams with the answer."""
+    sentences = [s.strip() for s in _SENTENCE.findall(chunk_text) if s.strip()]
+    if not sentences:
+        return chunk_text.strip()[:200]
+    target = _bigrams(_MARKER.sub("", answer))
+    return max(sentences, key=lambda s: len(_bigrams(s) & target) / (1 + len(s) / 200))[:300]
+
+
+def citations_for(answer: str, contexts: list[Document]) -> list[Citation]:
+    """One citation per valid [n] in the answer; numbers outside the context are dropped."""
+    result = []
+    for n in cited_numbers(answer):
+        if 1 <= n <= len(contexts):
+            doc = contexts[n - 1]
+            result.append(
+                Citation(
+                    n=n,
+                    source=str(doc.metadata.get("source", "")),
+                    page=doc.metadata.get("page"),
+                    chunk_id=str(doc.id),
+                    quote=best_quote(doc.page_content, answer),
+                )
+            )
+    return result
+
+
+def split_reasoning(text: str, markers: list[str]) -> tuple[str, str]:
+    """(reasoning, final answer) of a chain-of-thought reply; no marker → all answer."""
+    pattern = "|".join(re.escape(m.rstrip(":：")) + r"\s*[:：]" for m in markers)
+    found = list(re.finditer(pattern, text, flags=re.IGNORECASE))
+    if not found:
+        return "", text.strip()
+    last = found[-1]
+    reasoning = re.sub(
+        r"^\s*(推理|Reasoning)\s*[:：]\s*", "", text[: last.start()].strip(), flags=re.IGNORECASE
+    )
+    return reasoning.strip(), text[last.end() :].strip()
