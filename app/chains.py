@@ -19,7 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from app import prompts
-from app.citations import citations_for, split_reasoning
+from app.citations import citations_for, infer_citations, split_reasoning
 from app.llm import explain_error, local_client, make_chat_model
 from app.retrieval import HybridRetriever, build_retriever
 from app.settings import Settings, get_settings
@@ -76,7 +76,7 @@ class RagChain(Runnable[Any, dict]):
         messages = prompts.answer_messages(
             self.strategy, question, _context_chunks(docs), lang, self._examples(lang, question)
         )
-        text, first_token_at, tokens = "", None, {}
+        text, first_token_at, tokens, pieces = "", None, {}, 0
         marker_seen = self.strategy != "cot"
         with _generation_lock:
             try:
@@ -87,6 +87,7 @@ class RagChain(Runnable[Any, dict]):
                     if not piece:
                         continue
                     first_token_at = first_token_at or time.perf_counter()
+                    pieces += 1
                     text += piece
                     if not marker_seen and prompts.cot_marker(lang).rstrip("：:") in text:
                         marker_seen = True
@@ -99,7 +100,12 @@ class RagChain(Runnable[Any, dict]):
                 if self.backend == "hosted":
                     raise explain_error(exc, self.settings) from None
                 raise
-            tokens = tokens or self._local_token_counts(text)
+            # Servers that send no usage while streaming: one streamed piece ≈ one token.
+            tokens = (
+                tokens
+                or self._local_token_counts(text)
+                or {"output_tokens": pieces, "approximate": True}
+            )
         finished = time.perf_counter()
 
         reasoning, answer = "", text.strip()
@@ -107,12 +113,15 @@ class RagChain(Runnable[Any, dict]):
             reasoning, answer = split_reasoning(
                 text, [prompts.cot_marker("zh"), prompts.cot_marker("en")]
             )
+        refused = prompts.refusal(lang, self.strategy).rstrip("。.") in answer
+        with_markers = answer if refused else infer_citations(answer, docs)
+        inferred = with_markers != answer
         yield {
             "event": "result",
             "question": question,
             "standalone_question": standalone,
-            "answer": answer,
-            "citations": [c.as_dict() for c in citations_for(answer, docs)],
+            "answer": with_markers,
+            "citations": [c.as_dict() for c in citations_for(with_markers, docs, inferred)],
             "contexts": contexts,
             "strategy": self.strategy,
             "reasoning": reasoning,
@@ -146,11 +155,10 @@ class RagChain(Runnable[Any, dict]):
                 if self.backend == "hosted":
                     raise explain_error(exc, self.settings) from None
                 raise
-        rewritten = (
-            str(reply.content).strip().splitlines()[0].strip(" \"'“”") if reply.content else ""
-        )
+        rewritten = str(reply.content).strip().splitlines()[0] if reply.content else ""
+        rewritten = rewritten.strip(" \"'“”")
         previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
-        if not rewritten or len(rewritten) > 3 * len(question) + len(previous):
+        if not _adds_context(rewritten, question, previous):
             return f"{previous} {question}".strip()
         return rewritten
 
@@ -177,6 +185,16 @@ class RagChain(Runnable[Any, dict]):
             "output_tokens": output,
             "total_tokens": total,
         }
+
+
+def _adds_context(rewritten: str, question: str, previous: str) -> bool:
+    """A usable rewrite is short and brings in words of the earlier question."""
+    from app.bm25_index import tokenize
+
+    if not rewritten or len(rewritten) > 3 * len(question) + len(previous):
+        return False
+    added = set(tokenize(rewritten)) - set(tokenize(question))
+    return bool(added & set(tokenize(previous)))
 
 
 def _context_chunks(docs: list[Document]) -> list[prompts.ContextChunk]:

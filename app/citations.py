@@ -18,6 +18,7 @@ class Citation:
     page: int | None
     chunk_id: str
     quote: str
+    inferred: bool = False  # the model gave no marker; matched by text overlap instead
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -48,7 +49,7 @@ def best_quote(chunk_text: str, answer: str) -> str:
     return max(sentences, key=lambda s: len(_bigrams(s) & target) / (1 + len(s) / 200))[:300]
 
 
-def citations_for(answer: str, contexts: list[Document]) -> list[Citation]:
+def citations_for(answer: str, contexts: list[Document], inferred: bool = False) -> list[Citation]:
     """One citation per valid [n] in the answer; numbers outside the context are dropped."""
     result = []
     for n in cited_numbers(answer):
@@ -61,9 +62,33 @@ def citations_for(answer: str, contexts: list[Document]) -> list[Citation]:
                     page=doc.metadata.get("page"),
                     chunk_id=str(doc.id),
                     quote=best_quote(doc.page_content, answer),
+                    inferred=inferred,
                 )
             )
     return result
+
+
+def infer_citations(answer: str, contexts: list[Document], min_overlap: float = 0.5) -> str:
+    """Append [n] to answer sentences the model left uncited, when one context clearly
+    contains them (at least `min_overlap` of the sentence's character bigrams).
+
+    Small local models often answer correctly but drop the markers; attributing by
+    overlap keeps every answer traceable. Returns the answer with markers added.
+    """
+    if cited_numbers(answer) or not contexts:
+        return answer
+    context_grams = [_bigrams(doc.page_content) for doc in contexts]
+    parts = []
+    for sentence in _SENTENCE.findall(answer):
+        grams = _bigrams(sentence)
+        overlaps = [len(grams & cg) / len(grams) for cg in context_grams]
+        best = max(range(len(contexts)), key=overlaps.__getitem__)
+        if sentence.strip() and overlaps[best] >= min_overlap:
+            body = sentence.rstrip()
+            end = body[-1] if body[-1] in "。！？!?;；." else ""
+            sentence = f"{body[: len(body) - len(end)]} [{best + 1}]{end}"
+        parts.append(sentence)
+    return "".join(parts)
 
 
 def split_reasoning(text: str, markers: list[str]) -> tuple[str, str]:

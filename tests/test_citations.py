@@ -1,6 +1,6 @@
 from langchain_core.documents import Document
 
-from app.citations import best_quote, cited_numbers, citations_for, split_reasoning
+from app.citations import best_quote, citations_for, cited_numbers, split_reasoning
 
 
 def test_cited_numbers_in_all_common_forms() -> None:
@@ -34,3 +34,15 @@ def test_split_reasoning_takes_the_last_marker() -> None:
     )
     assert split_reasoning("Reasoning: x\nFINAL ANSWER: y", ["Final answer:"]) == ("x", "y")
     assert split_reasoning("just an answer", ["最终答案："]) == ("", "just an answer")
+
+
+def test_uncited_sentences_get_markers_only_when_a_context_contains_them() -> None:
+    from app.citations import infer_citations
+
+    contexts = [
+        Document(id="a", page_content="BERT是双向编码器。"),
+        Document(id="b", page_content="GPT-1共12层，参数量约1.17亿。"),
+    ]
+    assert infer_citations("GPT-1共12层。它很有名。", contexts) == "GPT-1共12层 [2]。它很有名。"
+    assert infer_citations("已有标注 [1]。", contexts) == "已有标注 [1]。"
+    assert infer_citations("完全无关的内容", contexts) == "完全无关的内容"

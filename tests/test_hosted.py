@@ -1,0 +1,95 @@
+"""The hosted (OpenAI-compatible) path against a real llama-cpp-python server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from app.chains import build_rag_chain
+from app.gguf_models import resolve_model_path
+from app.llm import ChatModelError
+from tests.conftest import free_port, zhiku
+from tests.test_chains import kb_settings  # noqa: F401 - shared knowledge base fixture
+
+API_KEY = "zhiku-test-key"
+
+
+@pytest.fixture(scope="module")
+def llama_server(kb_settings) -> Iterator[str]:  # noqa: F811
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(resolve_model_path(kb_settings)),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--model_alias",
+            "local",
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+            "--api_key",
+            API_KEY,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            headers = {"Authorization": f"Bearer {API_KEY}"}
+            if httpx.get(f"{url}/models", headers=headers, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, "llama_cpp.server exited"
+        assert time.monotonic() < deadline, "llama_cpp.server did not start"
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def hosted(settings, url: str, key: str = API_KEY):
+    return settings.model_copy(
+        update={"backend": "hosted", "hosted_base_url": url, "hosted_api_key": key}
+    )
+
+
+def test_hosted_backend_answers_and_streams(kb_settings, llama_server: str) -> None:  # noqa: F811
+    settings = hosted(kb_settings, llama_server)
+    chain = build_rag_chain(settings)
+    events = list(chain.stream("GPT-1有多少层?"))
+    tokens = [e for e in events if e["event"] == "token"]
+    result = events[-1]
+    assert len(tokens) >= 2 and result["backend"] == "hosted"
+    assert result["answer"] and len(result["contexts"]) == 3
+    assert any("GPT-1" in c["text"] for c in result["contexts"])
+    assert result["tokens"].get("output_tokens", 0) > 0  # usage reported by the server
+
+
+def test_hosted_errors_are_one_clear_line(kb_settings, llama_server: str) -> None:  # noqa: F811
+    refused = build_rag_chain(hosted(kb_settings, llama_server, key="wrong"))
+    with pytest.raises(ChatModelError, match="refused the API key"):
+        refused.invoke("RAG是什么？")
+
+    down = hosted(kb_settings, f"http://127.0.0.1:{free_port()}/v1")
+    with pytest.raises(ChatModelError, match="cannot reach the chat server"):
+        build_rag_chain(down).invoke("RAG是什么？")
+
+    env_settings = down.model_copy(update={"backend": "hosted"})
+    result = zhiku(env_settings, "ask", "RAG是什么？", "--backend", "hosted")
+    assert result.returncode == 1 and "cannot reach the chat server" in result.stderr
+    assert "Traceback" not in result.stderr
