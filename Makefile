@@ -4,9 +4,10 @@ BIN := $(VENV)/bin
 
 .PHONY: run test setup lint bench lock
 
-run: setup ## install, prepare the model, ingest the sample corpus
+run: setup ## install, prepare the model, ingest the sample corpus, ask a sample question
 	$(BIN)/zhiku model
 	$(BIN)/zhiku ingest samples --collection samples
+	$(BIN)/zhiku ask "GPT-1有多少层？参数量是多少？" --collection samples
 
 test: setup ## install, lint, and run every test (real models, real Chroma)
 	$(BIN)/ruff check app ingest tests bench

@@ -107,3 +107,26 @@ def test_follow_up_question_retrieves_the_right_passage(kb_settings) -> None:
     result = chain.invoke({"question": "它的参数量呢?", "history": history})
     assert "GPT" in result["standalone_question"].upper()
     assert any(GPT1_PARAMS in c["text"] for c in result["contexts"])
+
+
+def test_readme_python_example_runs_as_written(tmp_path: Path, make_settings) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import settings_env
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(example.strip().splitlines()) <= 5
+    settings = make_settings(top_k=3, max_tokens=64)
+    assert ingest_paths(open_knowledge_base(settings, "samples"), [SAMPLES]).ok
+    result = subprocess.run(
+        [sys.executable, "-c", example],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "12" in result.stdout and ".txt" in result.stdout
