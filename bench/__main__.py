@@ -11,12 +11,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench import ingest_bench, retrieval_bench
+from bench import generation_bench, hybrid_bench, ingest_bench, retrieval_bench
 from bench.common import RESULTS, machine
 
 
 def main() -> None:
-    only = set(sys.argv[1:]) or {"ingest", "retrieval"}
+    only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]
     if "ingest" in only:
@@ -45,6 +45,35 @@ def main() -> None:
             f"| {r['backend']} | {r['corpus']} | {r['questions']} | {r['hit@5']:.3f} | "
             f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['query_p50_ms']:.1f} |"
             for r in retrieval
+        ]
+    if "hybrid" in only:
+        hybrid = hybrid_bench.run(RESULTS.parent.parent / ".cache" / "bench-embeddings")
+        (RESULTS / "hybrid.json").write_text(json.dumps(hybrid, indent=2))
+        lines += [
+            "",
+            "| corpus | retriever | hit@1 | hit@5 | MRR@10 | evidence hit@5 | p50 ms |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['corpus']} | {r['retriever']} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | "
+            f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['p50_ms']:.1f} |"
+            for r in hybrid
+        ]
+    if "generation" in only:
+        generation = generation_bench.run()
+        (RESULTS / "generation.json").write_text(json.dumps(generation, indent=2))
+        lines += [
+            "",
+            "| question | prompt tok | chain gen tok/s | bare gen tok/s | ratio | "
+            "bare prompt tok/s | chain TTFT s | expected TTFT s | ratio |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['question']} | {r['prompt_tokens']} | {r['chain_gen_tok_s']:.1f} | "
+            f"{r['bare_gen_tok_s']:.1f} | **{r['gen_ratio']:.2f}×** | "
+            f"{r['bare_prompt_tok_s']:.0f} | {r['chain_ttft_s']:.2f} | "
+            f"{r['expected_ttft_s']:.2f} | **{r['ttft_ratio']:.2f}×** |"
+            for r in generation["runs"]
         ]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
