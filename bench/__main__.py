@@ -38,12 +38,12 @@ def main() -> None:
         retrieval = retrieval_bench.run(cache)
         (RESULTS / "retrieval.json").write_text(json.dumps(retrieval, indent=2))
         lines += [
-            "| backend | corpus | questions | hit@5 | MRR@10 | evidence hit@5 | query p50 ms |",
+            "| backend | corpus | questions | hit@5 | MRR@10 | evidence hit@5 | p50 ms |",
             "|---|---|---|---|---|---|---|",
         ]
         lines += [
             f"| {r['backend']} | {r['corpus']} | {r['questions']} | {r['hit@5']:.3f} | "
-            f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['query_p50_ms']:.1f} |"
+            f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['p50_ms']:.1f} |"
             for r in retrieval
         ]
     if "hybrid" in only:

@@ -6,11 +6,13 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
 from app.settings import REPO_ROOT, Settings, settings_env
 
 SHARED = REPO_ROOT.parent / "shared"
@@ -67,3 +69,26 @@ def summary_value(stdout: str, row: str) -> int:
         if f" {row} " in line:
             return int(line.strip("│ ").split("│")[-1].strip())
     raise ValueError(f"no row {row!r} in the ingest summary")
+
+
+def score_retriever(retriever, questions: list[dict]) -> dict:
+    """hit@1/5, MRR@10, evidence hit@5 and p50 latency over the answerable questions."""
+    rows = [q for q in questions if q["sources"]]
+    hit1, hit5, mrr, evidence5, latencies = [], [], [], [], []
+    for question in rows:
+        started = time.perf_counter()
+        docs = retriever.invoke(question["question"])
+        latencies.append(time.perf_counter() - started)
+        sources = [d.metadata["source"] for d in docs]
+        hit1.append(hit_at(1, sources, question["sources"]))
+        hit5.append(hit_at(5, sources, question["sources"]))
+        mrr.append(reciprocal_rank(sources, question["sources"], k=10))
+        evidence5.append(evidence_hit_at(5, [d.page_content for d in docs], question["evidence"]))
+    return {
+        "questions": len(rows),
+        "hit@1": statistics.mean(hit1),
+        "hit@5": statistics.mean(hit5),
+        "mrr@10": statistics.mean(mrr),
+        "evidence_hit@5": statistics.mean(evidence5),
+        "p50_ms": statistics.median(latencies) * 1000,
+    }

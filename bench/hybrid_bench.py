@@ -5,16 +5,13 @@ Baseline: each retriever on its own, in the same run, over the same chunks.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from app import bm25_index
 from app.retrieval import HybridRetriever, RetrievalConfig
-from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
 from app.settings import load_settings
-from bench.common import CORPORA, QUESTIONS, read_questions
+from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
 CONFIGS: dict[str, RetrievalConfig] = {
@@ -25,28 +22,6 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "hybrid dense 0.5 : bm25 1": RetrievalConfig(mode="hybrid", k=10, dense_weight=0.5),
     "hybrid 1:1, MMR": RetrievalConfig(mode="hybrid", k=10, mmr=True),
 }
-
-
-def score(retriever: HybridRetriever, questions: list[dict]) -> dict:
-    rows = [q for q in questions if q["sources"]]
-    hit1, hit5, mrr, evidence5, latencies = [], [], [], [], []
-    for question in rows:
-        started = time.perf_counter()
-        docs = retriever.invoke(question["question"])
-        latencies.append(time.perf_counter() - started)
-        sources = [d.metadata["source"] for d in docs]
-        hit1.append(hit_at(1, sources, question["sources"]))
-        hit5.append(hit_at(5, sources, question["sources"]))
-        mrr.append(reciprocal_rank(sources, question["sources"], k=10))
-        evidence5.append(evidence_hit_at(5, [d.page_content for d in docs], question["evidence"]))
-    return {
-        "questions": len(rows),
-        "hit@1": statistics.mean(hit1),
-        "hit@5": statistics.mean(hit5),
-        "mrr@10": statistics.mean(mrr),
-        "evidence_hit@5": statistics.mean(evidence5),
-        "p50_ms": statistics.median(latencies) * 1000,
-    }
 
 
 def run(cache_dir: Path, chunk_size: int = 300, chunk_overlap: int = 50) -> list[dict]:
@@ -74,7 +49,7 @@ def run(cache_dir: Path, chunk_size: int = 300, chunk_overlap: int = 50) -> list
                     "corpus": corpus_name,
                     "chunk_size": chunk_size,
                     "retriever": name,
-                    **score(retriever, questions),
+                    **score_retriever(retriever, questions),
                 }
             )
     return results

@@ -66,3 +66,21 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, proc, timeout: float = 120, headers: dict | None = None) -> None:
+    """Poll `url` until it answers 200, failing fast if the server process dies."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, f"the server for {url} exited"
+        assert time.monotonic() < deadline, f"{url} did not come up in {timeout:.0f} s"
+        time.sleep(0.3)

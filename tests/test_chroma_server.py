@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.store import StoreError, chunk_counts
 from ingest.indexing import open_knowledge_base
-from tests.conftest import LLM_ARTICLES, free_port, zhiku
+from tests.conftest import LLM_ARTICLES, free_port, wait_for_http, zhiku
 
 
 @pytest.fixture
@@ -35,16 +33,7 @@ def chroma_server(tmp_path: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, "chroma run exited"
-        assert time.monotonic() < deadline, "chroma server did not start"
-        time.sleep(0.2)
+    wait_for_http(f"{url}/api/v2/heartbeat", proc, timeout=60)
     yield url
     proc.terminate()
     proc.wait(timeout=30)

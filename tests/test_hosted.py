@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from app.chains import build_rag_chain
 from app.gguf_models import resolve_model_path
 from app.llm import ChatModelError
-from tests.conftest import free_port, zhiku
+from tests.conftest import free_port, wait_for_http, zhiku
 from tests.test_chains import kb_settings  # noqa: F401 - shared knowledge base fixture
 
 API_KEY = "zhiku-test-key"
@@ -46,17 +44,7 @@ def llama_server(kb_settings) -> Iterator[str]:  # noqa: F811
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            headers = {"Authorization": f"Bearer {API_KEY}"}
-            if httpx.get(f"{url}/models", headers=headers, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, "llama_cpp.server exited"
-        assert time.monotonic() < deadline, "llama_cpp.server did not start"
-        time.sleep(0.5)
+    wait_for_http(f"{url}/models", proc, headers={"Authorization": f"Bearer {API_KEY}"})
     yield url
     proc.terminate()
     proc.wait(timeout=30)

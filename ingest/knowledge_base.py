@@ -1,0 +1,108 @@
+"""A knowledge base on disk: a Chroma collection, its record manager and its BM25 index,
+and the guards that keep them consistent (one writer; BM25 in step with every write)."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+
+from langchain_chroma import Chroma
+
+from app import bm25_index
+from app.settings import Settings
+
+
+class IngestBusyError(RuntimeError):
+    """Another ingest holds the data folder; two writers would corrupt Chroma's files."""
+
+
+@dataclass
+class KnowledgeBase:
+    """A collection plus its record manager: the pair the indexing API keeps in step."""
+
+    settings: Settings
+    collection: str
+    store: Chroma
+
+    @property
+    def record_manager(self):
+        return _record_manager(self.settings, self.collection)
+
+
+def open_knowledge_base(settings: Settings, collection: str) -> KnowledgeBase:
+    """The collection with the configured (cached, lazily loaded) embeddings."""
+    from app.embeddings import make_embeddings
+    from app.store import open_vector_store
+
+    embeddings = make_embeddings(settings)
+    return KnowledgeBase(settings, collection, open_vector_store(settings, embeddings, collection))
+
+
+def _record_manager(settings: Settings, collection: str):
+    from langchain_classic.indexes import SQLRecordManager
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    location = settings.chroma_server_url or "embedded"
+    manager = SQLRecordManager(
+        namespace=f"{location}/{collection}", engine=_engine(settings.record_manager_db_url)
+    )
+    manager.create_schema()
+    return manager
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str):
+    """SQLite in WAL mode with normal sync: a commit costs no fsync, yet a killed process
+    never corrupts it (at worst a power cut loses the last records, which the next run
+    re-upserts under the same ids)."""
+    from sqlalchemy import create_engine, event
+
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return engine
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """One writer per data folder at a time (Chroma's files do not survive two)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / ".ingest.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestBusyError(
+                f"another ingest is writing to {settings.data_dir}; wait for it to finish"
+            ) from None
+        yield
+
+
+@contextmanager
+def bm25_in_step(kb: KnowledgeBase) -> Iterator[list[int]]:
+    """Keep the collection's BM25 index in step with the writes made inside the block.
+
+    The index is marked stale before any write; on the way out (Ctrl-C included) it is
+    rebuilt if the block reports changes (appends a non-zero count) or if an earlier
+    run died before rebuilding. A SIGKILL leaves the marker for the next run.
+    """
+    folder = bm25_index.index_dir(kb.settings, kb.collection)
+    was_stale = bm25_index.is_stale(folder)
+    bm25_index.mark_stale(folder)
+    changes: list[int] = []
+    try:
+        yield changes
+    finally:
+        if was_stale or any(changes):
+            bm25_index.rebuild(kb.store, folder)
+        else:
+            bm25_index.clear_stale(folder)
