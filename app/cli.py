@@ -39,5 +39,19 @@ def model() -> None:
         console.print(f"{name}: {path} ({path.stat().st_size / 1e6:.0f} MB)", highlight=False)
 
 
+@cli.command(
+    "chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def chat(ctx: typer.Context) -> None:
+    """Open the web chat; extra flags go to Streamlit (e.g. --server.port 8600)."""
+    import os
+    import sys
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent / "ui" / "main.py"
+    args = [sys.executable, "-m", "streamlit", "run", str(page), *ctx.args]
+    os.execv(sys.executable, args)  # Streamlit owns the process (and Ctrl-C) from here
+
+
 def main() -> None:
     cli()

@@ -1,0 +1,98 @@
+"""The Streamlit chat, driven by streamlit.testing (real chain, real model, real Chroma)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.settings import get_settings
+from app.ui.safe_text import escape_markdown, highlight
+from tests.conftest import settings_env
+from tests.test_chains import kb_settings  # noqa: F401 - shared knowledge base fixture
+
+MAIN = Path(__file__).parent.parent / "app" / "ui" / "main.py"
+
+
+def test_escape_markdown_neutralises_links_images_and_html() -> None:
+    text = "![x](http://evil/t.png) <img src=x onerror=alert(1)> [a](b) **b** $x$ :red[r]"
+    escaped = escape_markdown(text)
+    # every character Markdown or HTML could act on is backslash-escaped
+    assert re.search(r"(?<!\\)[<>\[\]()!*$:]", escaped) is None
+    assert highlight("前文。引用的句子。后文。", "引用的句子。") == (
+        escape_markdown("前文。")
+        + "**"
+        + escape_markdown("引用的句子。")
+        + "**"
+        + escape_markdown("后文。")
+    )
+
+
+@pytest.fixture
+def app(kb_settings, monkeypatch: pytest.MonkeyPatch) -> AppTest:  # noqa: F811
+    import streamlit as st
+
+    for key, value in settings_env(kb_settings).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(MAIN), default_timeout=600)
+    app.run()
+    yield app
+    get_settings.cache_clear()
+
+
+def test_ask_and_see_the_answer_with_its_sources(app: AppTest) -> None:
+    assert not app.exception
+    assert app.selectbox(key="kb").value == "chain"
+    app.chat_input[0].set_value("GPT-1有多少层?").run()
+    assert not app.exception
+    assistant = app.chat_message[1]
+    answer = " ".join(m.value for m in assistant.markdown)
+    assert "12" in answer
+    labels = [e.label for e in assistant.expander]
+    assert len(labels) == 3 and any(label.startswith("✅") for label in labels)
+
+
+def test_switch_strategy_and_new_conversation(app: AppTest) -> None:
+    app.radio(key="strategy").set_value("cot").run()
+    app.chat_input[0].set_value("GPT-1有多少层?").run()
+    assert not app.exception
+    assert len(app.chat_message) == 2
+    app.button(key="new").click().run()
+    assert len(app.chat_message) == 0
+
+
+def test_zhiku_chat_serves_the_app(kb_settings, tmp_path: Path) -> None:  # noqa: F811
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port, wait_for_http
+
+    port = free_port()
+    script = Path(sys.executable).with_name("zhiku")
+    proc = subprocess.Popen(
+        [
+            str(script),
+            "chat",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=settings_env(kb_settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=60)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
