@@ -47,15 +47,21 @@ def main() -> None:
             for r in retrieval
         ]
     if "hybrid" in only:
-        hybrid = hybrid_bench.run(RESULTS.parent.parent / ".cache" / "bench-embeddings")
+        cache = RESULTS.parent.parent / ".cache" / "bench-embeddings"
+        hybrid = [
+            row
+            for size, overlap in hybrid_bench.CHUNK_SIZES
+            for row in hybrid_bench.run(cache, size, overlap)
+        ]
         (RESULTS / "hybrid.json").write_text(json.dumps(hybrid, indent=2))
         lines += [
             "",
-            "| corpus | retriever | hit@1 | hit@5 | MRR@10 | evidence hit@5 | p50 ms |",
-            "|---|---|---|---|---|---|---|",
+            "| corpus | chunk | retriever | hit@1 | hit@5 | MRR@10 | evidence hit@5 | p50 ms |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r['corpus']} | {r['retriever']} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | "
+            f"| {r['corpus']} | {r['chunk_size']} | {r['retriever']} | {r['hit@1']:.3f} | "
+            f"{r['hit@5']:.3f} | "
             f"{r['mrr@10']:.3f} | {r['evidence_hit@5']:.3f} | {r['p50_ms']:.1f} |"
             for r in hybrid
         ]

@@ -14,6 +14,7 @@ from app.settings import load_settings
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
+CHUNK_SIZES = [(200, 40), (300, 50), (500, 80)]  # (chunk_size, chunk_overlap) swept
 CONFIGS: dict[str, RetrievalConfig] = {
     "bm25": RetrievalConfig(mode="bm25", k=10),
     "dense": RetrievalConfig(mode="dense", k=10),
