@@ -116,17 +116,15 @@ class BM25Index:
 
 
 def all_chunks(store) -> tuple[list[str], list[str]]:
-    """Every (id, text) of a Chroma-backed LangChain store, read in pages."""
+    """Every (id, text) of a Chroma-backed LangChain store."""
+    from app.store import iter_pages
+
     ids: list[str] = []
     texts: list[str] = []
-    offset, page_size = 0, 5000
-    while True:
-        page = store._collection.get(include=["documents"], limit=page_size, offset=offset)
+    for page in iter_pages(store, ["documents"]):
         ids.extend(page["ids"])
         texts.extend(page["documents"] or [])
-        if len(page["ids"]) < page_size:
-            return ids, texts
-        offset += page_size
+    return ids, texts
 
 
 def mark_stale(folder: Path) -> None:

@@ -39,9 +39,7 @@ def model() -> None:
         console.print(f"{name}: {path} ({path.stat().st_size / 1e6:.0f} MB)", highlight=False)
 
 
-@cli.command(
-    "chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
+@cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def chat(ctx: typer.Context) -> None:
     """Open the web chat; extra flags go to Streamlit (e.g. --server.port 8600)."""
     import os

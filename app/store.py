@@ -9,6 +9,7 @@ with a clear message instead of returning nonsense.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -80,17 +81,23 @@ def list_collections(settings: Settings) -> list[str]:
     return sorted(c.name for c in make_client(settings).list_collections())
 
 
-def chunk_counts(store: Chroma, page_size: int = 5000) -> Counter[str]:
-    """Chunks per source file in one collection, read from Chroma in pages."""
-    counts: Counter[str] = Counter()
+def iter_pages(store: Chroma, include: list[str], page_size: int = 5000) -> Iterator[dict]:
+    """The whole collection, one `get` page at a time (a single get can exceed limits)."""
     offset = 0
     while True:
-        page = store._collection.get(include=["metadatas"], limit=page_size, offset=offset)
-        metadatas = page["metadatas"] or []
-        counts.update(str((m or {}).get("source", "?")) for m in metadatas)
-        if len(metadatas) < page_size:
-            return counts
+        page = store._collection.get(include=include, limit=page_size, offset=offset)
+        yield page
+        if len(page["ids"]) < page_size:
+            return
         offset += page_size
+
+
+def chunk_counts(store: Chroma) -> Counter[str]:
+    """Chunks per source file in one collection."""
+    counts: Counter[str] = Counter()
+    for page in iter_pages(store, ["metadatas"]):
+        counts.update(str((m or {}).get("source", "?")) for m in page["metadatas"] or [])
+    return counts
 
 
 def max_batch_size(store: Chroma) -> int:
