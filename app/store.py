@@ -81,6 +81,16 @@ def list_collections(settings: Settings) -> list[str]:
     return sorted(c.name for c in make_client(settings).list_collections())
 
 
+def collection_size(settings: Settings, collection: str) -> int:
+    """Chunks in a collection (0 if it does not exist), without loading any model."""
+    try:
+        return make_client(settings).get_collection(collection).count()
+    except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
+        if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
+            return 0
+        raise
+
+
 def iter_pages(store: Chroma, include: list[str], page_size: int = 5000) -> Iterator[dict]:
     """The whole collection, one `get` page at a time (a single get can exceed limits)."""
     offset = 0

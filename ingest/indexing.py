@@ -27,6 +27,7 @@ from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     writer_lock,
 )
 from ingest.loaders import LoadError, load_file
+from ingest.roots import remember_roots, remembered_roots
 from ingest.splitting import make_splitter, split_file
 
 
@@ -94,6 +95,7 @@ def ingest_paths(
     """
     progress = progress or Progress()
     report = IngestReport()
+    remember_roots(kb.settings, kb.collection, [p for p in paths if p.exists()])
     candidates, report.files_ignored = discover(paths)
     report.files_seen = len(candidates)
     progress.start(len(candidates))
@@ -208,6 +210,20 @@ def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
         kb.store.delete(batch)
         manager.delete_keys(batch)
     return len(keys)
+
+
+def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport:
+    """Read every file and folder the knowledge base was built from again, with prune.
+
+    Changed files are re-embedded, removed ones dropped, unchanged ones cost a hash.
+    A knowledge base with no remembered folders is left alone (pruning it against
+    nothing would empty it).
+    """
+    roots = remembered_roots(kb.settings, kb.collection)
+    if not roots:
+        return IngestReport()
+    present = [root for root in roots if root.exists()]  # a vanished folder is pruned
+    return ingest_paths(kb, present, prune=True, progress=progress)
 
 
 def delete_source(kb: KnowledgeBase, source: str) -> int:

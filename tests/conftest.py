@@ -84,3 +84,20 @@ def wait_for_http(url: str, proc, timeout: float = 120, headers: dict | None = N
         assert proc.poll() is None, f"the server for {url} exited"
         assert time.monotonic() < deadline, f"{url} did not come up in {timeout:.0f} s"
         time.sleep(0.3)
+
+
+def open_chat_app(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """The Streamlit app under streamlit.testing, with these settings, after its first run."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from app.settings import get_settings
+
+    for key, value in app_settings_env(settings).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(str(REPO_ROOT / "app" / "ui" / "main.py"), default_timeout=600)
+    app.run()
+    assert not app.exception, app.exception
+    return app

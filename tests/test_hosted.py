@@ -81,3 +81,20 @@ def test_hosted_errors_are_one_clear_line(kb_settings, llama_server: str) -> Non
     result = zhiku(env_settings, "ask", "RAG是什么？", "--backend", "hosted")
     assert result.returncode == 1 and "cannot reach the chat server" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_chat_page_on_the_hosted_backend(kb_settings, llama_server: str, monkeypatch) -> None:  # noqa: F811
+    """The web chat with the hosted backend: a refused key is a message, the right one answers."""
+    from tests.conftest import open_chat_app
+
+    for key, words in [("wrong-key", "refused the API key"), (API_KEY, None)]:
+        app = open_chat_app(hosted(kb_settings, llama_server, key), monkeypatch)
+        assert app.radio(key="backend").value == "hosted"
+        app.chat_input[0].set_value("GPT-1有多少层?").run()
+        assert not app.exception
+        answer = app.chat_message[-1]
+        if words:
+            assert words in answer.error[0].value.replace("\\", "")
+            assert key not in answer.error[0].value  # the key is never shown
+        else:
+            assert "12" in " ".join(m.value for m in answer.markdown) and answer.expander

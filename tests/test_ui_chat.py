@@ -10,10 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from app.settings import get_settings
 from app.ui.safe_text import escape_markdown, highlight
-from tests.conftest import settings_env
+from tests.conftest import open_chat_app, settings_env
 from tests.test_chains import kb_settings  # noqa: F401 - shared knowledge base fixture
-
-MAIN = Path(__file__).parent.parent / "app" / "ui" / "main.py"
 
 
 def test_escape_markdown_neutralises_links_images_and_html() -> None:
@@ -23,24 +21,16 @@ def test_escape_markdown_neutralises_links_images_and_html() -> None:
     assert re.search(r"(?<!\\)[<>\[\]()!*$:]", escaped) is None
     assert highlight("前文。引用的句子。后文。", "引用的句子。") == (
         escape_markdown("前文。")
-        + "**"
+        + ":orange-background["
         + escape_markdown("引用的句子。")
-        + "**"
+        + "]"
         + escape_markdown("后文。")
     )
 
 
 @pytest.fixture
 def app(kb_settings, monkeypatch: pytest.MonkeyPatch) -> AppTest:  # noqa: F811
-    import streamlit as st
-
-    for key, value in settings_env(kb_settings).items():
-        monkeypatch.setenv(key, value)
-    get_settings.cache_clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(str(MAIN), default_timeout=600)
-    app.run()
-    yield app
+    yield open_chat_app(kb_settings, monkeypatch)
     get_settings.cache_clear()
 
 

@@ -5,49 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app.cli_errors import USER_ERRORS
-from app.store import list_collections
-from app.ui import resources
-from app.ui.safe_text import escape_markdown, highlight
-
-STRATEGIES = {"zero-shot": "直接回答 zero-shot", "few-shot": "示例 few-shot", "cot": "推理 CoT"}
-
-
-def sidebar() -> dict:
-    """The user's choices; widget keys keep them for the browser session."""
-    settings = resources.settings()
-    with st.sidebar:
-        names = list_collections(settings) or [settings.collection]
-        default = names.index(settings.collection) if settings.collection in names else 0
-        choice = {
-            "collection": st.selectbox("知识库 Knowledge base", names, index=default, key="kb"),
-            "strategy": st.radio(
-                "提示策略 Strategy",
-                list(STRATEGIES),
-                key="strategy",
-                format_func=STRATEGIES.get,
-                index=list(STRATEGIES).index(settings.strategy),
-            ),
-            "k": st.slider("检索段落数 Top-k", 1, 10, settings.top_k, key="k"),
-            "backend": st.radio(
-                "模型 Backend",
-                ["local", "hosted"],
-                key="backend",
-                index=["local", "hosted"].index(settings.backend),
-            ),
-        }
-        hosted = choice["backend"] == "hosted"
-        choice["base_url"] = st.text_input(
-            "Base URL", settings.hosted_base_url, key="base_url", disabled=not hosted
-        )
-        choice["model"] = st.text_input(
-            "Model", settings.hosted_model, key="model", disabled=not hosted
-        )
-        choice["temperature"] = st.slider(
-            "Temperature", 0.0, 1.0, settings.temperature, 0.05, key="temperature"
-        )
-        if st.button("新对话 New conversation", key="new"):
-            st.session_state.messages = []
-    return choice
+from app.store import collection_size
+from app.ui import resources, state
+from app.ui.safe_text import escape_markdown, highlight, show_error
+from app.ui.sidebar import answer_options
 
 
 def show_sources(result: dict) -> None:
@@ -94,13 +55,27 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
         st.write_stream(tokens())
         return result
     except USER_ERRORS as exc:
-        st.error(str(exc))
+        show_error(exc)
         return None
 
 
+def empty_knowledge_base_message(collection: str) -> str:
+    return (
+        f"知识库 `{collection}` 还是空的。在「知识库」页面上传文件，或运行 "
+        f"`zhiku ingest 文件夹 --collection {collection}`。\n\n"
+        f"The knowledge base `{collection}` is empty: upload files on the Knowledge bases "
+        "page, or run `zhiku ingest FOLDER` for it."
+    )
+
+
 def render() -> None:
-    choice = sidebar()
+    answer_options()
+    choice = state.choices()
+    choice["collection"] = choice.pop("kb")
     st.title("知库 zhiku")
+    empty = collection_size(resources.settings(), choice["collection"]) == 0
+    if empty:
+        st.info(empty_knowledge_base_message(choice["collection"]))
     messages = st.session_state.setdefault("messages", [])
     for message in messages:
         with st.chat_message(message["role"]):
@@ -115,6 +90,9 @@ def render() -> None:
     with st.chat_message("user"):
         st.markdown(escape_markdown(question))
     with st.chat_message("assistant"):
+        if empty:
+            st.info(empty_knowledge_base_message(choice["collection"]))
+            return
         result = answer(question, choice, history)
         if result:
             show_sources(result)

@@ -1,10 +1,31 @@
-"""Streamlit entry point: `zhiku chat` runs `streamlit run app/ui/main.py`."""
+"""Streamlit entry point: `zhiku chat` runs `streamlit run app/ui/main.py`.
+
+Two pages share one sidebar: the chat, and the knowledge-base manager.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import chat_page
+from app.cli_errors import USER_ERRORS
+from app.settings import SettingsError
+from app.ui import first_start, resources, state
+from app.ui.safe_text import show_error
+from app.ui.sidebar import knowledge_base_picker
 
 st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
-chat_page.render()
+pages = st.navigation(
+    [
+        st.Page("views/chat.py", title="对话 Chat", icon="💬", default=True),
+        st.Page("views/knowledge.py", title="知识库 Knowledge bases", icon="📚"),
+    ]
+)
+try:
+    settings = resources.settings()
+    state.init_choices(settings)
+    first_start.ingest_samples_if_empty(settings)
+    knowledge_base_picker(settings)
+except (SettingsError, *USER_ERRORS) as exc:  # bad .env, Chroma server down, …
+    show_error(exc)
+    st.stop()
+pages.run()

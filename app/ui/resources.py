@@ -6,11 +6,24 @@ import streamlit as st
 
 from app.chains import RagChain, build_rag_chain
 from app.settings import Settings, get_settings
+from ingest.indexing import KnowledgeBase, open_knowledge_base
 
 
 @st.cache_resource(show_spinner=False)
 def settings() -> Settings:
     return get_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def first_start_done() -> list[str]:
+    """Collections the first-start check has seen filled (once per process)."""
+    return []
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def knowledge_base(collection: str) -> KnowledgeBase:
+    """The writable side of a knowledge base (ingest, delete, re-index)."""
+    return open_knowledge_base(settings(), collection)
 
 
 @st.cache_resource(show_spinner="Loading the model and the knowledge base…", max_entries=16)

@@ -15,15 +15,26 @@ def escape_markdown(text: str) -> str:
 
 
 def highlight(chunk: str, quote: str) -> str:
-    """The chunk as escaped Markdown, with the quoted span in bold."""
+    """The chunk as escaped Markdown, with the quoted span on a coloured background.
+
+    Not `**bold**`: CommonMark does not close emphasis after Chinese punctuation
+    followed by a character (`。**同年`), so the markers showed as asterisks.
+    """
     start = chunk.find(quote) if quote else -1
     if start < 0:
         return escape_markdown(chunk)
     end = start + len(quote)
     return (
         escape_markdown(chunk[:start])
-        + "**"
+        + ":orange-background["
         + escape_markdown(quote)
-        + "**"
+        + "]"
         + escape_markdown(chunk[end:])
     )
+
+
+def show_error(exc: Exception) -> None:
+    """A known error as one red line; its text (file names, URLs) shown literally."""
+    import streamlit as st
+
+    st.error(escape_markdown(str(exc)))

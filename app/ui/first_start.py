@@ -1,0 +1,34 @@
+"""First start: an empty default knowledge base gets the sample corpus, so the chat works
+with no configuration (README's main command)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.settings import Settings
+from app.store import collection_size
+from app.ui import resources
+from app.ui.progress import StreamlitProgress, show_report
+from ingest.indexing import IngestBusyError, ingest_paths
+
+
+def ingest_samples_if_empty(settings: Settings) -> None:
+    """Ingest `sample_corpus` into the default collection once, if it is empty."""
+    done = resources.first_start_done()
+    if done or not settings.first_start_samples or not settings.sample_corpus.is_dir():
+        return
+    if collection_size(settings, settings.collection) > 0:
+        done.append(settings.collection)
+        return
+    with st.status("首次启动：正在导入示例文档 First start: indexing the samples…") as status:
+        progress = StreamlitProgress()
+        try:
+            kb = resources.knowledge_base(settings.collection)
+            report = ingest_paths(kb, [settings.sample_corpus], progress=progress)
+        except IngestBusyError:
+            status.update(label="另一个会话正在导入，请稍候刷新 Another session is indexing")
+            st.stop()
+        progress.finish()
+        show_report(report)
+        status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
+    done.append(settings.collection)

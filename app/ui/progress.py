@@ -1,0 +1,58 @@
+"""Ingest progress drawn in the page: the ingest pipeline's Progress, as Streamlit widgets."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ingest.indexing import IngestReport, Progress
+
+
+class StreamlitProgress(Progress):
+    """One bar over all chunks of the current group, and a line naming the last file."""
+
+    def __init__(self) -> None:
+        self.bar = st.progress(0.0, text="准备中 Preparing…")
+        self.total_files = 0
+        self.files_done = 0
+        self.chunks_total = 0
+        self.chunks = 0
+
+    def start(self, total_files: int) -> None:
+        self.total_files = total_files
+
+    def group_started(self, files: int, chunks: int) -> None:
+        self.chunks_total, self.chunks = chunks, 0
+        self._draw()
+
+    def chunks_done(self, count: int) -> None:
+        self.chunks += count
+        if self.chunks % 8 == 0 or self.chunks == self.chunks_total:  # fewer redraws
+            self._draw()
+
+    def file_done(self, source: str) -> None:
+        self.files_done += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        fraction = self.chunks / self.chunks_total if self.chunks_total else 0.0
+        text = (
+            f"文件 files {self.files_done}/{self.total_files} · "
+            f"片段 chunks {self.chunks}/{self.chunks_total}"
+        )
+        self.bar.progress(min(fraction, 1.0), text=text)
+
+    def finish(self) -> None:
+        self.bar.empty()
+
+
+def show_report(report: IngestReport) -> None:
+    """The summary a user needs: what landed, and one line per file that did not."""
+    problems = report.skipped + report.failed
+    summary = (
+        f"已导入 indexed {report.files_indexed} · 未变 unchanged {report.files_unchanged} · "
+        f"跳过 skipped {len(problems)} · 新片段 chunks added {report.chunks_added} · "
+        f"删除 deleted {report.chunks_deleted}"
+    )
+    (st.warning if problems or report.interrupted else st.success)(summary)
+    for problem in problems:
+        st.text(f"{problem.source}: {problem.reason}")  # st.text: never Markdown or HTML

@@ -1,0 +1,37 @@
+"""Sidebar widgets; their values live in session state (see app.ui.state)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.settings import Settings
+from app.store import collection_size, list_collections
+
+STRATEGIES = {"zero-shot": "直接回答 zero-shot", "few-shot": "示例 few-shot", "cot": "推理 CoT"}
+
+
+def knowledge_base_picker(settings: Settings) -> None:
+    """The knowledge base both pages work on, with its size."""
+    names = list_collections(settings)
+    current = st.session_state["kb"]
+    if current not in names:
+        names = sorted([*names, current])
+    with st.sidebar:
+        st.selectbox("知识库 Knowledge base", names, key="kb")
+        size = collection_size(settings, st.session_state["kb"])
+        st.caption(f"{size} 个片段 chunks")
+
+
+def answer_options() -> None:
+    """Strategy, top-k, backend and temperature for the chat."""
+    with st.sidebar:
+        st.radio("提示策略 Strategy", list(STRATEGIES), key="strategy", format_func=STRATEGIES.get)
+        st.slider("检索段落数 Top-k", 1, 10, key="k")
+        st.radio("模型 Backend", ["local", "hosted"], key="backend")
+        hosted = st.session_state["backend"] == "hosted"
+        # The API key comes from ZHIKU_HOSTED_API_KEY only: never asked for, never shown.
+        st.text_input("Base URL", key="base_url", disabled=not hosted)
+        st.text_input("Model", key="model", disabled=not hosted)
+        st.slider("Temperature", 0.0, 1.0, step=0.05, key="temperature")
+        if st.button("新对话 New conversation", key="new"):
+            st.session_state.messages = []

@@ -1,0 +1,41 @@
+"""Session choices that survive page switches and reruns.
+
+Streamlit forgets a widget's value when a run does not draw that widget (e.g. the
+chat's strategy radio while the knowledge-base page is shown). Re-assigning each
+choice at the start of every run turns it into plain session state, which persists;
+defaults are set once, so widgets are created without a `value`/`index` (no warning).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.settings import Settings
+
+CHOICES = ("kb", "strategy", "k", "backend", "base_url", "model", "temperature")
+_PENDING_KB = "kb_pending"
+
+
+def init_choices(settings: Settings) -> None:
+    defaults = {
+        "kb": settings.collection,
+        "strategy": settings.strategy,
+        "k": settings.top_k,
+        "backend": settings.backend,
+        "base_url": settings.hosted_base_url,
+        "model": settings.hosted_model,
+        "temperature": settings.temperature,
+    }
+    for key in CHOICES:
+        st.session_state[key] = st.session_state.get(key, defaults[key])
+    if _PENDING_KB in st.session_state:
+        st.session_state["kb"] = st.session_state.pop(_PENDING_KB)
+
+
+def switch_knowledge_base(name: str) -> None:
+    """Select `name` in the picker on the next run (a drawn widget cannot be changed)."""
+    st.session_state[_PENDING_KB] = name
+
+
+def choices() -> dict:
+    return {key: st.session_state[key] for key in CHOICES}

@@ -1,0 +1,3 @@
+from app.ui import chat_page
+
+chat_page.render()

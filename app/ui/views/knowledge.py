@@ -1,0 +1,3 @@
+from app.ui import knowledge_page
+
+knowledge_page.render()

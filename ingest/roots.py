@@ -1,0 +1,53 @@
+"""The files and folders a knowledge base was built from, so it can be re-indexed.
+
+Chunks only know their path relative to the folder they were ingested from; to read
+the documents again ("re-index" in the chat, after files changed on disk) zhiku keeps
+the list of those folders beside the index, one small JSON file per knowledge base.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from app.settings import Settings, validate_collection_name
+
+
+def _roots_file(settings: Settings, collection: str) -> Path:
+    return settings.data_dir / "roots" / f"{validate_collection_name(collection)}.json"
+
+
+def remembered_roots(settings: Settings, collection: str) -> list[Path]:
+    """The folders and files ingested into `collection`, oldest first."""
+    path = _roots_file(settings, collection)
+    try:
+        return [Path(p) for p in json.loads(path.read_text(encoding="utf-8"))]
+    except (FileNotFoundError, ValueError):
+        return []
+
+
+def remember_roots(settings: Settings, collection: str, paths: list[Path]) -> None:
+    """Add `paths` (made absolute) to the knowledge base's list; written atomically."""
+    roots = remembered_roots(settings, collection)
+    for path in paths:
+        absolute = path.expanduser().absolute()
+        if absolute not in roots:
+            roots.append(absolute)
+    target = _roots_file(settings, collection)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_text(json.dumps([str(p) for p in roots], ensure_ascii=False), encoding="utf-8")
+    partial.replace(target)
+
+
+def forget_roots(settings: Settings, collection: str) -> None:
+    _roots_file(settings, collection).unlink(missing_ok=True)
+
+
+def locate_source(settings: Settings, collection: str, source: str) -> Path | None:
+    """The file on disk a chunk's `source` came from, if it is still there."""
+    for root in remembered_roots(settings, collection):
+        candidate = root / source if root.is_dir() else root
+        if (root.is_dir() or root.name == source) and candidate.is_file():
+            return candidate
+    return None

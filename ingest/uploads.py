@@ -1,0 +1,91 @@
+"""Files a user uploads (the web chat): checked, named safely, kept in the knowledge base's folder.
+
+Uploaded files are kept, not just indexed: the folder is what "re-index" reads again,
+and deleting a document deletes its file too. The browser sends any name it likes
+(`../../evil.txt`, `C:\\x\\y.txt`, control characters), so only the last path part
+survives, cleaned; the final path is checked to be inside the folder regardless.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from app.settings import Settings, validate_collection_name
+from ingest.loaders import SUPPORTED_SUFFIXES
+
+
+class UploadError(ValueError):
+    """An upload that cannot be accepted; the message says why and what to do."""
+
+
+def upload_folder(settings: Settings, collection: str) -> Path:
+    """The folder that holds a knowledge base's uploaded files."""
+    return settings.uploads_dir / validate_collection_name(collection)
+
+
+def safe_filename(name: str) -> str:
+    """The last path part of `name`, without control characters or leading dots.
+
+    NFC keeps Chinese names readable; anything that could climb out of a folder
+    (separators of either OS, `..`, drive letters) is gone after this.
+    """
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = base.replace(":", "_").strip().lstrip(".").strip()
+    if len(base.encode("utf-8")) > 200:  # most file systems allow 255 bytes
+        stem, suffix = Path(base).stem, Path(base).suffix
+        base = stem.encode("utf-8")[: 200 - len(suffix)].decode("utf-8", "ignore") + suffix
+    if not base or not Path(base).stem:
+        raise UploadError(f"file name {name!r} has nothing usable left; rename the file")
+    return base
+
+
+def upload_limit_mb(settings: Settings, server_limit_mb: float | None = None) -> float:
+    """The effective size limit: the smaller of ZHIKU_MAX_FILE_MB and Streamlit's own."""
+    if server_limit_mb is None:
+        return settings.max_file_mb
+    return min(settings.max_file_mb, server_limit_mb)
+
+
+def save_upload(
+    settings: Settings,
+    collection: str,
+    name: str,
+    data: bytes,
+    limit_mb: float | None = None,
+) -> Path:
+    """Check one uploaded file and write it into the knowledge base's folder (atomically)."""
+    filename = safe_filename(name)
+    suffix = Path(filename).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        allowed = " ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
+        raise UploadError(f"{filename}: type {suffix or '(none)'} is not supported; use {allowed}")
+    limit = limit_mb if limit_mb is not None else settings.max_file_mb
+    if len(data) > limit * 1_000_000:
+        raise UploadError(
+            f"{filename}: {len(data) / 1e6:.1f} MB is over the {limit:g} MB limit "
+            "(ZHIKU_MAX_FILE_MB); split the file or raise the limit"
+        )
+    if not data:
+        raise UploadError(f"{filename}: the file is empty")
+    folder = upload_folder(settings, collection).resolve()
+    target = (folder / filename).resolve()
+    if target.parent != folder:  # belt and braces: never write outside the folder
+        raise UploadError(f"file name {name!r} is not allowed")
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return target
+
+
+def delete_upload(settings: Settings, collection: str, source: str) -> bool:
+    """Remove an uploaded file by its source name; False if it was not an upload."""
+    folder = upload_folder(settings, collection).resolve()
+    target = (folder / source).resolve()
+    if target.parent != folder or not target.is_file():
+        return False
+    target.unlink()
+    return True
