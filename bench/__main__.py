@@ -11,12 +11,12 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench import generation_bench, hybrid_bench, ingest_bench, retrieval_bench
+from bench import generation_bench, hybrid_bench, ingest_bench, retrieval_bench, ui_bench
 from bench.common import RESULTS, machine
 
 
 def main() -> None:
-    only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation"}
+    only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation", "ui"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]
     if "ingest" in only:
@@ -80,6 +80,22 @@ def main() -> None:
             f"{r['bare_prompt_tok_s']:.0f} | {r['chain_ttft_s']:.2f} | "
             f"{r['expected_ttft_s']:.2f} | **{r['ttft_ratio']:.2f}×** |"
             for r in generation["runs"]
+        ]
+    if "ui" in only:
+        ui = ui_bench.run()
+        (RESULTS / "ui.json").write_text(json.dumps(ui, indent=2))
+        warm, cold = ui["warm"], ui["cold"]
+        lines += [
+            "",
+            "| web chat | zhiku | baseline | ratio |",
+            "|---|---|---|---|",
+            f"| warm rerun (median of 30), ms | **{warm['rerun_ms']:.0f}** | "
+            f"{warm['baseline_rerun_ms']:.0f} (plain Streamlit page, same widgets) | "
+            f"{warm['ratio']:.2f}× |",
+            f"| cold start to first answer, s | **{cold['first_answer_s']:.1f}** (server up "
+            f"{cold['server_up_s']:.1f}, page ready {cold['page_ready_s']:.1f}, question to "
+            f"answer {cold['question_to_answer_s']:.1f}) | {cold['cli_ask_s']:.1f} "
+            f"(`zhiku ask`, fresh process) | {cold['ratio']:.2f}× |",
         ]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
