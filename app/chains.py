@@ -121,6 +121,7 @@ class RagChain(Runnable[Any, dict]):
             "question": question,
             "standalone_question": standalone,
             "answer": with_markers,
+            "refused": refused,
             "citations": [c.as_dict() for c in citations_for(with_markers, docs, inferred)],
             "contexts": contexts,
             "strategy": self.strategy,

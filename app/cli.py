@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from app.cli_ask import ask
+from app.cli_eval import eval_app
 from ingest.cli import ingest
 
 cli = typer.Typer(
@@ -15,6 +16,7 @@ cli = typer.Typer(
 )
 cli.command("ingest")(ingest)
 cli.command("ask")(ask)
+cli.add_typer(eval_app, name="eval")
 
 
 @cli.callback()

@@ -1,0 +1,166 @@
+"""Summaries of evaluation rows: summary.json, rows.jsonl, report.md, comparison chart."""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.evaluation import answer_metrics as am
+
+RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "evidence_hit@5")
+ANSWER_KEYS = (
+    "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal",
+    "faithfulness", "citation_acc", "ppl_context", "ppl_no_context",
+)  # fmt: skip
+LATENCY_STAGES = ("retrieval_s", "first_token_s", "generation_s", "total_s")
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None and not math.isnan(v)]
+    return round(statistics.fmean(present), 4) if present else None
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))
+    return round(ordered[index], 3)
+
+
+def _perplexity(rows: list[dict], key: str) -> float | None:
+    """Corpus-style: the geometric mean of per-answer perplexities."""
+    values = [r[key] for r in rows if r.get(key) is not None and not math.isnan(r[key])]
+    return round(math.exp(statistics.fmean(math.log(v) for v in values)), 3) if values else None
+
+
+def summarise(rows: list[dict]) -> dict:
+    """The summary with exactly the keys `n`, `retrieval`, `answer`, `latency`.
+
+    Retrieval metrics average over questions with gold sources; EM/F1/ROUGE/BLEU over
+    answerable questions; refusal accuracy over unanswerable ones (None when the set has
+    none). BLEU is corpus BLEU (sacrebleu, zh tokenizer) scaled to 0–1.
+    """
+    with_sources = [r for r in rows if "hit@1" in r]
+    answered = [r for r in rows if "answer" in r]
+    answerable = [r for r in answered if r["answerable"]]
+    unanswerable = [r for r in answered if not r["answerable"]]
+    answer: dict[str, float | None] = dict.fromkeys(ANSWER_KEYS)
+    if answered:
+        answer.update(
+            em=_mean([r["em"] for r in answerable]),
+            f1=_mean([r["f1"] for r in answerable]),
+            rouge_l=_mean([r["rouge_l"] for r in answerable]),
+            bleu=round(
+                am.corpus_bleu(
+                    [r["answer"] for r in answerable], [r["references"] for r in answerable]
+                ),
+                4,
+            )
+            if answerable
+            else None,
+            refusal_acc=_mean([float(r["refused"]) for r in unanswerable]),
+            false_refusal=_mean([float(r["refused"]) for r in answerable]),
+            faithfulness=_mean([r["faithfulness"] for r in answered]),
+            citation_acc=_mean([r["citation_acc"] for r in answerable]),
+            ppl_context=_perplexity(answerable, "ppl_context"),
+            ppl_no_context=_perplexity(answerable, "ppl_no_context"),
+        )
+    latency = {}
+    for stage in LATENCY_STAGES:
+        values = [r[stage] for r in rows if r.get(stage) is not None]
+        if values:
+            latency[stage] = {"p50": _percentile(values, 0.5), "p95": _percentile(values, 0.95)}
+    return {
+        "n": len(rows),
+        "retrieval": {key: _mean([r[key] for r in with_sources]) for key in RETRIEVAL_KEYS},
+        "answer": answer,
+        "latency": latency,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def markdown_report(summary: dict, config: dict) -> str:
+    lines = [
+        f"# zhiku eval: {config['qa']}",
+        "",
+        ", ".join(f"{k} = {v}" for k, v in config.items() if k != "qa"),
+        "",
+        f"{summary['n']} questions.",
+        "",
+        "| retrieval | " + " | ".join(RETRIEVAL_KEYS) + " |",
+        "|---" * (len(RETRIEVAL_KEYS) + 1) + "|",
+        "| | " + " | ".join(_fmt(summary["retrieval"][k]) for k in RETRIEVAL_KEYS) + " |",
+        "",
+        "| answer | " + " | ".join(ANSWER_KEYS) + " |",
+        "|---" * (len(ANSWER_KEYS) + 1) + "|",
+        "| | " + " | ".join(_fmt(summary["answer"][k]) for k in ANSWER_KEYS) + " |",
+        "",
+        "| stage | p50 s | p95 s |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {s} | {v['p50']:.3f} | {v['p95']:.3f} |" for s, v in summary["latency"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(out: Path, rows: list[dict], summary: dict, config: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    with open(out / "rows.jsonl", "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False))
+    (out / "report.md").write_text(markdown_report(summary, config), encoding="utf-8")
+
+
+CHART_METRICS = (
+    ("retrieval", "hit@5"), ("retrieval", "mrr@10"), ("retrieval", "evidence_hit@5"),
+    ("answer", "em"), ("answer", "f1"), ("answer", "rouge_l"), ("answer", "bleu"),
+    ("answer", "refusal_acc"), ("answer", "false_refusal"), ("answer", "faithfulness"),
+    ("answer", "citation_acc"),
+)  # fmt: skip
+
+
+def comparison_table(summaries: dict[str, dict]) -> str:
+    names = [key for _, key in CHART_METRICS] + ["ppl_context", "ppl_no_context", "total_s p50"]
+    lines = ["| run | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for run, summary in summaries.items():
+        values = [_fmt(summary[group][key]) for group, key in CHART_METRICS]
+        values += [
+            _fmt(summary["answer"]["ppl_context"]),
+            _fmt(summary["answer"]["ppl_no_context"]),
+        ]
+        total = summary["latency"].get("total_s")
+        values.append(f"{total['p50']:.1f}" if total else "–")
+        lines.append(f"| {run} | " + " | ".join(values) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def comparison_chart(summaries: dict[str, dict], path: Path, title: str) -> None:
+    """One grouped bar chart: every run's metrics side by side (all on a 0–1 scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = list(summaries)
+    width = 0.8 / max(1, len(runs))
+    fig, ax = plt.subplots(figsize=(max(10, len(CHART_METRICS) * 1.1), 4.8), dpi=120)
+    for i, run in enumerate(runs):
+        values = [summaries[run][group][key] for group, key in CHART_METRICS]
+        xs = [m + (i - (len(runs) - 1) / 2) * width for m in range(len(CHART_METRICS))]
+        ax.bar(xs, [v if v is not None else 0 for v in values], width, label=run)
+    ax.set_xticks(range(len(CHART_METRICS)), [key for _, key in CHART_METRICS], rotation=30)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("score (0–1)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=min(3, len(runs)))
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)

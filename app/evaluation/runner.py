@@ -1,0 +1,167 @@
+"""Run a question set through retrieval and the chain; score every question.
+
+One pass per question: retrieve the top 10 once (hit@k, MRR@10, evidence hit@5), hand
+the chain the top k of that list (so retrieval is timed once and the answer sees exactly
+the scored chunks), score the answer, then the perplexity of the reference answer with
+and without those chunks.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app import prompts
+from app.evaluation import answer_metrics as am
+from app.evaluation.dataset import LookupRetriever, Question, gold_passages, load_questions
+from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
+from app.settings import Settings
+
+
+@dataclass
+class EvalOptions:
+    qa: Path
+    corpus: Path
+    collection: str | None = None
+    strategy: str | None = None
+    k: int | None = None
+    retriever: str | None = None
+    retrieval_only: bool = False
+    gold_context: bool = False
+    limit: int | None = None
+    perplexity: bool = True
+
+
+def default_collection(corpus: Path, settings: Settings) -> str:
+    """eval-<corpus>-<embedding backend>: its own collection, never the user's."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", corpus.resolve().name).strip("-._") or "corpus"
+    return f"eval-{slug}-{settings.embedding_backend}"[:60]
+
+
+def prepare_collection(settings: Settings, corpus: Path, collection: str):
+    """Ingest the corpus (incremental: a second run only hashes the files)."""
+    from ingest.indexing import ingest_paths, open_knowledge_base
+
+    kb = open_knowledge_base(settings, collection)
+    report = ingest_paths(kb, [corpus])
+    return kb, report
+
+
+def run_questions(
+    settings: Settings,
+    options: EvalOptions,
+    on_question: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Score every question; returns one row per question (see `rows.jsonl`)."""
+    from app.chains import build_rag_chain
+    from app.retrieval import build_retriever
+
+    strategy = options.strategy or settings.strategy
+    k = options.k or settings.top_k
+    mode = options.retriever or settings.retriever
+    collection = options.collection or default_collection(options.corpus, settings)
+    questions = load_questions(options.qa, options.limit)
+    kb, _ = prepare_collection(settings, options.corpus, collection)
+    retriever = build_retriever(settings, collection, mode=mode, k=max(10, k))
+    lookup = LookupRetriever()
+    chain = None
+    if not options.retrieval_only:
+        chain = build_rag_chain(
+            settings, collection=collection, strategy=strategy, retriever=lookup
+        )
+    llama = _local_llama(settings) if chain and options.perplexity else None
+
+    rows = []
+    for question in questions:
+        started = time.perf_counter()
+        docs = retriever.invoke(question.question)
+        retrieval_s = time.perf_counter() - started
+        row = _retrieval_row(question, docs, retrieval_s)
+        if chain is not None:
+            given = gold_passages(kb.store, question, k) if options.gold_context else docs[:k]
+            lookup.documents = {question.question: given}
+            result = chain.invoke(question.question)
+            row.update(_answer_row(question, result))
+            if llama is not None and question.answerable:
+                row.update(_perplexities(llama, question, given))
+        rows.append(row)
+        if on_question:
+            on_question(row)
+    return rows
+
+
+def _local_llama(settings: Settings):
+    from app.llm import local_client, make_chat_model
+
+    return local_client(make_chat_model(settings, "local"))
+
+
+def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
+    sources = [str(d.metadata.get("source", "")) for d in docs]
+    texts = [d.page_content for d in docs]
+    row = {
+        "id": question.id,
+        "question": question.question,
+        "kind": question.kind,
+        "lang": question.lang,
+        "answerable": question.answerable,
+        "gold_sources": question.sources,
+        "retrieved": sources[:10],
+        "retrieval_s": round(retrieval_s, 4),
+    }
+    if question.sources:
+        for n in (1, 3, 5, 10):
+            row[f"hit@{n}"] = hit_at(n, sources, question.sources)
+        row["mrr@10"] = reciprocal_rank(sources, question.sources, k=10)
+        row["evidence_hit@5"] = evidence_hit_at(5, texts, question.evidence)
+    return row
+
+
+def _answer_row(question: Question, result: dict) -> dict:
+    answer = result["answer"]
+    refused = bool(result.get("refused")) or am.is_refusal(answer)
+    contexts = [c["text"] for c in result["contexts"]]
+    cited = [c["source"] for c in result.get("citations", [])]
+    timings = result.get("timings", {})
+    row = {
+        "answer": answer,
+        "references": question.answers,
+        "refused": refused,
+        "faithfulness": None if refused else am.faithfulness(answer, contexts),
+        "citation_acc": am.citation_accuracy(cited, question.sources)
+        if question.answerable and not refused
+        else None,
+        "first_token_s": timings.get("first_token_s"),
+        "generation_s": timings.get("generation_s"),
+        "total_s": timings.get("total_s"),
+    }
+    if question.answerable:
+        plain = re.sub(r"\[\d+\]", "", answer).strip()
+        row.update(
+            em=am.exact_match(plain, question.answers),
+            f1=am.f1(plain, question.answers),
+            rouge_l=am.rouge_l(plain, question.answers),
+            bleu=am.sentence_bleu(plain, question.answers),
+        )
+    return row
+
+
+def _perplexities(llama, question: Question, docs) -> dict:
+    """Reference answer under the zero-shot prompt, with the given chunks and with none."""
+    from app.chains import _context_chunks
+
+    lang = prompts.detect_language(question.question)
+    reference = question.answers[0]
+    with_context = prompts.answer_messages(
+        "zero-shot", question.question, _context_chunks(docs), lang
+    )
+    without = prompts.answer_messages("zero-shot", question.question, [], lang)
+    from app.evaluation.perplexity import answer_perplexity
+
+    return {
+        "ppl_context": answer_perplexity(llama, with_context, reference),
+        "ppl_no_context": answer_perplexity(llama, without, reference),
+    }
