@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from app import prompts
+from app import abstention, prompts
 from app.citations import citations_for, infer_citations, split_reasoning
 from app.llm import explain_error, local_client, make_chat_model
 from app.retrieval import HybridRetriever, build_retriever
@@ -49,6 +49,7 @@ class RagChain(Runnable[Any, dict]):
         self.strategy = strategy
         self.backend = backend
         self.model = make_chat_model(settings, backend)
+        self.abstention = abstention.AbstentionConfig.from_settings(settings)
 
     # --- LCEL ---------------------------------------------------------------------
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> dict:
@@ -72,6 +73,22 @@ class RagChain(Runnable[Any, dict]):
         retrieved = time.perf_counter()
         contexts = [_context_dict(n, d) for n, d in enumerate(docs, start=1)]
         yield {"event": "contexts", "question": standalone, "contexts": contexts}
+        evidence = abstention.evidence_scores(standalone, docs)
+        base = {
+            "question": question,
+            "standalone_question": standalone,
+            "contexts": contexts,
+            "strategy": self.strategy,
+            "backend": self.backend,
+        }
+        if self.abstention.enabled and (
+            not docs or abstention.evidence_says_abstain(evidence, self.abstention)
+        ):
+            # Nothing relevant was found: the model is not asked at all.
+            now = time.perf_counter()
+            decision = abstention.Decision("evidence", {"evidence": evidence})
+            yield self._abstained(base, decision, "", lang, started, condensed, retrieved, now)
+            return
 
         messages = prompts.answer_messages(
             self.strategy, question, _context_chunks(docs), lang, self._examples(lang, question)
@@ -79,33 +96,20 @@ class RagChain(Runnable[Any, dict]):
         text, first_token_at, tokens, pieces = "", None, {}, 0
         marker_seen = self.strategy != "cot"
         with _generation_lock:
-            try:
-                for chunk in self.model.stream(messages):
-                    piece = chunk.content if isinstance(chunk.content, str) else ""
-                    if chunk.usage_metadata:
-                        tokens = dict(chunk.usage_metadata)
-                    if not piece:
-                        continue
-                    first_token_at = first_token_at or time.perf_counter()
-                    pieces += 1
-                    text += piece
-                    if not marker_seen and prompts.cot_marker(lang).rstrip("：:") in text:
-                        marker_seen = True
-                    yield {
-                        "event": "token",
-                        "text": piece,
-                        "part": "answer" if marker_seen else "reasoning",
-                    }
-            except Exception as exc:
-                if self.backend == "hosted":
-                    raise explain_error(exc, self.settings) from None
-                raise
-            # Servers that send no usage while streaming: one streamed piece ≈ one token.
-            tokens = (
-                tokens
-                or self._local_token_counts(text)
-                or {"output_tokens": pieces, "approximate": True}
-            )
+            for kind, value in self._generate(messages):
+                if kind == "usage":
+                    tokens = value
+                    continue
+                first_token_at = first_token_at or time.perf_counter()
+                text += value
+                pieces += 1
+                if not marker_seen and prompts.cot_marker(lang).rstrip("：:") in text:
+                    marker_seen = True
+                yield {
+                    "event": "token",
+                    "text": value,
+                    "part": "answer" if marker_seen else "reasoning",
+                }
         finished = time.perf_counter()
 
         reasoning, answer = "", text.strip()
@@ -114,27 +118,73 @@ class RagChain(Runnable[Any, dict]):
                 text, [prompts.cot_marker("zh"), prompts.cot_marker("en")]
             )
         refused = prompts.refusal(lang, self.strategy).rstrip("。.") in answer
+        support = abstention.support_scores(answer, [d.page_content for d in docs], lang)
+        decision = abstention.Decision(None, {"evidence": evidence, "support": support})
+        if refused:
+            decision.signal = "model"  # the model said so itself
+        elif self.abstention.enabled and abstention.reasoning_finds_nothing(reasoning):
+            decision.signal = "reasoning"
+        elif self.abstention.enabled and abstention.support_says_abstain(support, self.abstention):
+            decision.signal = "support"
+        timings = (started, condensed, retrieved, first_token_at or finished, finished)
+        if decision.signal in ("reasoning", "support"):
+            result = self._abstained(base, decision, answer, lang, *timings[:3], finished)
+            result.update(reasoning=reasoning, tokens=self._tokens(tokens, text, pieces))
+            result["timings"]["first_token_s"] = round(timings[3] - started, 3)
+            yield result
+            return
         with_markers = answer if refused else infer_citations(answer, docs)
         inferred = with_markers != answer
         yield {
             "event": "result",
-            "question": question,
-            "standalone_question": standalone,
+            **base,
             "answer": with_markers,
             "refused": refused,
+            "abstention": decision.as_dict(),
+            "draft": "",
             "citations": [c.as_dict() for c in citations_for(with_markers, docs, inferred)],
-            "contexts": contexts,
-            "strategy": self.strategy,
             "reasoning": reasoning,
-            "backend": self.backend,
-            "timings": {
-                "condense_s": round(condensed - started, 3),
-                "retrieval_s": round(retrieved - condensed, 3),
-                "first_token_s": round((first_token_at or finished) - started, 3),
-                "generation_s": round(finished - retrieved, 3),
-                "total_s": round(finished - started, 3),
-            },
-            "tokens": tokens,
+            "timings": _timings(*timings),
+            "tokens": self._tokens(tokens, text, pieces),
+        }
+
+    def _generate(self, messages) -> Iterator[tuple[str, Any]]:
+        """("text", piece) for each streamed piece, then ("usage", counts) if reported."""
+        try:
+            for chunk in self.model.stream(messages):
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                if chunk.usage_metadata:
+                    yield "usage", dict(chunk.usage_metadata)
+                if piece:
+                    yield "text", piece
+        except Exception as exc:
+            if self.backend == "hosted":
+                raise explain_error(exc, self.settings) from None
+            raise
+
+    def _tokens(self, reported: dict, text: str, pieces: int) -> dict:
+        # Servers that send no usage while streaming: one streamed piece ≈ one token.
+        return (
+            reported
+            or self._local_token_counts(text)
+            or {"output_tokens": pieces, "approximate": True}
+        )
+
+    def _abstained(
+        self, base: dict, decision, draft: str, lang: str, started, condensed, retrieved, finished
+    ) -> dict:
+        """The result when the answer is withheld: the refusal, the closest passages, the draft."""
+        return {
+            "event": "result",
+            **base,
+            "answer": prompts.refusal(lang, self.strategy),
+            "refused": True,
+            "abstention": decision.as_dict(),
+            "draft": draft,
+            "citations": [],
+            "reasoning": "",
+            "timings": _timings(started, condensed, retrieved, finished, finished),
+            "tokens": {},
         }
 
     # --- steps ----------------------------------------------------------------------
@@ -186,6 +236,16 @@ class RagChain(Runnable[Any, dict]):
             "output_tokens": output,
             "total_tokens": total,
         }
+
+
+def _timings(started, condensed, retrieved, first_token, finished) -> dict:
+    return {
+        "condense_s": round(condensed - started, 3),
+        "retrieval_s": round(retrieved - condensed, 3),
+        "first_token_s": round(first_token - started, 3),
+        "generation_s": round(finished - retrieved, 3),
+        "total_s": round(finished - started, 3),
+    }
 
 
 def _adds_context(rewritten: str, question: str, previous: str) -> bool:

@@ -54,7 +54,27 @@ def ask(
             elif event["event"] == "result":
                 result = event
         out.print()
+        _print_abstention(result)
         _print_sources(result)
+
+
+def _print_abstention(result: dict) -> None:
+    """A withheld answer: say so, and why (the streamed text, if any, was only a draft)."""
+    decision = result.get("abstention") or {}
+    if not decision.get("abstained") or decision.get("signal") == "model":
+        return
+    scores = decision.get("scores", {})
+    if decision["signal"] == "evidence":
+        missing = scores.get("evidence", {}).get("missing_names")
+        why = f"not in the documents: {', '.join(missing)}" if missing else "nothing relevant found"
+    elif decision["signal"] == "support":
+        unsupported = scores.get("support", {}).get("unsupported")
+        why = "draft above withheld; " + (
+            f"not in the documents: {', '.join(unsupported)}" if unsupported else "weak support"
+        )
+    else:
+        why = "draft above withheld; its reasoning found no support"
+    out.print(f"{escape(result['answer'])}  ({escape(why)})", style="bold yellow", soft_wrap=True)
 
 
 def _print_sources(result: dict) -> None:

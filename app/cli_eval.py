@@ -13,7 +13,10 @@ eval_app = typer.Typer(help="Score retrieval and answers on a question set.")
 console = Console(stderr=True)
 out = Console()
 
-QA = Annotated[Path, typer.Option("--qa", help="Questions (JSON Lines, shared/eval format).")]
+QA = Annotated[
+    list[Path],
+    typer.Option("--qa", help="Questions (JSON Lines, shared/eval format); repeatable."),
+]
 CORPUS = Annotated[
     Path, typer.Option("--corpus", help="Folder of the documents the questions are about.")
 ]
@@ -48,13 +51,13 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
             bars.update(task, description=f"{label}: {row['id']}")
             bars.advance(task)
 
-        from app.evaluation.dataset import load_questions
+        from app.evaluation.dataset import load_question_files
 
-        bars.update(task, total=len(load_questions(options.qa, options.limit)))
+        bars.update(task, total=len(load_question_files(options.qa, options.limit)))
         rows = run_questions(settings, options, on_question=advance)
     summary = summarise(rows)
     config = {
-        "qa": str(options.qa),
+        "qa": " + ".join(str(p) for p in options.qa),
         "corpus": str(options.corpus),
         "collection": options.collection or default_collection(options.corpus, settings),
         "strategy": options.strategy or settings.strategy,
@@ -73,7 +76,7 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
 @eval_app.callback(invoke_without_command=True)
 def evaluate(
     ctx: typer.Context,
-    qa: QA = None,  # type: ignore[assignment]
+    qa: QA = None,  # type: ignore[assignment]  # required, checked below (group callback)
     corpus: CORPUS = None,  # type: ignore[assignment]
     collection: COLLECTION = None,
     strategy: Annotated[
@@ -98,7 +101,7 @@ def evaluate(
     from app.evaluation.runner import EvalOptions
     from app.settings import get_settings
 
-    if qa is None or corpus is None:
+    if not qa or corpus is None:
         console.print("give --qa FILE and --corpus DIR (see `zhiku eval --help`)")
         raise typer.Exit(1)
     with user_errors():
@@ -117,7 +120,7 @@ def evaluate(
         )
         _check(options, settings)
         label = _label(options.strategy or settings.strategy, options, settings)
-        target = out_dir or Path("eval-results") / f"{qa.stem}-{label}"
+        target = out_dir or Path("eval-results") / f"{qa[0].stem}-{label}"
         summary = _evaluate(settings, options, target, label)
     out.print((target / "report.md").read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
     out.print(f"written to {target}/ (summary.json, rows.jsonl, report.md)", highlight=False)
@@ -132,7 +135,7 @@ def _label(strategy: str, options, settings) -> str:
 
 
 def _check(options, settings) -> None:
-    from app.evaluation.dataset import QuestionFileError, load_questions
+    from app.evaluation.dataset import QuestionFileError, load_question_files
     from app.settings import SettingsError
 
     if not options.corpus.is_dir():
@@ -142,8 +145,8 @@ def _check(options, settings) -> None:
     if options.retriever and options.retriever not in ("bm25", "dense", "hybrid"):
         raise SettingsError(f"--retriever {options.retriever!r}: use bm25, dense or hybrid")
     try:
-        if not load_questions(options.qa, 1):
-            raise SettingsError(f"--qa {options.qa} holds no questions")
+        if not load_question_files(options.qa, 1):
+            raise SettingsError("the --qa files hold no questions")
     except QuestionFileError as exc:
         raise SettingsError(str(exc)) from None
 
@@ -183,7 +186,7 @@ def compare(
     from app.evaluation.runner import EvalOptions
     from app.settings import SettingsError, get_settings
 
-    target = out_dir or Path("eval-results") / f"{qa.stem}-compare"
+    target = out_dir or Path("eval-results") / f"{qa[0].stem}-compare"
     summaries: dict[str, dict] = {}
     with user_errors():
         settings = get_settings()
@@ -208,6 +211,6 @@ def compare(
             summaries[label] = _evaluate(settings, options, target / label, label)
     table = comparison_table(summaries)
     (target / "comparison.md").write_text(table, encoding="utf-8")
-    comparison_chart(summaries, target / "comparison.png", f"zhiku eval — {qa.name}")
+    comparison_chart(summaries, target / "comparison.png", f"zhiku eval — {qa[0].name}")
     out.print(table, highlight=False, soft_wrap=True)
     out.print(f"written to {target}/ (comparison.png, comparison.md, one folder per run)")

@@ -96,6 +96,23 @@ class Settings(BaseSettings):
         default="", description="Folder of a sentence-transformers CrossEncoder; empty = off."
     )
 
+    # --- abstention: when not to answer (app/abstention.py) ------------------
+    abstain: bool = Field(
+        default=True, description="Withhold answers the documents do not support."
+    )
+    abstain_min_dense: float = Field(
+        default=0.0, ge=0, le=1, description="Best chunk's cosine similarity needed (evidence)."
+    )
+    abstain_min_coverage: float = Field(
+        default=0.0, ge=0, le=1, description="Share of question keywords in the best chunk."
+    )
+    abstain_min_support: float = Field(
+        default=0.0, ge=0, le=1, description="Share of the answer's words found in the chunks."
+    )
+    abstain_check_facts: bool = Field(
+        default=True, description="Numbers, names and quoted terms must occur in the chunks."
+    )
+
     # --- answering ---------------------------------------------------------------
     strategy: Literal["zero-shot", "few-shot", "cot"] = "zero-shot"
     few_shot_count: int = Field(default=2, ge=0, le=10)

@@ -11,7 +11,14 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from bench import generation_bench, hybrid_bench, ingest_bench, retrieval_bench, ui_bench
+from bench import (
+    abstention_bench,
+    generation_bench,
+    hybrid_bench,
+    ingest_bench,
+    retrieval_bench,
+    ui_bench,
+)
 from bench.common import RESULTS, machine
 
 
@@ -97,6 +104,24 @@ def main() -> None:
             f"answer {cold['question_to_answer_s']:.1f}) | {cold['cli_ask_s']:.1f} "
             f"(`zhiku ask`, fresh process) | {cold['ratio']:.2f}× |",
         ]
+    if "abstention" in only:  # not in the default set: about an hour on 2 cores
+        result = abstention_bench.run(RESULTS)
+        (RESULTS / "abstention.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        lines += [
+            "",
+            f"Thresholds chosen: {result['thresholds']} → (false refusal, refusal accuracy) "
+            f"{result['chosen_point']} on {result['questions']} questions.",
+            "",
+            "| run | F1 (answerable) | EM | refusal acc | false refusal | decided by |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, fig in result["figures"].items():
+            lines.append(
+                f"| {name} | {fig['f1']} | {fig['em']} | {fig['refusal_acc']} | "
+                f"{fig['false_refusal']} | {fig.get('signals', '')} |"
+            )
+        lines += ["", "| signal alone | false refusal | refusal acc |", "|---|---|---|"]
+        lines += [f"| {k} | {v[0]} | {v[1]} |" for k, v in result["best_single"].items()]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)

@@ -91,9 +91,7 @@ def cold_first_answer(settings: Settings) -> dict:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=120)
         server_up_s = time.perf_counter() - started
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/")
             box = page.get_by_test_id("stChatInputTextArea")

@@ -62,6 +62,14 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
     return questions
 
 
+def load_question_files(paths: Path | list[Path], limit: int | None = None) -> list[Question]:
+    """Several files as one set (e.g. a dev set plus extra unanswerable questions)."""
+    questions: list[Question] = []
+    for path in [paths] if isinstance(paths, Path) else paths:
+        questions += load_questions(path)
+    return questions[:limit] if limit else questions
+
+
 class LookupRetriever(BaseRetriever):
     """Returns documents decided beforehand for each question.
 

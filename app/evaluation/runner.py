@@ -16,14 +16,19 @@ from pathlib import Path
 
 from app import prompts
 from app.evaluation import answer_metrics as am
-from app.evaluation.dataset import LookupRetriever, Question, gold_passages, load_questions
+from app.evaluation.dataset import (
+    LookupRetriever,
+    Question,
+    gold_passages,
+    load_question_files,
+)
 from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
 from app.settings import Settings
 
 
 @dataclass
 class EvalOptions:
-    qa: Path
+    qa: Path | list[Path]
     corpus: Path
     collection: str | None = None
     strategy: str | None = None
@@ -63,7 +68,7 @@ def run_questions(
     k = options.k or settings.top_k
     mode = options.retriever or settings.retriever
     collection = options.collection or default_collection(options.corpus, settings)
-    questions = load_questions(options.qa, options.limit)
+    questions = load_question_files(options.qa, options.limit)
     kb, _ = prepare_collection(settings, options.corpus, collection)
     retriever = build_retriever(settings, collection, mode=mode, k=max(10, k))
     lookup = LookupRetriever()
@@ -122,6 +127,7 @@ def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
 
 def _answer_row(question: Question, result: dict) -> dict:
     answer = result["answer"]
+    abstention = result.get("abstention") or {}
     refused = bool(result.get("refused")) or am.is_refusal(answer)
     contexts = [c["text"] for c in result["contexts"]]
     cited = [c["source"] for c in result.get("citations", [])]
@@ -134,6 +140,9 @@ def _answer_row(question: Question, result: dict) -> dict:
         "citation_acc": am.citation_accuracy(cited, question.sources)
         if question.answerable and not refused
         else None,
+        "abstention_signal": abstention.get("signal"),
+        "abstention_scores": abstention.get("scores", {}),
+        "draft": result.get("draft", ""),
         "first_token_s": timings.get("first_token_s"),
         "generation_s": timings.get("generation_s"),
         "total_s": timings.get("total_s"),

@@ -10,6 +10,31 @@ from app.ui import resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
 
+WHY_ABSTAINED = {
+    "evidence": "知识库里没有找到相关内容，下面是最接近的段落。"
+    " Nothing relevant was found; the closest passages are below.",
+    "support": "草稿里的数字、名称或说法在资料中找不到，所以没有采用。"
+    " The draft said things the documents do not support, so it was withheld.",
+    "reasoning": "推理没有在资料中找到依据。 The reasoning found no support in the passages.",
+    "model": "模型认为资料中没有答案。 The model found no answer in the passages.",
+}
+
+
+def abstained(result: dict) -> bool:
+    return bool((result.get("abstention") or {}).get("abstained"))
+
+
+def show_answer(result: dict) -> None:
+    """The answer, or for an abstention a distinct friendly note (never an error)."""
+    if not abstained(result):
+        st.markdown(escape_markdown(result["answer"]))
+        return
+    signal = result["abstention"]["signal"]
+    st.info(escape_markdown(f"{result['answer']} {WHY_ABSTAINED.get(signal, '')}"), icon="🔎")
+    if result.get("draft"):
+        with st.expander("未经核实的草稿 Unverified draft", expanded=False):
+            st.markdown(escape_markdown(result["draft"]))
+
 
 def show_sources(result: dict) -> None:
     cited = {c["n"]: c for c in result.get("citations", [])}
@@ -52,7 +77,12 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
                 elif event["event"] == "result":
                     result.update(event)
 
-        st.write_stream(tokens())
+        slot = st.empty()
+        with slot.container():
+            st.write_stream(tokens())
+        if abstained(result):  # replace whatever was streamed with the note
+            with slot.container():
+                show_answer(result)
         return result
     except USER_ERRORS as exc:
         show_error(exc)
@@ -79,9 +109,11 @@ def render() -> None:
     messages = st.session_state.setdefault("messages", [])
     for message in messages:
         with st.chat_message(message["role"]):
-            st.markdown(escape_markdown(message["content"]))
             if message.get("result"):
+                show_answer(message["result"])
                 show_sources(message["result"])
+            else:
+                st.markdown(escape_markdown(message["content"]))
     question = st.chat_input("输入问题 Ask a question…")
     if not question:
         return

@@ -1,0 +1,206 @@
+"""Calibrate and measure abstention on the llm_articles dev set plus extra unanswerable
+questions (bench/questions/llm_articles.unanswerable.jsonl).
+
+1. One run with abstention off (the model's own refusals still count): every question's
+   evidence and support scores are recorded.
+2. Trade-off curves from those scores: refusal accuracy on unanswerable questions against
+   the false-refusal rate on answerable ones, as each signal's threshold moves, and for
+   the combination. Thresholds are chosen where refusal accuracy is highest with false
+   refusals ≤ 0.1.
+3. Runs with abstention on at those thresholds, for each strategy: the real figures.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from app.evaluation.report import summarise
+from app.evaluation.runner import EvalOptions, run_questions
+from app.settings import REPO_ROOT, load_settings
+from bench.common import CORPORA, QUESTIONS
+
+EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
+CHART = REPO_ROOT / "docs" / "abstention_tradeoff.png"
+MAX_FALSE_REFUSAL = 0.1
+
+
+def _settings(data: Path, **overrides):
+    return load_settings(data_dir=data, cache_dir=REPO_ROOT / ".cache", **overrides)
+
+
+def _rows(settings, strategy: str) -> list[dict]:
+    options = EvalOptions(
+        qa=[QUESTIONS["llm_articles"], EXTRA],
+        corpus=CORPORA["llm_articles"],
+        strategy=strategy,
+        perplexity=False,
+    )
+    return run_questions(settings, options)
+
+
+# --- signals over recorded scores -------------------------------------------------
+def _evidence(row: dict) -> dict:
+    return row["abstention_scores"].get("evidence", {})
+
+
+def _support(row: dict) -> dict:
+    return row["abstention_scores"].get("support") or {}
+
+
+def decide(row: dict, dense: float | None, coverage: float | None, support: float | None,
+           facts: bool) -> bool:  # fmt: skip
+    """Would the chain abstain on this row with these thresholds (None = signal off)?"""
+    if row["abstention_signal"] == "model" or (row["refused"] and not row["draft"]):
+        return True  # the model refused by itself
+    evidence = _evidence(row)
+    if dense is not None or coverage is not None:
+        if evidence.get("missing_names"):
+            return True
+        low_dense = dense is None or evidence.get("dense_top", 1) < dense
+        low_cover = coverage is None or evidence.get("coverage", 1) < coverage
+        if low_dense and low_cover:
+            return True
+    answer_support = _support(row)
+    if facts and answer_support.get("unsupported"):
+        return True
+    share = answer_support.get("support")
+    return support is not None and share is not None and share < support
+
+
+def point(rows: list[dict], **thresholds) -> tuple[float, float]:
+    """(false-refusal rate, refusal accuracy) for these thresholds."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    false = sum(decide(r, **thresholds) for r in answerable) / len(answerable)
+    right = sum(decide(r, **thresholds) for r in unanswerable) / len(unanswerable)
+    return round(false, 4), round(right, 4)
+
+
+def _grid(values: list[float]) -> list[float]:
+    return sorted({round(v + 1e-4, 4) for v in values} | {0.0})
+
+
+def curves(rows: list[dict]) -> dict[str, list[tuple[float, float, dict]]]:
+    dense = _grid([_evidence(r).get("dense_top", 0) for r in rows])
+    cover = _grid([_evidence(r).get("coverage", 0) for r in rows])
+    share = _grid([s for r in rows if (s := _support(r).get("support")) is not None])
+    off = {"dense": None, "coverage": None, "support": None, "facts": False}
+    result = {
+        "model's own refusals": [(*point(rows, **off), off)],
+        "evidence: dense similarity": [],
+        "evidence: keyword coverage": [],
+        "support: word share": [],
+        "support: facts": [(*point(rows, **{**off, "facts": True}), {**off, "facts": True})],
+        "combined": [],
+    }
+    for t in dense:
+        config = {**off, "dense": t, "coverage": 0.0}
+        result["evidence: dense similarity"].append((*point(rows, **config), config))
+    for t in cover:
+        config = {**off, "coverage": t, "dense": 0.0}
+        result["evidence: keyword coverage"].append((*point(rows, **config), config))
+    for t in share:
+        config = {**off, "support": t}
+        result["support: word share"].append((*point(rows, **config), config))
+    for d in dense[:: max(1, len(dense) // 12)]:
+        for c in cover[:: max(1, len(cover) // 12)]:
+            for t in share[:: max(1, len(share) // 8)]:
+                config = {"dense": d, "coverage": c, "support": t, "facts": True}
+                result["combined"].append((*point(rows, **config), config))
+    return result
+
+
+def best(points: list[tuple[float, float, dict]]) -> tuple[float, float, dict]:
+    allowed = [p for p in points if p[0] <= MAX_FALSE_REFUSAL] or points
+    return max(allowed, key=lambda p: (p[1], -p[0]))
+
+
+def chart(result: dict, chosen: tuple[float, float, dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
+    for name, points in result.items():
+        if name == "combined":
+            frontier = _frontier(points)
+            ax.plot(*zip(*[(p[0], p[1]) for p in frontier], strict=True), "-o", label=name, ms=3)
+        elif len(points) == 1:
+            ax.plot(points[0][0], points[0][1], "s", label=name, ms=7)
+        else:
+            ordered = sorted(points, key=lambda p: (p[0], p[1]))
+            ax.plot([p[0] for p in ordered], [p[1] for p in ordered], "-", label=name, lw=1.2)
+    ax.plot(chosen[0], chosen[1], "*", color="black", ms=14, label="chosen defaults")
+    ax.axvline(MAX_FALSE_REFUSAL, color="grey", ls=":", lw=1)
+    ax.set_xlabel("false refusals (answerable questions)")
+    ax.set_ylabel("refusal accuracy (unanswerable questions)")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Abstention trade-off — llm_articles dev + extra unanswerable")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    CHART.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(CHART)
+    plt.close(fig)
+
+
+def _frontier(points):
+    """The upper-left envelope: the best refusal accuracy at each false-refusal rate."""
+    by_false: dict[float, tuple] = {}
+    for p in points:
+        if p[0] not in by_false or p[1] > by_false[p[0]][1]:
+            by_false[p[0]] = p
+    frontier, top = [], -1.0
+    for false in sorted(by_false):
+        if by_false[false][1] > top:
+            frontier.append(by_false[false])
+            top = by_false[false][1]
+    return frontier
+
+
+def _answer_figures(rows: list[dict]) -> dict:
+    summary = summarise(rows)["answer"]
+    return {k: summary[k] for k in ("f1", "em", "refusal_acc", "false_refusal")}
+
+
+def run(out: Path) -> dict:
+    data = Path(tempfile.mkdtemp(prefix="zhiku-bench-abstain-"))
+    off_rows = _rows(_settings(data, abstain=False), "zero-shot")
+    (out / "abstention-off.rows.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in off_rows) + "\n"
+    )
+    result = curves(off_rows)
+    chosen = best(result["combined"])
+    chart(result, chosen)
+    thresholds = chosen[2]
+    on_settings = _settings(
+        data,
+        abstain=True,
+        abstain_min_dense=thresholds["dense"],
+        abstain_min_coverage=thresholds["coverage"],
+        abstain_min_support=thresholds["support"],
+        abstain_check_facts=thresholds["facts"],
+    )
+    figures = {"off zero-shot": _answer_figures(off_rows)}
+    for strategy in ("zero-shot", "few-shot", "cot"):
+        rows = _rows(on_settings, strategy)
+        (out / f"abstention-{strategy}.rows.jsonl").write_text(
+            "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n"
+        )
+        figures[f"on {strategy}"] = _answer_figures(rows)
+        figures[f"on {strategy}"]["signals"] = _signal_counts(rows)
+    single = {name: best(points)[:2] for name, points in result.items()}
+    return {"thresholds": thresholds, "chosen_point": chosen[:2], "best_single": single,
+            "figures": figures, "questions": len(off_rows)}  # fmt: skip
+
+
+def _signal_counts(rows: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        signal = row.get("abstention_signal") or "answered"
+        counts[signal] = counts.get(signal, 0) + 1
+    return counts
