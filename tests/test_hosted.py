@@ -98,3 +98,13 @@ def test_chat_page_on_the_hosted_backend(kb_settings, llama_server: str, monkeyp
             assert key not in answer.error[0].value  # the key is never shown
         else:
             assert "12" in " ".join(m.value for m in answer.markdown) and answer.expander
+
+
+def test_hosted_backend_abstains_too(kb_settings, llama_server: str) -> None:  # noqa: F811
+    chain = build_rag_chain(hosted(kb_settings, llama_server))
+    result = chain.invoke("Mixtral 8x7B的专家数量是多少？")
+    assert (
+        result["abstention"]["signal"] == "evidence" and result["answer"] == "资料中没有找到答案。"
+    )
+    answered = chain.invoke("GPT-1有多少层?")
+    assert not answered["abstention"]["abstained"] and "12" in answered["answer"]

@@ -86,3 +86,12 @@ def test_zhiku_chat_serves_the_app(kb_settings, tmp_path: Path) -> None:  # noqa
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_an_abstention_is_a_friendly_note_with_the_closest_sources(app: AppTest) -> None:
+    app.chat_input[0].set_value("Mixtral 8x7B的专家数量是多少？").run()
+    assert not app.exception and not app.chat_message[1].error
+    assistant = app.chat_message[1]
+    assert "资料中没有找到答案" in assistant.info[0].value
+    assert "Nothing relevant was found" in assistant.info[0].value.replace("\\", "")
+    assert len(assistant.expander) == 3  # the closest passages, to check for yourself
