@@ -106,5 +106,4 @@ def test_hosted_backend_abstains_too(kb_settings, llama_server: str) -> None:  #
     assert (
         result["abstention"]["signal"] == "evidence" and result["answer"] == "资料中没有找到答案。"
     )
-    answered = chain.invoke("GPT-1有多少层?")
-    assert not answered["abstention"]["abstained"] and "12" in answered["answer"]
+    assert result["tokens"] == {}  # the server was never asked
