@@ -107,13 +107,17 @@ def curves(rows: list[dict]) -> dict[str, list[tuple[float, float, dict]]]:
     for d in dense[:: max(1, len(dense) // 12)]:
         for c in cover[:: max(1, len(cover) // 12)]:
             for t in share[:: max(1, len(share) // 8)]:
-                config = {"dense": d, "coverage": c, "support": t, "facts": True}
-                result["combined"].append((*point(rows, **config), config))
+                for facts in (True, False):
+                    config = {"dense": d, "coverage": c, "support": t, "facts": facts}
+                    result["combined"].append((*point(rows, **config), config))
     return result
 
 
 def best(points: list[tuple[float, float, dict]]) -> tuple[float, float, dict]:
-    allowed = [p for p in points if p[0] <= MAX_FALSE_REFUSAL] or points
+    """Highest refusal accuracy with false refusals within the limit (else the fewest)."""
+    allowed = [p for p in points if p[0] <= MAX_FALSE_REFUSAL]
+    if not allowed:
+        return min(points, key=lambda p: (p[0], -p[1]))
     return max(allowed, key=lambda p: (p[1], -p[0]))
 
 
