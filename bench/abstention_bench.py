@@ -208,3 +208,35 @@ def _signal_counts(rows: list[dict]) -> dict[str, int]:
         signal = row.get("abstention_signal") or "answered"
         counts[signal] = counts.get(signal, 0) + 1
     return counts
+
+
+def simulated_figures(rows: list[dict], thresholds: dict) -> dict:
+    """What abstention at `thresholds` does to the recorded answers (same drafts):
+    refusal accuracy, false refusals, and F1/EM on answerable questions where a withheld
+    answer scores 0 (it is the refusal sentence)."""
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    withheld = [decide(r, **thresholds) for r in answerable]
+    return {
+        "refusal_acc": round(
+            sum(decide(r, **thresholds) for r in unanswerable) / len(unanswerable), 4
+        ),
+        "false_refusal": round(sum(withheld) / len(answerable), 4),
+        "f1": round(sum(0 if w else r["f1"] for r, w in zip(answerable, withheld, strict=True))
+                    / len(answerable), 4),
+        "f1_without": round(sum(r["f1"] for r in answerable) / len(answerable), 4),
+    }  # fmt: skip
+
+
+def cross_validated(rows: list[dict], folds: int = 2) -> dict:
+    """Thresholds chosen on all folds but one, scored on the held-out one (honest figures)."""
+    held_out: list[dict] = []
+    for fold in range(folds):
+        train = [r for i, r in enumerate(rows) if i % folds != fold]
+        test = [r for i, r in enumerate(rows) if i % folds == fold]
+        thresholds = best(curves(train)["combined"])[2]
+        held_out.append(simulated_figures(test, thresholds))
+    return {
+        key: round(sum(f[key] for f in held_out) / folds, 4)
+        for key in ("refusal_acc", "false_refusal", "f1", "f1_without")
+    }
