@@ -96,10 +96,10 @@ def curves(rows: list[dict]) -> dict[str, list[tuple[float, float, dict]]]:
         "combined": [],
     }
     for t in dense:
-        config = {**off, "dense": t, "coverage": 0.0}
+        config = {**off, "dense": t}  # coverage off: dense alone decides
         result["evidence: dense similarity"].append((*point(rows, **config), config))
     for t in cover:
-        config = {**off, "coverage": t, "dense": 0.0}
+        config = {**off, "coverage": t}
         result["evidence: keyword coverage"].append((*point(rows, **config), config))
     for t in share:
         config = {**off, "support": t}
