@@ -87,7 +87,8 @@ class RagChain(Runnable[Any, dict]):
             # Nothing relevant was found: the model is not asked at all.
             now = time.perf_counter()
             decision = abstention.Decision("evidence", {"evidence": evidence})
-            yield self._abstained(base, decision, "", lang, started, condensed, retrieved, now)
+            timings = _timings(started, condensed, retrieved, now, now)
+            yield self._abstained(base, decision, "", lang, timings)
             return
 
         messages = prompts.answer_messages(
@@ -126,11 +127,10 @@ class RagChain(Runnable[Any, dict]):
             decision.signal = "reasoning"
         elif self.abstention.enabled and abstention.support_says_abstain(support, self.abstention):
             decision.signal = "support"
-        timings = (started, condensed, retrieved, first_token_at or finished, finished)
+        timings = _timings(started, condensed, retrieved, first_token_at or finished, finished)
         if decision.signal in ("reasoning", "support"):
-            result = self._abstained(base, decision, answer, lang, *timings[:3], finished)
+            result = self._abstained(base, decision, answer, lang, timings)
             result.update(reasoning=reasoning, tokens=self._tokens(tokens, text, pieces))
-            result["timings"]["first_token_s"] = round(timings[3] - started, 3)
             yield result
             return
         with_markers = answer if refused else infer_citations(answer, docs)
@@ -144,7 +144,7 @@ class RagChain(Runnable[Any, dict]):
             "draft": "",
             "citations": [c.as_dict() for c in citations_for(with_markers, docs, inferred)],
             "reasoning": reasoning,
-            "timings": _timings(*timings),
+            "timings": timings,
             "tokens": self._tokens(tokens, text, pieces),
         }
 
@@ -170,9 +170,7 @@ class RagChain(Runnable[Any, dict]):
             or {"output_tokens": pieces, "approximate": True}
         )
 
-    def _abstained(
-        self, base: dict, decision, draft: str, lang: str, started, condensed, retrieved, finished
-    ) -> dict:
+    def _abstained(self, base: dict, decision, draft: str, lang: str, timings: dict) -> dict:
         """The result when the answer is withheld: the refusal, the closest passages, the draft."""
         return {
             "event": "result",
@@ -183,7 +181,7 @@ class RagChain(Runnable[Any, dict]):
             "draft": draft,
             "citations": [],
             "reasoning": "",
-            "timings": _timings(started, condensed, retrieved, finished, finished),
+            "timings": timings,
             "tokens": {},
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -121,10 +122,9 @@ def evaluate(
         _check(options, settings)
         label = _label(options.strategy or settings.strategy, options, settings)
         target = out_dir or Path("eval-results") / f"{qa[0].stem}-{label}"
-        summary = _evaluate(settings, options, target, label)
+        _evaluate(settings, options, target, label)
     out.print((target / "report.md").read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
     out.print(f"written to {target}/ (summary.json, rows.jsonl, report.md)", highlight=False)
-    del summary
 
 
 def _label(strategy: str, options, settings) -> str:
@@ -188,23 +188,24 @@ def compare(
 
     target = out_dir or Path("eval-results") / f"{qa[0].stem}-compare"
     summaries: dict[str, dict] = {}
+    shared = EvalOptions(
+        qa=qa,
+        corpus=corpus,
+        collection=collection,
+        k=k,
+        retrieval_only=retrieval_only,
+        limit=limit,
+        perplexity=not no_perplexity,
+    )
     with user_errors():
         settings = get_settings()
         for run in runs or DEFAULT_RUNS:
             strategy, _, source = run.partition(":")
             if not source:
                 raise SettingsError(f"--run {run!r}: write STRATEGY:RETRIEVER, e.g. cot:hybrid")
-            options = EvalOptions(
-                qa=qa,
-                corpus=corpus,
-                collection=collection,
-                strategy=strategy,
-                k=k,
-                retriever=None if source == "gold" else source,
-                retrieval_only=retrieval_only,
-                gold_context=source == "gold",
-                limit=limit,
-                perplexity=not no_perplexity,
+            gold = source == "gold"
+            options = replace(
+                shared, strategy=strategy, retriever=None if gold else source, gold_context=gold
             )
             _check(options, settings)
             label = _label(strategy, options, settings)

@@ -138,20 +138,12 @@ def is_refusal(answer: str) -> bool:
     return bool(REFUSAL_PATTERNS.search(answer)) or not answer.strip()
 
 
-def _jieba_words(text: str) -> list[str]:
-    import jieba
-
-    jieba.setLogLevel(60)
-    return [w for w in jieba.lcut(text) if w.strip() and re.search(r"\w", w)]
-
-
 def faithfulness(answer: str, contexts: Sequence[str]) -> float:
-    """Share of the answer's words (jieba; citation markers dropped) found in the context."""
-    words = _jieba_words(re.sub(r"\[\d+\]", " ", answer))
-    if not words:
-        return 0.0
-    context = "\n".join(contexts).lower()
-    return sum(w.lower() in context for w in words) / len(words)
+    """Share of the answer's words found in the retrieved chunks: the same measure the
+    chain's support check uses (jieba words, numbers and full-width forms normalised)."""
+    from app.abstention import word_support
+
+    return word_support(answer, contexts)
 
 
 def citation_accuracy(cited_sources: Sequence[str], gold_sources: Sequence[str]) -> float | None:
