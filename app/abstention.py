@@ -4,10 +4,11 @@
   occur in some retrieved chunk, and the best chunk must be close enough (dense cosine
   similarity) or cover enough of the question's keywords. Otherwise nothing relevant was
   found and the model is not asked at all.
-- Support (after): every number, Latin name and quoted term in the answer must occur in
-  the retrieved chunks — compared after NFKC (full-width → half-width), Chinese numerals →
-  Arabic (cn2an) and 万/亿 expanded — and the share of the answer's words found in the
-  chunks must pass a threshold. Small models invent figures; this catches them.
+- Support (after, measured in `app.verification`): every number, Latin name and quoted
+  term of the answer must occur in the retrieved chunks — compared after NFKC (full-width
+  → half-width), Chinese numerals → Arabic (cn2an) and 万/亿 expanded —, what is kept
+  must say more than the question, and enough of its words must be found in the chunks.
+  Small models invent figures and restate the question; this catches them.
 
 Thresholds are settings (ZHIKU_ABSTAIN_*), chosen from `python -m bench abstention`.
 """
@@ -31,10 +32,10 @@ _STOPWORD_TEXT = (
     "具体 主要 大概 大约 分别 哪一 何 谁 是谁 什么样 多 多大 多长 有何 叫 叫做 称为 被称为"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-_LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-.+][A-Za-z0-9]+)*")
+# GPT-3.5, LLaMA-2, C++ — a dot joins only digits, so "feature.2" (a list run on) is not one.
+_LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-+][A-Za-z0-9]+|(?<=\d)\.\d+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{1,40})[”\"」』》]")
-_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 
 
@@ -44,6 +45,7 @@ class AbstentionConfig:
     min_dense: float = 0.0
     min_coverage: float = 0.0
     min_support: float = 0.0
+    min_novelty: float = 0.0
     check_facts: bool = True
 
     @classmethod
@@ -53,6 +55,7 @@ class AbstentionConfig:
             min_dense=settings.abstain_min_dense,
             min_coverage=settings.abstain_min_coverage,
             min_support=settings.abstain_min_support,
+            min_novelty=settings.abstain_min_novelty,
             check_facts=settings.abstain_check_facts,
         )
 
@@ -96,8 +99,13 @@ def _squash(name: str) -> str:
     return re.sub(r"[\s\-_.]", "", name.lower())
 
 
-def names(text: str) -> list[str]:
-    """Latin tokens that look like names: GPT-3, LLaMA, TPU, ChatGPT (not plain words)."""
+def names(text: str, strict: bool = False) -> list[str]:
+    """Latin tokens that look like names: GPT-3, LLaMA, TPU, ChatGPT (not plain words).
+
+    `strict` (for English answers, where markdown breaks sentence detection) keeps only
+    tokens with a digit or an inner capital; otherwise a capitalised word inside a
+    sentence, or in Chinese text, is a name too (Meta, Pathways).
+    """
     found = []
     chinese = bool(_CJK.search(text))  # in Chinese text any capitalised word is a name
     for match in _LATIN_NAME.finditer(text):
@@ -105,7 +113,7 @@ def names(text: str) -> list[str]:
         inner_upper = any(c.isupper() for c in token[1:])
         if any(c.isdigit() for c in token) or inner_upper:
             found.append(token)
-        elif token[0].isupper() and len(token) > 2:
+        elif token[0].isupper() and len(token) > 2 and not strict:
             before = text[: match.start()].rstrip()
             if chinese or (before and before[-1] not in ".?!。？！\n"):
                 found.append(token)  # capitalised inside a sentence: Meta, Pathways
@@ -155,22 +163,6 @@ def evidence_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
     return scores["dense_top"] < config.min_dense and scores["coverage"] < config.min_coverage
 
 
-def support_scores(answer: str, contexts: Sequence[str], lang: str) -> dict:
-    context = normalise("\n".join(contexts))
-    squashed = _squash(context)
-    plain = re.sub(r"\[\d+\]", " ", answer)
-    normal = normalise(plain)
-    numbers = sorted(set(_NUMBER.findall(normal)))
-    unsupported = [
-        n for n in numbers if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", context)
-    ]
-    unsupported += [n for n in names(plain) if _squash(n) not in squashed]
-    unsupported += [q for q in _QUOTED.findall(plain) if normalise(q) not in context]
-    # An English answer about Chinese chunks shares few words with them: share not used.
-    share = word_support(plain, contexts) if lang == "zh" else None
-    return {"support": None if share is None else round(share, 4), "unsupported": unsupported}
-
-
 _NOTHING_FOUND = re.compile(
     r"(没有|并未|未|均未|都没有|无)(任何)?(段落|资料|材料|内容)?[^。]{0,8}(包含|提到|提及|涉及|给出|说明)[^。]{0,6}(答案|信息)?|"
     r"\bnone of the passages\b|\bno passage\b|do(?:es)? not (?:contain|mention|say)",
@@ -184,6 +176,11 @@ def reasoning_finds_nothing(reasoning: str) -> bool:
 
 
 def support_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
-    if config.check_facts and scores["unsupported"]:
+    """Scores from `app.verification.verify`: withhold when not even the first sentence
+    is verified, when what is left restates the question, or when too few of its words
+    are found in the chunks."""
+    if config.check_facts and scores["sentences"] and not scores["verified"]:
+        return True
+    if scores["novelty"] < config.min_novelty:
         return True
     return scores["support"] is not None and scores["support"] < config.min_support

@@ -23,6 +23,7 @@ from app.citations import citations_for, infer_citations, split_reasoning
 from app.llm import explain_error, local_client, make_chat_model
 from app.retrieval import HybridRetriever, build_retriever
 from app.settings import Settings, get_settings
+from app.verification import verify
 
 # One llama.cpp context cannot serve two generations at once (batch() runs threads).
 _generation_lock = threading.Lock()
@@ -119,7 +120,8 @@ class RagChain(Runnable[Any, dict]):
                 text, [prompts.cot_marker("zh"), prompts.cot_marker("en")]
             )
         refused = prompts.refusal(lang, self.strategy).rstrip("。.") in answer
-        support = abstention.support_scores(answer, [d.page_content for d in docs], lang)
+        checked = verify(standalone, answer, [d.page_content for d in docs], lang)
+        support = checked.scores
         decision = abstention.Decision(None, {"evidence": evidence, "support": support})
         if refused:
             decision.signal = "model"  # the model said so itself
@@ -133,6 +135,10 @@ class RagChain(Runnable[Any, dict]):
             result.update(reasoning=reasoning, tokens=self._tokens(tokens, text, pieces))
             yield result
             return
+        draft = ""
+        if self.abstention.enabled and self.abstention.check_facts and checked.kept != answer:
+            # Only the verified opening sentences are kept; the whole draft stays on request.
+            draft, answer = answer, checked.kept
         with_markers = answer if refused else infer_citations(answer, docs)
         inferred = with_markers != answer
         yield {
@@ -141,7 +147,7 @@ class RagChain(Runnable[Any, dict]):
             "answer": with_markers,
             "refused": refused,
             "abstention": decision.as_dict(),
-            "draft": "",
+            "draft": draft,
             "citations": [c.as_dict() for c in citations_for(with_markers, docs, inferred)],
             "reasoning": reasoning,
             "timings": timings,

@@ -61,16 +61,27 @@ def ask(
 def _print_abstention(result: dict) -> None:
     """A withheld answer: say so, and why (the streamed text, if any, was only a draft)."""
     decision = result.get("abstention") or {}
+    scores = decision.get("scores", {})
+    if not decision.get("abstained") and result.get("draft"):
+        unsupported = ", ".join(scores.get("support", {}).get("unsupported", []))
+        out.print(
+            f"Verified part kept: {escape(result['answer'])}  "
+            f"(the rest is not in the documents: {escape(unsupported)})",
+            style="bold yellow",
+            soft_wrap=True,
+        )
+        return
     if not decision.get("abstained") or decision.get("signal") == "model":
         return
-    scores = decision.get("scores", {})
     if decision["signal"] == "evidence":
         missing = scores.get("evidence", {}).get("missing_names")
         why = f"not in the documents: {', '.join(missing)}" if missing else "nothing relevant found"
     elif decision["signal"] == "support":
         unsupported = scores.get("support", {}).get("unsupported")
         why = "draft above withheld; " + (
-            f"not in the documents: {', '.join(unsupported)}" if unsupported else "weak support"
+            f"not in the documents: {', '.join(unsupported)}"
+            if unsupported
+            else "it only restates the question, or too little of it is in the documents"
         )
     else:
         why = "draft above withheld; its reasoning found no support"

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     abstain_min_support: float = Field(
         default=0.0, ge=0, le=1, description="Share of the answer's words found in the chunks."
     )
+    abstain_min_novelty: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Share of the answer's content words not already in the question.",
+    )
     abstain_check_facts: bool = Field(
         default=True, description="Numbers, names and quoted terms must occur in the chunks."
     )

@@ -12,13 +12,17 @@ questions (bench/questions/llm_articles.unanswerable.jsonl).
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import tempfile
 from pathlib import Path
 
+from app.evaluation import answer_metrics as am
 from app.evaluation.report import summarise
 from app.evaluation.runner import EvalOptions, run_questions
 from app.settings import REPO_ROOT, load_settings
+from app.verification import sentences
 from bench.common import CORPORA, QUESTIONS
 
 EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
@@ -50,8 +54,9 @@ def _support(row: dict) -> dict:
 
 
 def decide(row: dict, dense: float | None, coverage: float | None, support: float | None,
-           facts: bool) -> bool:  # fmt: skip
-    """Would the chain abstain on this row with these thresholds (None = signal off)?"""
+           facts: bool, novelty: float | None = None) -> bool:  # fmt: skip
+    """Would the chain abstain on this row with these thresholds (None = signal off)?
+    The same rules as `abstention.evidence_says_abstain` / `support_says_abstain`."""
     if row["abstention_signal"] == "model" or (row["refused"] and not row["draft"]):
         return True  # the model refused by itself
     evidence = _evidence(row)
@@ -63,10 +68,20 @@ def decide(row: dict, dense: float | None, coverage: float | None, support: floa
         if low_dense and low_cover:
             return True
     answer_support = _support(row)
-    if facts and answer_support.get("unsupported"):
+    if facts and answer_support.get("sentences") and not answer_support.get("verified"):
+        return True
+    if novelty is not None and answer_support.get("novelty", 1) < novelty:
         return True
     share = answer_support.get("support")
     return support is not None and share is not None and share < support
+
+
+def kept_answer(row: dict, facts: bool) -> str:
+    """The answer the chain shows: with the facts check, only its verified sentences."""
+    scores = _support(row)
+    if not facts or scores.get("verified", 0) >= scores.get("sentences", 0):
+        return row["answer"]
+    return "".join(sentences(row["answer"])[: scores["verified"]])
 
 
 def point(rows: list[dict], **thresholds) -> tuple[float, float]:
@@ -86,13 +101,15 @@ def curves(rows: list[dict]) -> dict[str, list[tuple[float, float, dict]]]:
     dense = _grid([_evidence(r).get("dense_top", 0) for r in rows])
     cover = _grid([_evidence(r).get("coverage", 0) for r in rows])
     share = _grid([s for r in rows if (s := _support(r).get("support")) is not None])
-    off = {"dense": None, "coverage": None, "support": None, "facts": False}
+    novel = _grid([_support(r).get("novelty", 1) for r in rows])
+    off = {"dense": None, "coverage": None, "support": None, "facts": False, "novelty": None}
     result = {
         "model's own refusals": [(*point(rows, **off), off)],
         "evidence: dense similarity": [],
         "evidence: keyword coverage": [],
         "support: word share": [],
         "support: facts": [(*point(rows, **{**off, "facts": True}), {**off, "facts": True})],
+        "support: says more than the question": [],
         "combined": [],
     }
     for t in dense:
@@ -104,13 +121,20 @@ def curves(rows: list[dict]) -> dict[str, list[tuple[float, float, dict]]]:
     for t in share:
         config = {**off, "support": t}
         result["support: word share"].append((*point(rows, **config), config))
-    for d in dense[:: max(1, len(dense) // 12)]:
-        for c in cover[:: max(1, len(cover) // 12)]:
-            for t in share[:: max(1, len(share) // 8)]:
-                for facts in (True, False):
-                    config = {"dense": d, "coverage": c, "support": t, "facts": facts}
-                    result["combined"].append((*point(rows, **config), config))
+    for t in novel:
+        config = {**off, "novelty": t}
+        result["support: says more than the question"].append((*point(rows, **config), config))
+    for d, c, t, n, facts in itertools.product(
+        _every(dense, 12), _every(cover, 12), _every(share, 8), _every(novel, 6), (True, False)
+    ):
+        config = {"dense": d, "coverage": c, "support": t, "facts": facts, "novelty": n}
+        result["combined"].append((*point(rows, **config), config))
     return result
+
+
+def _every(values: list[float], count: int) -> list[float]:
+    """About `count` thresholds spread over the observed values (always including 0)."""
+    return values[:: max(1, len(values) // count)]
 
 
 def best(points: list[tuple[float, float, dict]]) -> tuple[float, float, dict]:
@@ -188,6 +212,7 @@ def run(out: Path) -> dict:
         abstain_min_coverage=thresholds["coverage"],
         abstain_min_support=thresholds["support"],
         abstain_check_facts=thresholds["facts"],
+        abstain_min_novelty=thresholds["novelty"] or 0.0,
     )
     figures = {"off zero-shot": _answer_figures(off_rows)}
     for strategy in ("zero-shot", "few-shot", "cot"):
@@ -199,6 +224,8 @@ def run(out: Path) -> dict:
         figures[f"on {strategy}"]["signals"] = _signal_counts(rows)
     single = {name: best(points)[:2] for name, points in result.items()}
     return {"thresholds": thresholds, "chosen_point": chosen[:2], "best_single": single,
+            "in_sample": simulated_figures(off_rows, thresholds),
+            "cross_validated": cross_validated(off_rows),
             "figures": figures, "questions": len(off_rows)}  # fmt: skip
 
 
@@ -212,17 +239,19 @@ def _signal_counts(rows: list[dict]) -> dict[str, int]:
 
 def simulated_figures(rows: list[dict], thresholds: dict) -> dict:
     """What abstention at `thresholds` does to the recorded answers (same drafts):
-    refusal accuracy, false refusals, and F1/EM on answerable questions where a withheld
-    answer scores 0 (it is the refusal sentence)."""
+    refusal accuracy, false refusals, and F1 on answerable questions where a withheld
+    answer scores 0 (it is the refusal sentence) and a trimmed one is scored as kept."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     withheld = [decide(r, **thresholds) for r in answerable]
+    kept = [re.sub(r"\[\d+\]", "", kept_answer(r, thresholds["facts"])).strip() for r in answerable]
+    scores = [am.f1(answer, r["references"]) for answer, r in zip(kept, answerable, strict=True)]
     return {
         "refusal_acc": round(
             sum(decide(r, **thresholds) for r in unanswerable) / len(unanswerable), 4
         ),
         "false_refusal": round(sum(withheld) / len(answerable), 4),
-        "f1": round(sum(0 if w else r["f1"] for r, w in zip(answerable, withheld, strict=True))
+        "f1": round(sum(0 if w else f for f, w in zip(scores, withheld, strict=True))
                     / len(answerable), 4),
         "f1_without": round(sum(r["f1"] for r in answerable) / len(answerable), 4),
     }  # fmt: skip

@@ -11,6 +11,7 @@ from langchain_core.messages import AIMessage
 
 from app import abstention as ab
 from app.chains import build_rag_chain
+from app.verification import facts, novelty, sentences, verify
 from tests.conftest import zhiku
 from tests.test_chains import kb_settings  # noqa: F401 - shared knowledge base fixture
 
@@ -36,16 +37,54 @@ def test_names_are_latin_tokens_that_look_like_names() -> None:
 
 
 def test_an_invented_number_is_caught() -> None:
-    invented = ab.support_scores("Mistral-7B的滑动窗口大小是4096 [1]。", [MISTRAL], "zh")
-    assert invented["unsupported"] == ["4096"]
-    assert ab.support_says_abstain(invented, ab.AbstentionConfig())
-    faithful = ab.support_scores(
-        "Mistral-7B有七十亿参数，用了滑动窗口注意力 [1]。", [MISTRAL], "zh"
-    )
-    assert faithful["unsupported"] == [] and faithful["support"] >= 0.75
-    assert not ab.support_says_abstain(faithful, ab.AbstentionConfig(min_support=0.5))
-    quoted = ab.support_scores("它叫“长程注意力”。", [MISTRAL], "zh")
-    assert quoted["unsupported"] == ["长程注意力"]
+    question = "Mistral-7B的滑动窗口有多大？"
+    invented = verify(question, "Mistral-7B的滑动窗口大小是4096 [1]。", [MISTRAL], "zh")
+    assert invented.scores["unsupported"] == ["4096"] and invented.kept == ""
+    assert ab.support_says_abstain(invented.scores, ab.AbstentionConfig())
+    faithful = verify(question, "Mistral-7B有七十亿参数，用了滑动窗口注意力 [1]。", [MISTRAL], "zh")
+    assert faithful.scores["unsupported"] == [] and faithful.scores["support"] >= 0.75
+    assert not ab.support_says_abstain(faithful.scores, ab.AbstentionConfig(min_support=0.5))
+    quoted = verify("它叫什么？", "它叫“长程注意力”。", [MISTRAL], "zh")
+    assert quoted.scores["unsupported"] == ["长程注意力"]
+
+
+def test_what_the_question_says_is_not_an_invention() -> None:
+    question = "在“不微调、直接拿来用”这件事上，Mixtral和Mistral-7B有什么不同？"
+    answer = "在“不微调、直接拿来用”这件事上，Mixtral和Mistral-7B都用了滑动窗口注意力。"
+    assert verify(question, answer, [MISTRAL], "zh").scores["unsupported"] == []
+
+
+def test_only_the_verified_opening_is_kept() -> None:
+    answer = "Mistral-7B有70亿参数 [1]。它的滑动窗口大小是4096。它还有8个专家。"
+    checked = verify("Mistral-7B有多少参数？", answer, [MISTRAL], "zh")
+    assert checked.kept == "Mistral-7B有70亿参数 [1]。"
+    assert checked.scores["unsupported"] == ["4096"]
+    assert (checked.scores["verified"], checked.scores["sentences"]) == (1, 3)
+    assert "".join(sentences(answer)) == answer
+
+
+def test_an_entity_must_be_found_next_to_the_subject() -> None:
+    chunks = ["Alpaca 是一个基于 LLaMA 的指令微调模型。", "Google 发布了 PaLM 和 PaLM-2。"]
+    wrong = verify("Alpaca 是由哪所大学发布的？", "Alpaca 是由 Google 开发的。", chunks, "zh")
+    assert wrong.scores["unsupported"] == ["Google"]
+    right = verify("PaLM 是谁发布的？", "PaLM 是 Google 发布的 [2]。", chunks, "zh")
+    assert right.scores["unsupported"] == []
+
+
+def test_english_words_and_list_numbers_are_not_facts() -> None:
+    answer = "It relies on:1. **Grouped Query Attention**: This saves memory.2. Self Attention."
+    assert facts(answer) == []
+    assert facts("GPT-3.5 has 175B parameters.") == ["175", "3.5", "GPT-3.5", "175B"]
+
+
+def test_an_answer_that_restates_the_question_says_nothing_new() -> None:
+    question = "GPT-3 的参数量是 GPT-2 的多少倍?"
+    echo = "根据资料，GPT-3 的参数量是 GPT-2 的多少倍 [1]。"
+    assert novelty(question, echo) == 0.0
+    assert novelty(question, "GPT-3 有1750亿参数，GPT-2 有15亿。") > 0.2
+    scores = verify(question, echo, ["GPT-3 有1750亿参数。"], "zh").scores
+    assert ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.1))
+    assert not ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.0))
 
 
 def test_evidence_needs_the_question_names_and_a_close_chunk() -> None:
@@ -104,3 +143,14 @@ def test_abstention_can_be_switched_off(kb_settings) -> None:  # noqa: F811
     assert result["answer"].startswith("GPT-1共有48层")
     assert not result["abstention"]["abstained"]
     assert result["abstention"]["scores"]["support"]["unsupported"] == ["48"]  # still measured
+
+
+def test_an_invented_tail_is_cut_in_the_chain(kb_settings) -> None:  # noqa: F811
+    chain = build_rag_chain(kb_settings)
+    draft = "GPT-1共有12层 [1]。它有48个注意力头。"
+    chain.model = GenericFakeChatModel(messages=iter([AIMessage(content=draft)]))
+    result = chain.invoke("GPT-1有多少层?")
+    assert not result["abstention"]["abstained"]
+    assert result["answer"].startswith("GPT-1共有12层") and "48" not in result["answer"]
+    assert result["draft"] == draft and result["citations"]
+    assert result["abstention"]["scores"]["support"]["unsupported"] == ["48"]

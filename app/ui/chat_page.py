@@ -13,11 +13,17 @@ from app.ui.sidebar import answer_options
 WHY_ABSTAINED = {
     "evidence": "知识库里没有找到相关内容，下面是最接近的段落。"
     " Nothing relevant was found; the closest passages are below.",
-    "support": "草稿里的数字、名称或说法在资料中找不到，所以没有采用。"
-    " The draft said things the documents do not support, so it was withheld.",
+    "support": "草稿里的数字、名称或说法在资料中找不到，或只是复述了问题，所以没有采用。"
+    " The draft said things the documents do not support, or only restated the question,"
+    " so it was withheld.",
     "reasoning": "推理没有在资料中找到依据。 The reasoning found no support in the passages.",
     "model": "模型认为资料中没有答案。 The model found no answer in the passages.",
 }
+
+TRIMMED = (
+    "🔎 只保留了能在资料中核实的部分；后面的内容在资料中找不到。"
+    " Only the part the documents support is shown; the rest of the draft was left out."
+)
 
 
 def abstained(result: dict) -> bool:
@@ -28,6 +34,10 @@ def show_answer(result: dict) -> None:
     """The answer, or for an abstention a distinct friendly note (never an error)."""
     if not abstained(result):
         st.markdown(escape_markdown(result["answer"]))
+        if result.get("draft"):  # trimmed to its verified sentences
+            st.caption(TRIMMED)
+            with st.expander("完整草稿 Full draft", expanded=False):
+                st.markdown(escape_markdown(result["draft"]))
         return
     signal = result["abstention"]["signal"]
     st.info(escape_markdown(f"{result['answer']} {WHY_ABSTAINED.get(signal, '')}"), icon="🔎")
@@ -80,7 +90,7 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
         slot = st.empty()
         with slot.container():
             st.write_stream(tokens())
-        if abstained(result):  # replace whatever was streamed with the note
+        if abstained(result) or result.get("draft"):  # replace the streamed draft
             with slot.container():
                 show_answer(result)
         return result
