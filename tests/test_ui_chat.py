@@ -95,3 +95,24 @@ def test_an_abstention_is_a_friendly_note_with_the_closest_sources(app: AppTest)
     assert "资料中没有找到答案" in assistant.info[0].value
     assert "Nothing relevant was found" in assistant.info[0].value.replace("\\", "")
     assert len(assistant.expander) == 3  # the closest passages, to check for yourself
+
+
+def _trimmed_answer_page() -> None:
+    from app.ui.chat_page import show_answer
+
+    show_answer(
+        {
+            "answer": "GPT-1共有12层 [1]。",
+            "draft": "GPT-1共有12层 [1]。它有<b>48</b>个注意力头。",
+            "abstention": {"abstained": False, "signal": None, "scores": {}},
+        }
+    )
+
+
+def test_a_trimmed_answer_shows_the_verified_part_and_the_draft_on_request() -> None:
+    page = AppTest.from_function(_trimmed_answer_page).run()
+    assert not page.exception
+    assert page.markdown[0].value.startswith("GPT\\-1共有12层")
+    assert "Only the part the documents support" in page.caption[0].value
+    assert page.expander[0].label == "完整草稿 Full draft"
+    assert "\\<b\\>48" in page.expander[0].markdown[0].value  # escaped, never HTML
