@@ -33,13 +33,13 @@ bench: setup ## measure ingest and retrieval; results in docs/benchmarks.md
 # own measurement: python -m bench abstention.
 eval: setup ## score both shared question sets (about an hour on 2 cores); results in docs/eval/
 	$(BIN)/zhiku eval compare --qa ../shared/eval/cmrc2018_trial.jsonl \
-	    --corpus ../shared/corpora/cmrc2018_trial --retrieval-only --out docs/eval/cmrc2018_trial-retrieval \
+	    --corpus ../shared/corpora/cmrc2018_trial --retrieval-only --out docs/eval/cmrc2018_trial-retrieval --resume \
 	    --run zero-shot:hybrid --run zero-shot:dense --run zero-shot:bm25
 	ZHIKU_ABSTAIN=false $(BIN)/zhiku eval compare --qa ../shared/eval/llm_articles.dev.jsonl \
-	    --corpus ../shared/corpora/llm_articles --out docs/eval/llm_articles
+	    --corpus ../shared/corpora/llm_articles --out docs/eval/llm_articles --resume
 	ZHIKU_ABSTAIN=false $(BIN)/zhiku eval compare --qa ../shared/eval/cmrc2018_trial.jsonl \
 	    --corpus ../shared/corpora/cmrc2018_trial --limit 20 --out docs/eval/cmrc2018_trial-answers \
-	    --run zero-shot:hybrid --run zero-shot:gold
+	    --resume
 
 lock: ## regenerate requirements.lock from the current venv
 	( echo "# Exact versions of a clean install (pip freeze), used as constraints by scripts/setup.sh."; \

@@ -37,7 +37,7 @@ NO_PPL = Annotated[
 def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
     """Run one configuration with a progress bar; write its files; return the summary."""
     from app.evaluation.report import summarise, write_outputs
-    from app.evaluation.runner import default_collection, run_questions
+    from app.evaluation.runner import run_questions
 
     columns = (
         TextColumn("{task.description}"),
@@ -57,7 +57,15 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
         bars.update(task, total=len(load_question_files(options.qa, options.limit)))
         rows = run_questions(settings, options, on_question=advance)
     summary = summarise(rows)
-    config = {
+    write_outputs(out_dir, rows, summary, run_config(settings, options))
+    return summary
+
+
+def run_config(settings, options) -> dict:
+    """What a run's figures depend on (config.json); `compare --resume` matches on it."""
+    from app.evaluation.runner import default_collection
+
+    return {
         "qa": " + ".join(str(p) for p in options.qa),
         "corpus": str(options.corpus),
         "collection": options.collection or default_collection(options.corpus, settings),
@@ -69,9 +77,22 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
         "embedding_backend": settings.embedding_backend,
         "backend": settings.backend,
         "llm_model": settings.llm_model if settings.backend == "local" else settings.hosted_model,
+        "limit": options.limit,
+        "perplexity": options.perplexity and not options.retrieval_only,
+        "abstain": settings.abstain,
     }
-    write_outputs(out_dir, rows, summary, config)
-    return summary
+
+
+def _finished(settings, options, folder: Path) -> dict | None:
+    """The summary of a run already in `folder` with the same configuration, if any."""
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if config == run_config(settings, options) else None
 
 
 @eval_app.callback(invoke_without_command=True)
@@ -179,6 +200,10 @@ def compare(
     retrieval_only: RETRIEVAL_ONLY = False,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
     no_perplexity: NO_PPL = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Keep runs already in --out with the same configuration."),
+    ] = False,
 ) -> None:
     """Run several strategies and retrievers on one set: a chart and a table side by side."""
     from app.cli_errors import user_errors
@@ -209,7 +234,10 @@ def compare(
             )
             _check(options, settings)
             label = _label(strategy, options, settings)
-            summaries[label] = _evaluate(settings, options, target / label, label)
+            done = _finished(settings, options, target / label) if resume else None
+            if done is not None:
+                console.print(f"{label}: kept from {target / label}")
+            summaries[label] = done or _evaluate(settings, options, target / label, label)
     table = comparison_table(summaries)
     (target / "comparison.md").write_text(table, encoding="utf-8")
     comparison_chart(summaries, target / "comparison.png", f"zhiku eval — {qa[0].name}")

@@ -67,6 +67,20 @@ def test_eval_writes_a_summary_with_every_metric_in_range(make_settings, tmp_pat
     bm25 = json.loads((compare / "retrieval-bm25" / "summary.json").read_text())
     assert bm25["answer"]["f1"] is None and bm25["retrieval"]["hit@1"] == 1.0
 
+    # --resume keeps a finished run with the same configuration and redoes a changed one
+    rows_file = compare / "retrieval-bm25" / "rows.jsonl"
+    rows_file.write_text("kept\n")
+    again = [
+        "eval", "compare", "--qa", str(qa), "--corpus", str(corpus), "--run", "zero-shot:bm25",
+        "--retrieval-only", "--out", str(compare), "--resume",
+    ]  # fmt: skip
+    result = zhiku(settings, *again)
+    assert result.returncode == 0 and "kept from" in result.stderr, result.stderr
+    assert rows_file.read_text() == "kept\n"
+    result = zhiku(settings, *again, "--limit", "2")
+    assert result.returncode == 0 and "kept from" not in result.stderr, result.stderr
+    assert len(rows_file.read_text().splitlines()) == 2
+
 
 def test_eval_reports_bad_arguments_in_one_line(make_settings, tmp_path: Path) -> None:
     qa, _ = tiny_set(tmp_path)
