@@ -136,7 +136,7 @@ class RagChain(Runnable[Any, dict]):
             yield result
             return
         draft = ""
-        if self.abstention.enabled and self.abstention.check_facts and checked.kept != answer:
+        if self.abstention.enabled and self.abstention.check_facts and checked.trimmed:
             # Only the verified opening sentences are kept; the whole draft stays on request.
             draft, answer = answer, checked.kept
         with_markers = answer if refused else infer_citations(answer, docs)

@@ -50,6 +50,11 @@ class Verification:
     scores: dict = field(default_factory=dict)
     kept: str = ""
 
+    @property
+    def trimmed(self) -> bool:
+        """Some sentences were verified and a later one was not: only those are kept."""
+        return 0 < self.scores["verified"] < self.scores["sentences"]
+
 
 def facts(text: str) -> list[str]:
     """Numbers (normalised), Latin names and quoted terms a sentence asserts."""

@@ -40,6 +40,7 @@ def test_an_invented_number_is_caught() -> None:
     question = "Mistral-7B的滑动窗口有多大？"
     invented = verify(question, "Mistral-7B的滑动窗口大小是4096 [1]。", [MISTRAL], "zh")
     assert invented.scores["unsupported"] == ["4096"] and invented.kept == ""
+    assert not invented.trimmed  # nothing verified: withheld, not trimmed
     assert ab.support_says_abstain(invented.scores, ab.AbstentionConfig())
     faithful = verify(question, "Mistral-7B有七十亿参数，用了滑动窗口注意力 [1]。", [MISTRAL], "zh")
     assert faithful.scores["unsupported"] == [] and faithful.scores["support"] >= 0.75
@@ -59,7 +60,7 @@ def test_only_the_verified_opening_is_kept() -> None:
     checked = verify("Mistral-7B有多少参数？", answer, [MISTRAL], "zh")
     assert checked.kept == "Mistral-7B有70亿参数 [1]。"
     assert checked.scores["unsupported"] == ["4096"]
-    assert (checked.scores["verified"], checked.scores["sentences"]) == (1, 3)
+    assert (checked.scores["verified"], checked.scores["sentences"]) == (1, 3) and checked.trimmed
     assert "".join(sentences(answer)) == answer
 
 
