@@ -107,7 +107,7 @@ class Settings(BaseSettings):
         default=0.0, ge=0, le=1, description="Share of question keywords in the best chunk."
     )
     abstain_min_support: float = Field(
-        default=0.0, ge=0, le=1, description="Share of the answer's words found in the chunks."
+        default=0.5, ge=0, le=1, description="Share of the answer's words found in the chunks."
     )
     abstain_min_novelty: float = Field(
         default=0.0,
