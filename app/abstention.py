@@ -36,6 +36,9 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-+][A-Za-z0-9]+|(?<=\d)\.\d+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{1,40})[”\"」』》]")
+# 一 inside common words that do not mean "one" (cn2an would turn 一共 into 1共).
+_WORD_ONE = re.compile(r"一(?=[共起样些般直定旦致切下点同再边])|(?<=[统唯之])一")
+_KEEP = "\ue000"  # a private-use character holds their place while cn2an runs
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 
 
@@ -84,8 +87,10 @@ def normalise(text: str) -> str:
         warnings.simplefilter("ignore")  # cn2an warns about every part it cannot parse
         import cn2an
 
+        text = _WORD_ONE.sub(_KEEP, text)  # 一共, 统一: words, not the number 1
         with contextlib.suppress(Exception):  # a numeral it cannot parse: text unchanged
             text = cn2an.transform(text, "cn2an")
+        text = text.replace(_KEEP, "一")
 
     def expand(match: re.Match) -> str:
         value = float(match.group(1)) * (10_000 if match.group(2) == "万" else 100_000_000)
@@ -106,17 +111,24 @@ def names(text: str, strict: bool = False) -> list[str]:
     tokens with a digit or an inner capital; otherwise a capitalised word inside a
     sentence, or in Chinese text, is a name too (Meta, Pathways).
     """
-    found = []
+    found: list[str] = []
     chinese = bool(_CJK.search(text))  # in Chinese text any capitalised word is a name
+    joinable_end = -1  # where the last capitalised word ended: "Code Llama" is one name
     for match in _LATIN_NAME.finditer(text):
         token = match.group(0)
         inner_upper = any(c.isupper() for c in token[1:])
         if any(c.isdigit() for c in token) or inner_upper:
             found.append(token)
+            joinable_end = -1
         elif token[0].isupper() and len(token) > 2 and not strict:
             before = text[: match.start()].rstrip()
-            if chinese or (before and before[-1] not in ".?!。？！\n"):
+            if match.start() == joinable_end + 1 and text[joinable_end] == " ":
+                found[-1] += " " + token  # Project December, Harrison Chase
+            elif chinese or (before and before[-1] not in ".?!。？！\n"):
                 found.append(token)  # capitalised inside a sentence: Meta, Pathways
+            else:
+                continue
+            joinable_end = match.end()
     return found
 
 
@@ -177,9 +189,11 @@ def reasoning_finds_nothing(reasoning: str) -> bool:
 
 def support_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
     """Scores from `app.verification.verify`: withhold when not even the first sentence
-    is verified, when what is left restates the question, or when too few of its words
-    are found in the chunks."""
+    is verified, when a figure was asked for and none is given, when what is left
+    restates the question, or when too few of its words are found in the chunks."""
     if config.check_facts and scores["sentences"] and not scores["verified"]:
+        return True
+    if config.check_facts and scores.get("figure_missing"):
         return True
     if scores["novelty"] < config.min_novelty:
         return True

@@ -120,7 +120,13 @@ class RagChain(Runnable[Any, dict]):
                 text, [prompts.cot_marker("zh"), prompts.cot_marker("en")]
             )
         refused = prompts.refusal(lang, self.strategy).rstrip("。.") in answer
-        checked = verify(standalone, answer, [d.page_content for d in docs], lang)
+        checked = verify(
+            standalone,
+            answer,
+            [d.page_content for d in docs],
+            lang,
+            [str(d.metadata.get("source", "")) for d in docs],
+        )
         support = checked.scores
         decision = abstention.Decision(None, {"evidence": evidence, "support": support})
         if refused:

@@ -7,7 +7,8 @@ Latin name, quoted term — either comes from the question or occurs in a chunk 
 mentions what the question is about (its names and quoted terms). Verification stops at
 the first sentence that fails: what came before is kept (small models tend to drift
 into invention after a correct start), and if nothing is left, or what is left only
-restates the question, the answer is withheld.
+restates the question, or the question asked for a figure and none is left, the answer is
+withheld.
 """
 
 from __future__ import annotations
@@ -25,12 +26,18 @@ from app.abstention import (
     word_support,
 )
 
-_ENTITY = re.compile(r"[A-Z][a-z]{2,}")
+_ENTITY = re.compile(r"[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
 _CITATION = re.compile(r"\s*\[\d+\]")
 # "1. **Self attention**", "2、词典": list numbering is not a fact.
 _LIST_MARKER = re.compile(
     r"(?:^|(?<=[\s:：。.！？!?*]))\d{1,2}[.、)](?=[\s*]|[\u4e00-\u9fff]|$)", re.MULTILINE
+)
+# A question that asks for a figure: 多少, 多长, 几层 (not 这几种 / 哪几个), how many.
+_ASKS_FIGURE = re.compile(
+    r"多少|多长|多大|多久|多高|哪一?年|(?<![这那哪前后好])几[个层年次种位倍天月块张条项步]|"
+    r"\bhow (?:many|much|long|large|big)\b|\bwhat year\b",
+    re.IGNORECASE,
 )
 _SENTENCE = re.compile(r".*?(?:[。！？!?；;]+|\.(?=\s)|\n+|$)")
 # Words that carry no answer: what an answer says about itself and its sources.
@@ -70,6 +77,23 @@ def sentences(text: str) -> list[str]:
     return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0)]
 
 
+def asks_only_for_a_figure(question: str) -> bool:
+    """One question (one ? in it) and it asks for a number: 'GPT-3 有多少参数？'."""
+    asks = [part for part in re.split(r"[?？]", question) if part.strip()]
+    return len(asks) <= 1 and bool(_ASKS_FIGURE.search(question))
+
+
+def new_numbers(question: str, answer: str) -> list[str]:
+    """Numbers the answer states that the question did not."""
+    asked = normalise(question)
+    plain = _LIST_MARKER.sub(" ", _CITATION.sub(" ", answer))
+    return [
+        n
+        for n in _NUMBER.findall(normalise(plain))
+        if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", asked)
+    ]
+
+
 def novelty(question: str, answer: str) -> float:
     """Share of the answer's content words that are not in the question (0 = an echo)."""
     asked = normalise(question)
@@ -79,23 +103,40 @@ def novelty(question: str, answer: str) -> float:
     return sum(w not in asked for w in words) / len(words)
 
 
-def verify(question: str, answer: str, contexts: Sequence[str], lang: str) -> Verification:
+def verify(
+    question: str,
+    answer: str,
+    contexts: Sequence[str],
+    lang: str,
+    sources: Sequence[str] | None = None,
+) -> Verification:
+    """Check `answer` against the retrieved `contexts` (and their `sources`, file names)."""
     asked = normalise(question)
     asked_squashed = _squash(asked)
     chunks = [normalise(c) for c in contexts]
+    sources = list(sources) if sources is not None else [str(n) for n in range(len(chunks))]
     anchors = [_squash(a) for a in names(question) + _QUOTED.findall(question)]
-    anchored = [c for c in chunks if not anchors or any(a in _squash(c) for a in anchors)]
+    naming = [not anchors or any(a in _squash(c) for a in anchors) for c in chunks]
     # Without any chunk naming the subject, facts are checked against all chunks.
-    subject_chunks = anchored or chunks
+    subject_chunks = [c for c, named in zip(chunks, naming, strict=True) if named] or chunks
+    # The figure a question asks for must come from a document that names its subject
+    # (the passage itself may leave the subject implicit: "约33K个数据" under a ChatGPT
+    # heading); a figure from an article about something else answers nothing.
+    subject_sources = {s for s, named in zip(sources, naming, strict=True) if named}
+    subject_documents = [
+        c for c, s in zip(chunks, sources, strict=True) if s in subject_sources
+    ] or chunks
+    figure_only = asks_only_for_a_figure(question)
 
     def supported(fact: str) -> bool:
         value = normalise(fact)
         if _NUMBER.fullmatch(value):
             pattern = re.compile(rf"(?<![\d.]){re.escape(value)}(?![\d])")
-            return bool(pattern.search(asked)) or any(pattern.search(c) for c in chunks)
+            pool = subject_documents if figure_only else chunks
+            return bool(pattern.search(asked)) or any(pattern.search(c) for c in pool)
         # Who/which-organisation answers: an entity name (Google, Meta) must be found next
-        # to the subject. Figures and technical tokens (33K, W_y) are often stated in a
-        # passage that leaves the subject implicit, so they only need to be found at all.
+        # to the subject. Technical tokens (W_y) are often stated in a passage that
+        # leaves the subject implicit, so they only need to be found at all.
         where = subject_chunks if _ENTITY.fullmatch(fact) else chunks
         squashed = _squash(value)
         return squashed in asked_squashed or any(squashed in _squash(c) for c in where)
@@ -119,6 +160,8 @@ def verify(question: str, answer: str, contexts: Sequence[str], lang: str) -> Ve
             "sentences": len(parts),
             "verified": verified,
             "novelty": round(novelty(question, kept), 4) if kept else 0.0,
+            # asked for a figure, and what is kept gives none: not an answer
+            "figure_missing": asks_only_for_a_figure(question) and not new_numbers(question, kept),
         },
         kept=kept,
     )

@@ -70,6 +70,8 @@ def decide(row: dict, dense: float | None, coverage: float | None, support: floa
     answer_support = _support(row)
     if facts and answer_support.get("sentences") and not answer_support.get("verified"):
         return True
+    if facts and answer_support.get("figure_missing"):
+        return True
     if novelty is not None and answer_support.get("novelty", 1) < novelty:
         return True
     share = answer_support.get("support")

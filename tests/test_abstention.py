@@ -34,6 +34,8 @@ def test_names_are_latin_tokens_that_look_like_names() -> None:
         "Mistral-7B", "OpenAI", "Meta",
     ]  # fmt: skip
     assert ab.names("GPT-3和LLaMA-2的区别") == ["GPT-3", "LLaMA-2"]
+    assert ab.names("Code Llama 最多支持多长的上下文？") == ["Code Llama"]  # one name
+    assert ab.normalise("一共用了多少个任务？统一的模型") == "一共用了多少个任务?统一的模型"
 
 
 def test_an_invented_number_is_caught() -> None:
@@ -72,6 +74,22 @@ def test_an_entity_must_be_found_next_to_the_subject() -> None:
     assert right.scores["unsupported"] == []
 
 
+def test_a_figure_asked_for_must_be_given_and_come_from_the_subjects_document() -> None:
+    chunks = ["Baichuan-7B 的训练目标是语言模型。", "PaLM 用了6144块TPU训练。"]
+    sources = ["notes.txt", "palm.txt"]
+    question = "Baichuan-7B 预训练一共用了多少 token？"
+    borrowed = verify(question, "Baichuan-7B 用了 6144 token [2]。", chunks, "zh", sources)
+    assert borrowed.scores["unsupported"] == ["6144"]
+    echo = verify(question, "Baichuan-7B 预训练一共用了多少 token [1]。", chunks, "zh", sources)
+    assert echo.scores["figure_missing"]
+    assert ab.support_says_abstain(echo.scores, ab.AbstentionConfig())
+    # the same figure from a document about the subject, though its passage omits the name
+    chunks = ["ChatGPT 的训练分三个阶段。", "第二阶段：用约33K个人工标注数据训练奖励模型。"]
+    question = "ChatGPT 训练奖励模型用了多少人工标注数据？"
+    found = verify(question, "约33K个 [2]。", chunks, "zh", ["chatgpt.txt", "chatgpt.txt"])
+    assert found.scores["unsupported"] == [] and not found.scores["figure_missing"]
+
+
 def test_english_words_and_list_numbers_are_not_facts() -> None:
     answer = "It relies on:1. **Grouped Query Attention**: This saves memory.2. Self Attention."
     assert facts(answer) == []
@@ -84,6 +102,11 @@ def test_an_answer_that_restates_the_question_says_nothing_new() -> None:
     assert novelty(question, echo) == 0.0
     assert novelty(question, "GPT-3 有1750亿参数，GPT-2 有15亿。") > 0.2
     scores = verify(question, echo, ["GPT-3 有1750亿参数。"], "zh").scores
+    assert scores["figure_missing"]  # a figure was asked for: withheld by the facts check
+    question = "大模型能力随规模提升的规律叫什么？"
+    echo = "大模型能力随规模提升的规律叫什么 [1]。"
+    scores = verify(question, echo, ["这种规律被称为标度律。"], "zh").scores
+    assert scores["novelty"] == 0.0 and not scores["figure_missing"]
     assert ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.1))
     assert not ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.0))
 
