@@ -35,7 +35,7 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # GPT-3.5, LLaMA-2, C++ — a dot joins only digits, so "feature.2" (a list run on) is not one.
 _LATIN_NAME = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:[-+][A-Za-z0-9]+|(?<=\d)\.\d+)*")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{1,40})[”\"」』》]")
+QUOTED_TERM = re.compile(r"[“\"「『《]([^”\"」』》]{1,40})[”\"」』》]")
 # 一 inside common words that do not mean "one" (cn2an would turn 一共 into 1共).
 _WORD_ONE = re.compile(r"一(?=[共起样些般直定旦致切下点同再边])|(?<=[统唯之])一")
 _KEEP = "\ue000"  # a private-use character holds their place while cn2an runs
@@ -99,7 +99,7 @@ def normalise(text: str) -> str:
     return _SCALED.sub(expand, text)
 
 
-def _squash(name: str) -> str:
+def squash(name: str) -> str:
     """LLaMA-2, llama 2 and Llama2 compare equal."""
     return re.sub(r"[\s\-_.]", "", name.lower())
 
@@ -156,8 +156,8 @@ def word_support(answer: str, contexts: Sequence[str]) -> float:
 # --- the two checks ------------------------------------------------------------
 def evidence_scores(question: str, docs: Sequence[Document]) -> dict:
     texts = [normalise(d.page_content) for d in docs]
-    squashed = [_squash(t) for t in texts]
-    missing = [n for n in names(question) if not any(_squash(n) in s for s in squashed)]
+    squashed = [squash(t) for t in texts]
+    missing = [n for n in names(question) if not any(squash(n) in s for s in squashed)]
     words = keywords(question)
     total = sum(len(w) for w in words) or 1
     coverage = max((sum(len(w) for w in words if w in t) / total for t in texts), default=0.0)

@@ -17,14 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.abstention import (
-    _QUOTED,
-    _squash,
-    keywords,
-    names,
-    normalise,
-    word_support,
-)
+from app.abstention import QUOTED_TERM, keywords, names, normalise, squash, word_support
 
 _ENTITY = re.compile(r"[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")
@@ -63,12 +56,17 @@ class Verification:
         return 0 < self.scores["verified"] < self.scores["sentences"]
 
 
+def _plain(text: str) -> str:
+    """Without citation markers and list numbering."""
+    return _LIST_MARKER.sub(" ", _CITATION.sub(" ", text))
+
+
 def facts(text: str) -> list[str]:
     """Numbers (normalised), Latin names and quoted terms a sentence asserts."""
-    plain = _LIST_MARKER.sub(" ", _CITATION.sub(" ", text))
+    plain = _plain(text)
     found = sorted(set(_NUMBER.findall(normalise(plain))))
     found += names(plain, strict=not re.search(r"[\u4e00-\u9fff]", plain))
-    found += _QUOTED.findall(plain)
+    found += QUOTED_TERM.findall(plain)
     return found
 
 
@@ -86,10 +84,9 @@ def asks_only_for_a_figure(question: str) -> bool:
 def new_numbers(question: str, answer: str) -> list[str]:
     """Numbers the answer states that the question did not."""
     asked = normalise(question)
-    plain = _LIST_MARKER.sub(" ", _CITATION.sub(" ", answer))
     return [
         n
-        for n in _NUMBER.findall(normalise(plain))
+        for n in _NUMBER.findall(normalise(_plain(answer)))
         if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", asked)
     ]
 
@@ -112,11 +109,11 @@ def verify(
 ) -> Verification:
     """Check `answer` against the retrieved `contexts` (and their `sources`, file names)."""
     asked = normalise(question)
-    asked_squashed = _squash(asked)
+    asked_squashed = squash(asked)
     chunks = [normalise(c) for c in contexts]
     sources = list(sources) if sources is not None else [str(n) for n in range(len(chunks))]
-    anchors = [_squash(a) for a in names(question) + _QUOTED.findall(question)]
-    naming = [not anchors or any(a in _squash(c) for a in anchors) for c in chunks]
+    anchors = [squash(a) for a in names(question) + QUOTED_TERM.findall(question)]
+    naming = [not anchors or any(a in squash(c) for a in anchors) for c in chunks]
     # Without any chunk naming the subject, facts are checked against all chunks.
     subject_chunks = [c for c, named in zip(chunks, naming, strict=True) if named] or chunks
     # The figure a question asks for must come from a document that names its subject
@@ -138,8 +135,8 @@ def verify(
         # to the subject. Technical tokens (W_y) are often stated in a passage that
         # leaves the subject implicit, so they only need to be found at all.
         where = subject_chunks if _ENTITY.fullmatch(fact) else chunks
-        squashed = _squash(value)
-        return squashed in asked_squashed or any(squashed in _squash(c) for c in where)
+        squashed = squash(value)
+        return squashed in asked_squashed or any(squashed in squash(c) for c in where)
 
     parts = sentences(answer)
     verified, unsupported = 0, []
@@ -161,7 +158,7 @@ def verify(
             "verified": verified,
             "novelty": round(novelty(question, kept), 4) if kept else 0.0,
             # asked for a figure, and what is kept gives none: not an answer
-            "figure_missing": asks_only_for_a_figure(question) and not new_numbers(question, kept),
+            "figure_missing": figure_only and not new_numbers(question, kept),
         },
         kept=kept,
     )
