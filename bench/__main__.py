@@ -111,6 +111,8 @@ def main() -> None:
             "",
             f"Thresholds chosen: {result['thresholds']} → (false refusal, refusal accuracy) "
             f"{result['chosen_point']} on {result['questions']} questions.",
+            f"Shipped defaults {result['defaults']}, simulated on the recorded drafts: "
+            f"{result['defaults_simulated']}.",
             f"Simulated on the recorded drafts: in-sample {result['in_sample']}; "
             f"2-fold cross-validated {result['cross_validated']}.",
             "",
