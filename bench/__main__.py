@@ -126,6 +126,20 @@ def main() -> None:
             )
         lines += ["", "| signal alone | false refusal | refusal acc |", "|---|---|---|"]
         lines += [f"| {k} | {v[0]} | {v[1]} |" for k, v in result["best_single"].items()]
+    if "abstention-cmrc" in only:  # needs the rows `make eval` recorded in docs/eval/
+        cmrc = abstention_bench.cmrc_false_refusals()
+        (RESULTS / "abstention-cmrc.json").write_text(json.dumps(cmrc, indent=2))
+        lines += [
+            "",
+            "| CMRC2018 drafts (all answerable) | questions | false refusal | trimmed | "
+            "F1 without → with abstention |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {run} | {c['questions']} | {c['false_refusal']} ({', '.join(c['withheld'])}) | "
+            f"{len(c['trimmed'])} | {c['f1_without']} → {c['f1']} |"
+            for run, c in cmrc.items()
+        ]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from app.evaluation import answer_metrics as am
 from app.evaluation.report import summarise
-from app.evaluation.runner import EvalOptions, run_questions
+from app.evaluation.runner import EvalOptions, prepare_collection, run_questions
 from app.settings import REPO_ROOT, load_settings
 from app.verification import sentences
 from bench.common import CORPORA, QUESTIONS
@@ -279,3 +279,56 @@ def cross_validated(rows: list[dict], folds: int = 2) -> dict:
         key: round(sum(f[key] for f in held_out) / folds, 4)
         for key in ("refusal_acc", "false_refusal", "f1", "f1_without")
     }
+
+
+# --- out of sample: false refusals on CMRC2018 answers ---------------------------------
+CMRC_ANSWERS = REPO_ROOT / "docs" / "eval" / "cmrc2018_trial-answers"
+
+
+def cmrc_false_refusals() -> dict[str, dict]:
+    """The shipped defaults re-applied to the drafts `make eval` recorded on CMRC2018
+    (abstention off, every question answerable, none of it seen while building the
+    checks): how many answers would be withheld or trimmed, and F1 with and without."""
+    from app import abstention
+    from app.retrieval import build_retriever
+    from app.verification import verify
+
+    settings = _settings(Path(tempfile.mkdtemp(prefix="zhiku-bench-cmrc-")), abstain=True)
+    collection = "eval-cmrc2018_trial-" + settings.embedding_backend
+    prepare_collection(settings, CORPORA["cmrc2018_trial"], collection)
+    retriever = build_retriever(settings, collection, k=10)
+    defaults = shipped_thresholds(settings)
+    result = {}
+    for rows_file in sorted(CMRC_ANSWERS.glob("*-hybrid/rows.jsonl")):
+        rows = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()]
+        for row in rows:
+            docs = retriever.invoke(row["question"])[: settings.top_k]
+            texts = [d.page_content for d in docs]
+            sources = [str(d.metadata.get("source", "")) for d in docs]
+            row["abstention_signal"], row["draft"] = None, ""
+            row["abstention_scores"] = {
+                "evidence": abstention.evidence_scores(row["question"], docs),
+                "support": verify(row["question"], row["answer"], texts, "zh", sources).scores,
+            }
+        withheld = [r["id"] for r in rows if decide(r, **defaults)]
+        trimmed = [r["id"] for r in rows if not decide(r, **defaults) and _trimmed(r)]
+        f1 = [0.0 if r["id"] in withheld else _kept_f1(r) for r in rows]
+        result[rows_file.parent.name] = {
+            "questions": len(rows),
+            "false_refusal": round(len(withheld) / len(rows), 4),
+            "withheld": withheld,
+            "trimmed": trimmed,
+            "f1": round(sum(f1) / len(rows), 4),
+            "f1_without": round(sum(r["f1"] for r in rows) / len(rows), 4),
+        }
+    return result
+
+
+def _trimmed(row: dict) -> bool:
+    scores = _support(row)
+    return 0 < scores.get("verified", 0) < scores.get("sentences", 0)
+
+
+def _kept_f1(row: dict) -> float:
+    kept = re.sub(r"\[\d+\]", "", kept_answer(row, facts=True)).strip()
+    return am.f1(kept, row["references"])
