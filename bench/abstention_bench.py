@@ -282,7 +282,7 @@ def cross_validated(rows: list[dict], folds: int = 2) -> dict:
 
 
 # --- out of sample: false refusals on CMRC2018 answers ---------------------------------
-CMRC_ANSWERS = REPO_ROOT / "docs" / "eval" / "cmrc2018_trial-answers"
+EVAL_DOCS = REPO_ROOT / "docs" / "eval"
 
 
 def cmrc_false_refusals() -> dict[str, dict]:
@@ -299,10 +299,12 @@ def cmrc_false_refusals() -> dict[str, dict]:
     retriever = build_retriever(settings, collection, k=10)
     defaults = shipped_thresholds(settings)
     result = {}
-    for rows_file in sorted(CMRC_ANSWERS.glob("*-hybrid/rows.jsonl")):
+    for rows_file in sorted(EVAL_DOCS.glob("cmrc2018_trial-answers*/*-hybrid/rows.jsonl")):
         rows = [json.loads(line) for line in rows_file.read_text(encoding="utf-8").splitlines()]
+        config = json.loads((rows_file.parent / "config.json").read_text(encoding="utf-8"))
         for row in rows:
-            docs = retriever.invoke(row["question"])[: settings.top_k]
+            # the chunks the draft was written from: the run's own k, not today's default
+            docs = retriever.invoke(row["question"])[: config["k"]]
             texts = [d.page_content for d in docs]
             sources = [str(d.metadata.get("source", "")) for d in docs]
             row["abstention_signal"], row["draft"] = None, ""
@@ -313,7 +315,8 @@ def cmrc_false_refusals() -> dict[str, dict]:
         withheld = [r["id"] for r in rows if decide(r, **defaults)]
         trimmed = [r["id"] for r in rows if not decide(r, **defaults) and _trimmed(r)]
         f1 = [0.0 if r["id"] in withheld else _kept_f1(r) for r in rows]
-        result[rows_file.parent.name] = {
+        result[f"{rows_file.parent.parent.name}/{rows_file.parent.name}"] = {
+            "k": config["k"],
             "questions": len(rows),
             "false_refusal": round(len(withheld) / len(rows), 4),
             "withheld": withheld,
