@@ -30,8 +30,8 @@ bench: setup ## measure ingest and retrieval; results in docs/benchmarks.md
 	$(BIN)/python -m bench
 
 # The strategy comparison measures the model alone (ZHIKU_ABSTAIN=false); abstention has its
-# own measurement: python -m bench abstention. The six-run comparisons keep k = 5 (the
-# default when they were measured); the -k3 folders measure today's default, k = 3.
+# own measurement: python -m bench abstention. The six-run comparisons use k = 5 (the
+# default); the -k3 folders measure k = 3 (docs/benchmarks.md, "Chunks given to the model").
 eval: setup ## score both shared question sets (about 1.5 hours on 2 cores); results in docs/eval/
 	$(BIN)/zhiku eval compare --qa ../shared/eval/cmrc2018_trial.jsonl \
 	    --corpus ../shared/corpora/cmrc2018_trial --retrieval-only --out docs/eval/cmrc2018_trial-retrieval --resume \
