@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run demo test setup browser lint bench eval lock
+.PHONY: run demo test unit setup browser lint bench eval lock screenshot
 
 run: setup ## install, prepare the model, open the web chat (samples indexed on first start)
 	$(BIN)/zhiku model
@@ -14,7 +14,15 @@ demo: setup ## the same in a terminal: ingest the samples, answer one question
 
 test: setup browser ## install, lint, and run every test (real models, real Chroma, real browser)
 	$(BIN)/ruff check app ingest tests bench
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -q -ra tests/unit tests/integration
+
+unit: setup ## the fast suite: pure logic, no models, no ../shared (seconds)
+	$(BIN)/python -m pytest -q tests/unit
+
+screenshot: setup browser ## refresh the README's picture of the chat (docs/screenshots/chat.png)
+	CHAT_SCREENSHOT=$(CURDIR)/docs/screenshots/chat.png $(BIN)/python -m pytest -q \
+	    "tests/integration/test_ui_browser.py::test_ask_in_a_real_browser_and_see_sources"
 
 setup:
 	bash scripts/setup.sh
@@ -25,6 +33,7 @@ browser: ## Debian's chromium for the browser test (apt; no browser download exi
 lint: setup
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/ruff format --check app ingest tests bench
+	$(BIN)/lint-imports --no-cache
 
 bench: setup ## measure ingest and retrieval; results in docs/benchmarks.md
 	$(BIN)/python -m bench

@@ -18,11 +18,11 @@ import re
 import tempfile
 from pathlib import Path
 
+from app.answering.verification import sentences
 from app.evaluation import answer_metrics as am
 from app.evaluation.report import summarise
 from app.evaluation.runner import EvalOptions, prepare_collection, run_questions
 from app.settings import REPO_ROOT, load_settings
-from app.verification import sentences
 from bench.common import CORPORA, QUESTIONS
 
 EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
@@ -289,9 +289,9 @@ def cmrc_false_refusals() -> dict[str, dict]:
     """The shipped defaults re-applied to the drafts `make eval` recorded on CMRC2018
     (abstention off, every question answerable, none of it seen while building the
     checks): how many answers would be withheld or trimmed, and F1 with and without."""
-    from app import abstention
-    from app.retrieval import build_retriever
-    from app.verification import verify
+    from app.answering import abstention
+    from app.answering.verification import verify
+    from app.retrieval.hybrid import build_retriever
 
     settings = _settings(Path(tempfile.mkdtemp(prefix="zhiku-bench-cmrc-")), abstain=True)
     collection = "eval-cmrc2018_trial-" + settings.embedding_backend

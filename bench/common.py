@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
+from app.evaluation.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
 from app.settings import REPO_ROOT, Settings, settings_env
 
 SHARED = REPO_ROOT.parent / "shared"

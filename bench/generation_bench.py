@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from app import prompts
-from app.chains import build_rag_chain
-from app.gguf_models import resolve_model_path
+from app.answering import prompts
+from app.answering.chain import build_rag_chain
+from app.models.gguf import resolve_model_path
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app import bm25_index
-from app.retrieval import HybridRetriever, RetrievalConfig
+from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from app.settings import load_settings
+from app.store import bm25
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
@@ -42,7 +42,7 @@ def run(cache_dir: Path, chunk_size: int = 300, chunk_overlap: int = 50) -> list
         for name, config in CONFIGS.items():
             retriever = HybridRetriever(
                 store=kb.store,
-                bm25_folder=bm25_index.index_dir(settings, collection),
+                bm25_folder=bm25.index_dir(settings, collection),
                 config=config,
             )
             results.append(

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from app.embeddings import make_base_embeddings
+from app.models.embeddings import make_base_embeddings
 from app.settings import load_settings
 from bench.common import CORPORA, run_zhiku, summary_value
 from ingest.discovery import discover

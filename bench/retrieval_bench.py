@@ -5,9 +5,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app import bm25_index
-from app.retrieval import HybridRetriever, RetrievalConfig
+from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from app.settings import Settings, load_settings
+from app.store import bm25
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
@@ -21,7 +21,7 @@ def evaluate(settings: Settings, corpus_name: str) -> dict:
     assert report.ok, report
     retriever = HybridRetriever(
         store=kb.store,
-        bm25_folder=bm25_index.index_dir(settings, collection),
+        bm25_folder=bm25.index_dir(settings, collection),
         config=RetrievalConfig(mode="dense", k=10),
     )
     return score_retriever(retriever, read_questions(QUESTIONS[corpus_name]))

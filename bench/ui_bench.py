@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 from app.settings import REPO_ROOT, Settings, load_settings
-from bench.common import env_for, run_zhiku
+from bench.common import env_for, run_zhiku, summary_value
+from bench.servers import CHROMIUM, CHROMIUM_FLAGS, free_port, wait_for_http
 
 QUESTION = "GPT-1有多少层？参数量是多少？"
 BASELINE_SCRIPT = """
@@ -75,9 +76,6 @@ def warm_rerun(settings: Settings) -> dict:
 def cold_first_answer(settings: Settings) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import free_port, wait_for_http
-    from tests.test_ui_browser import CHROMIUM, CHROMIUM_FLAGS
-
     cli_s, _, _ = run_zhiku(settings, "ask", QUESTION)
     port = free_port()
     started = time.perf_counter()
@@ -121,6 +119,10 @@ def cold_first_answer(settings: Settings) -> dict:
 
 def run() -> dict:
     settings = _settings()
-    code = run_zhiku(settings, "ingest", str(REPO_ROOT / "samples"), "--collection", "samples")
-    assert code[0] > 0
+    _, _, report = run_zhiku(
+        settings, "ingest", str(REPO_ROOT / "samples"), "--collection", "samples"
+    )
+    indexed = summary_value(report, "files indexed")
+    if indexed != len(list((REPO_ROOT / "samples").iterdir())):
+        raise RuntimeError(f"the samples did not index ({indexed} files): {report}")
     return {"warm": warm_rerun(settings), "cold": cold_first_answer(settings)}

@@ -1,5 +1,5 @@
 """`python -m ingest …` is the same command as `zhiku ingest …`."""
 
-from ingest.cli import main
+from app.cli.ingest import main
 
 main()

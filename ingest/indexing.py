@@ -17,7 +17,7 @@ from pathlib import Path
 from langchain_core.documents import Document
 from langchain_core.indexing import index
 
-from app.store import max_batch_size
+from app.store.chroma import max_batch_size
 from ingest.discovery import discover
 from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     IngestBusyError,
@@ -103,7 +103,7 @@ def ingest_paths(
     max_bytes = int(kb.settings.max_file_mb * 1_000_000)
     manager = kb.record_manager
     run_started = manager.get_time()
-    batch_size = min(batch_size, max_batch_size(kb.store))
+    batch_size = min(batch_size, max_batch_size(kb.settings))
     embedded_before = _texts_embedded(kb)
     group: dict[str, list[Document]] = {}
 
@@ -198,7 +198,7 @@ def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:
         return 0, 0
     sources = {
         (meta or {}).get("source")
-        for meta in kb.store._collection.get(ids=stale, include=["metadatas"])["metadatas"]
+        for meta in kb.store.get(ids=stale, include=["metadatas"])["metadatas"]
     }
     return len(sources), _delete_keys(kb, manager, stale)
 

@@ -11,11 +11,12 @@ from functools import lru_cache
 
 from langchain_chroma import Chroma
 
-from app import bm25_index
+from app.errors import UserError
 from app.settings import Settings
+from app.store import bm25
 
 
-class IngestBusyError(RuntimeError):
+class IngestBusyError(UserError, RuntimeError):
     """Another ingest holds the data folder; two writers would corrupt Chroma's files."""
 
 
@@ -34,8 +35,8 @@ class KnowledgeBase:
 
 def open_knowledge_base(settings: Settings, collection: str) -> KnowledgeBase:
     """The collection with the configured (cached, lazily loaded) embeddings."""
-    from app.embeddings import make_embeddings
-    from app.store import open_vector_store
+    from app.models.embeddings import make_embeddings
+    from app.store.chroma import open_vector_store
 
     embeddings = make_embeddings(settings)
     return KnowledgeBase(settings, collection, open_vector_store(settings, embeddings, collection))
@@ -95,14 +96,14 @@ def bm25_in_step(kb: KnowledgeBase) -> Iterator[list[int]]:
     rebuilt if the block reports changes (appends a non-zero count) or if an earlier
     run died before rebuilding. A SIGKILL leaves the marker for the next run.
     """
-    folder = bm25_index.index_dir(kb.settings, kb.collection)
-    was_stale = bm25_index.is_stale(folder)
-    bm25_index.mark_stale(folder)
+    folder = bm25.index_dir(kb.settings, kb.collection)
+    was_stale = bm25.is_stale(folder)
+    bm25.mark_stale(folder)
     changes: list[int] = []
     try:
         yield changes
     finally:
         if was_stale or any(changes):
-            bm25_index.rebuild(kb.store, folder)
+            bm25.rebuild(kb.store, folder)
         else:
-            bm25_index.clear_stale(folder)
+            bm25.clear_stale(folder)

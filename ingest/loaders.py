@@ -95,6 +95,7 @@ def _looks_like_text(text: str) -> bool:
     return (bad + odd) / len(sample) < 0.02
 
 
+# LangChain's TextLoader decodes with one guessed encoding and never refuses binary data.
 def _load_plain(path: Path) -> LoadedFile:
     text = decode_text(path.read_bytes())
     return LoadedFile(title=path.stem, sections=[Section(text)])
@@ -139,6 +140,8 @@ def _load_markdown(path: Path) -> LoadedFile:
     return LoadedFile(title=title or path.stem, sections=sections)
 
 
+# PyPDFLoader opens PDFs leniently (a truncated file yields some pages, silently) and
+# numbers pages from 0; here a broken PDF is a one-line skip and pages start at 1.
 def _load_pdf(path: Path) -> LoadedFile:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -155,6 +158,8 @@ def _load_pdf(path: Path) -> LoadedFile:
     return LoadedFile(title=str(meta_title or path.stem), sections=sections)
 
 
+# Docx2txtLoader needs docx2txt and loses table cells; UnstructuredWordDocumentLoader
+# brings the whole `unstructured` stack. python-docx reads both in a few lines.
 def _load_docx(path: Path) -> LoadedFile:
     import zipfile
 
@@ -172,6 +177,7 @@ def _load_docx(path: Path) -> LoadedFile:
     return LoadedFile(title=title, sections=[Section("\n\n".join(parts))])
 
 
+# BSHTMLLoader keeps the text of <script>, <style> and <nav> and reads one fixed encoding.
 def _load_html(path: Path) -> LoadedFile:
     from bs4 import BeautifulSoup, UnicodeDammit
 
@@ -190,6 +196,8 @@ def _load_html(path: Path) -> LoadedFile:
     return LoadedFile(title=title or path.stem, sections=[Section(text)])
 
 
+# CSVLoader needs the dialect up front (no sniffing), cannot read GBK without a guess,
+# and keeps empty cells as 'column: ' lines.
 def _load_csv(path: Path) -> LoadedFile:
     """One paragraph per row as 'column: value' lines, so rows stay whole in chunks."""
     text = decode_text(path.read_bytes())

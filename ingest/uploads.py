@@ -12,11 +12,12 @@ import re
 import unicodedata
 from pathlib import Path
 
+from app.errors import UserError
 from app.settings import Settings, validate_collection_name
 from ingest.loaders import SUPPORTED_SUFFIXES
 
 
-class UploadError(ValueError):
+class UploadError(UserError, ValueError):
     """An upload that cannot be accepted; the message says why and what to do."""
 
 

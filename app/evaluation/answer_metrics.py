@@ -14,12 +14,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from app.text import CMRC_HAN
+
 # The official script's punctuation list, verbatim.
 CMRC_PUNCTUATION = frozenset(
     ["-", ":", "_", "*", "^", "/", "\\", "~", "`", "+", "=", "，", "。", "：", "？", "！", "“",
      "”", "；", "’", "《", "》", "……", "·", "、", "「", "」", "（", "）", "－", "～", "『", "』"]
 )  # fmt: skip
-_CJK = re.compile(r"[\u4e00-\u9fa5]")
 _WORD = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:'\w+)?|[^\w\s]")
 
 
@@ -34,7 +35,7 @@ def mixed_segmentation(text: str, remove_punctuation: bool = False) -> list[str]
     for char in str(text).lower().strip():
         if remove_punctuation and char in CMRC_PUNCTUATION:
             continue
-        if _CJK.match(char) or char in CMRC_PUNCTUATION:
+        if CMRC_HAN.match(char) or char in CMRC_PUNCTUATION:
             if pending:
                 tokens.extend(_word_tokenize(pending))
                 pending = ""
@@ -125,23 +126,10 @@ def corpus_bleu(predictions: Sequence[str], answers: Sequence[Sequence[str]]) ->
     return sacrebleu.corpus_bleu(list(predictions), streams, tokenize="zh").score / 100
 
 
-REFUSAL_PATTERNS = re.compile(
-    r"没有找到|未找到|找不到|没有提到|未提及|没有提及|无法回答|无法确定|不包含|没有相关|"
-    r"could not find|couldn't find|cannot find|can't find|not (?:mentioned|found|contain)|"
-    r"no information|does not (?:say|mention|contain)",
-    re.IGNORECASE,
-)
-
-
-def is_refusal(answer: str) -> bool:
-    """Whether an answer says the documents do not answer the question."""
-    return bool(REFUSAL_PATTERNS.search(answer)) or not answer.strip()
-
-
 def faithfulness(answer: str, contexts: Sequence[str]) -> float:
     """Share of the answer's words found in the retrieved chunks: the same measure the
     chain's support check uses (jieba words, numbers and full-width forms normalised)."""
-    from app.abstention import word_support
+    from app.answering.abstention import word_support
 
     return word_support(answer, contexts)
 

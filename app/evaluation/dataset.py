@@ -11,6 +11,8 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import Field
 
+from app.errors import UserError
+
 
 @dataclass(frozen=True)
 class Question:
@@ -29,7 +31,7 @@ class Question:
         return bool(self.answers)
 
 
-class QuestionFileError(ValueError):
+class QuestionFileError(UserError, ValueError):
     """A question file that cannot be read; the message names the line."""
 
 
@@ -89,7 +91,7 @@ def gold_passages(store, question: Question, k: int) -> list[Document]:
     """The chunks of the gold sources that hold the evidence (else the closest ones)."""
     docs = []
     for source in question.sources:
-        got = store._collection.get(where={"source": source}, include=["documents", "metadatas"])
+        got = store.get(where={"source": source}, include=["documents", "metadatas"])
         docs += [
             Document(page_content=text, metadata={**(meta or {}), "scores": {}}, id=chunk_id)
             for chunk_id, text, meta in zip(

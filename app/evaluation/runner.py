@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import prompts
+from app.answering import prompts
 from app.evaluation import answer_metrics as am
 from app.evaluation.dataset import (
     LookupRetriever,
@@ -22,8 +22,9 @@ from app.evaluation.dataset import (
     gold_passages,
     load_question_files,
 )
-from app.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
+from app.evaluation.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
 from app.settings import Settings
+from app.text import is_refusal, strip_citations
 
 
 @dataclass
@@ -61,8 +62,8 @@ def run_questions(
     on_question: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Score every question; returns one row per question (see `rows.jsonl`)."""
-    from app.chains import build_rag_chain
-    from app.retrieval import build_retriever
+    from app.answering.chain import build_rag_chain
+    from app.retrieval.hybrid import build_retriever
 
     strategy = options.strategy or settings.strategy
     k = options.k or settings.top_k
@@ -99,7 +100,7 @@ def run_questions(
 
 
 def _local_llama(settings: Settings):
-    from app.llm import local_client, make_chat_model
+    from app.models.chat import local_client, make_chat_model
 
     return local_client(make_chat_model(settings, "local"))
 
@@ -128,7 +129,7 @@ def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
 def _answer_row(question: Question, result: dict) -> dict:
     answer = result["answer"]
     abstention = result.get("abstention") or {}
-    refused = bool(result.get("refused")) or am.is_refusal(answer)
+    refused = bool(result.get("refused")) or is_refusal(answer)
     contexts = [c["text"] for c in result["contexts"]]
     cited = [c["source"] for c in result.get("citations", [])]
     timings = result.get("timings", {})
@@ -148,7 +149,7 @@ def _answer_row(question: Question, result: dict) -> dict:
         "total_s": timings.get("total_s"),
     }
     if question.answerable:
-        plain = re.sub(r"\[\d+\]", "", answer).strip()
+        plain = strip_citations(answer).strip()
         row.update(
             em=am.exact_match(plain, question.answers),
             f1=am.f1(plain, question.answers),
@@ -160,12 +161,12 @@ def _answer_row(question: Question, result: dict) -> dict:
 
 def _perplexities(llama, question: Question, docs) -> dict:
     """Reference answer under the zero-shot prompt, with the given chunks and with none."""
-    from app.chains import _context_chunks
+    from app.answering.chain import context_chunks
 
     lang = prompts.detect_language(question.question)
     reference = question.answers[0]
     with_context = prompts.answer_messages(
-        "zero-shot", question.question, _context_chunks(docs), lang
+        "zero-shot", question.question, context_chunks(docs), lang
     )
     without = prompts.answer_messages("zero-shot", question.question, [], lang)
     from app.evaluation.perplexity import answer_perplexity

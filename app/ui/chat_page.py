@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.cli_errors import USER_ERRORS
-from app.store import collection_size
+from app.errors import UserError
+from app.store.knowledge_bases import collection_size
 from app.ui import resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
@@ -94,7 +94,7 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
             with slot.container():
                 show_answer(result)
         return result
-    except USER_ERRORS as exc:
+    except UserError as exc:
         show_error(exc)
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.settings import Settings
-from app.store import collection_size
+from app.store.knowledge_bases import collection_size
 from app.ui import resources
 from app.ui.progress import StreamlitProgress, show_report
 from ingest.indexing import IngestBusyError, ingest_paths

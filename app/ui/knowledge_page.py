@@ -8,24 +8,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.cli_errors import USER_ERRORS
-from app.settings import SettingsError, validate_collection_name
-from app.store import chunk_counts
+from app.errors import UserError
+from app.settings import validate_collection_name
+from app.store.knowledge_bases import chunk_counts
 from app.ui import resources, state
 from app.ui.progress import StreamlitProgress, show_report
 from app.ui.safe_text import escape_markdown, show_error
-from ingest.indexing import IngestBusyError, delete_source, ingest_paths, reindex
+from ingest.indexing import delete_source, ingest_paths, reindex
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.roots import locate_source
 from ingest.uploads import (
-    UploadError,
     delete_upload,
     save_upload,
     upload_folder,
     upload_limit_mb,
 )
-
-ERRORS = (*USER_ERRORS, IngestBusyError, UploadError)
 
 
 def create_section() -> None:
@@ -35,7 +32,7 @@ def create_section() -> None:
             try:
                 validate_collection_name(name.strip())
                 resources.knowledge_base(name.strip())  # creates the collection
-            except (SettingsError, *USER_ERRORS) as exc:
+            except UserError as exc:
                 show_error(exc)
                 return
             upload_folder(resources.settings(), name.strip()).mkdir(parents=True, exist_ok=True)
@@ -62,7 +59,7 @@ def upload_section(collection: str) -> None:
         try:
             save_upload(settings, collection, file.name, file.getvalue(), limit)
             saved += 1
-        except UploadError as exc:
+        except UserError as exc:
             show_error(exc)
     if saved:
         run_ingest(
@@ -79,7 +76,7 @@ def run_ingest(job, collection: str) -> None:
     progress = StreamlitProgress()
     try:
         report = job(resources.knowledge_base(collection), progress)
-    except ERRORS as exc:
+    except UserError as exc:
         progress.finish()
         show_error(exc)
         return
@@ -105,7 +102,7 @@ def documents_section(collection: str) -> None:
         try:
             removed_file = delete_upload(settings, collection, source)
             removed = delete_source(kb, source)
-        except ERRORS as exc:
+        except UserError as exc:
             show_error(exc)
             return
         st.session_state["notice"] = f"已删除 deleted {source} ({removed} chunks)"

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.cli_errors import USER_ERRORS
-from app.settings import SettingsError
+from app.errors import UserError
 from app.ui import first_start, resources, state
 from app.ui.safe_text import show_error
 from app.ui.sidebar import knowledge_base_picker
@@ -25,7 +24,7 @@ try:
     state.init_choices(settings)
     first_start.ingest_samples_if_empty(settings)
     knowledge_base_picker(settings)
-except (SettingsError, *USER_ERRORS) as exc:  # bad .env, Chroma server down, …
+except UserError as exc:  # bad .env, Chroma server down, …
     show_error(exc)
     st.stop()
 pages.run()

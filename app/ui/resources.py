@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.chains import RagChain, build_rag_chain
+from app.answering.chain import RagChain, build_rag_chain
 from app.settings import Settings, get_settings
 from ingest.indexing import KnowledgeBase, open_knowledge_base
 

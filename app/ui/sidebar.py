@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.settings import Settings
-from app.store import collection_size, list_collections
+from app.store.knowledge_bases import collection_size, list_collections
 
 STRATEGIES = {"zero-shot": "直接回答 zero-shot", "few-shot": "示例 few-shot", "cot": "推理 CoT"}
 

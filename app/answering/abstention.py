@@ -1,0 +1,159 @@
+"""Know when not to answer: an evidence check before generation, a support check after.
+
+- Evidence (before the model is asked): the question's names (GPT-3, Mistral-7B, …) must
+  occur in some retrieved chunk, and the best chunk must be close enough (dense cosine
+  similarity) or cover enough of the question's keywords. Otherwise nothing relevant was
+  found and the model is not asked at all.
+- Support (after, measured in `app.answering.verification`): every number, Latin name and quoted
+  term of the answer must occur in the retrieved chunks — compared after NFKC (full-width
+  → half-width), Chinese numerals → Arabic (cn2an) and 万/亿 expanded —, what is kept
+  must say more than the question, and enough of its words must be found in the chunks.
+  Small models invent figures and restate the question; this catches them.
+
+Thresholds are settings (ZHIKU_ABSTAIN_*), chosen from `python -m bench abstention`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from langchain_core.documents import Document
+
+from app.answering.result import AbstentionInfo
+from app.text import jieba_words, names, normalise, reasoning_finds_nothing, squash, strip_citations
+
+# Question words and particles that say nothing about the topic.
+_STOPWORD_TEXT = (
+    "什么 哪 哪个 哪些 哪儿 哪里 多少 几 几个 怎么 怎样 如何 为什么 为何 是 的 了 吗 呢 吧 啊 有 "
+    "和 与 及 或 在 对 把 被 给 用 都 也 就 还 又 这 那 这个 那个 这种 那种 其 它 他 她 们 "
+    "是否 能否 可以 能 会 要 说 讲 提到 里 中 上 下 时 时候 之 以 而 则 请 问 一个 一种 到底 "
+    "具体 主要 大概 大约 分别 哪一 何 谁 是谁 什么样 多 多大 多长 有何 叫 叫做 称为 被称为"
+)
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class AbstentionConfig:
+    enabled: bool = True
+    check_names: bool = True  # the question's names must occur in a retrieved chunk
+    min_dense: float = 0.0
+    min_coverage: float = 0.0
+    min_support: float = 0.0
+    min_novelty: float = 0.0
+    check_facts: bool = True
+
+    @classmethod
+    def from_settings(cls, settings) -> AbstentionConfig:
+        return cls(
+            enabled=settings.abstain,
+            min_dense=settings.abstain_min_dense,
+            min_coverage=settings.abstain_min_coverage,
+            min_support=settings.abstain_min_support,
+            min_novelty=settings.abstain_min_novelty,
+            check_facts=settings.abstain_check_facts,
+        )
+
+
+Signal = Literal["evidence", "model", "reasoning", "support"]
+
+
+@dataclass
+class Decision:
+    """What the checks measured and, if the answer is not given, which signal decided."""
+
+    signal: Signal | None = None
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def abstained(self) -> bool:
+        """No answer from the documents: withheld, or the model refused by itself."""
+        return self.signal is not None
+
+    @property
+    def withholds(self) -> bool:
+        """zhiku withholds the draft (the model's own refusal is shown as it is)."""
+        return self.signal not in (None, "model")
+
+    def as_dict(self) -> AbstentionInfo:
+        return AbstentionInfo(abstained=self.abstained, signal=self.signal, scores=self.scores)
+
+
+def decide(
+    config: AbstentionConfig,
+    evidence: dict,
+    *,
+    has_context: bool,
+    support: dict | None = None,
+    refused: bool = False,
+    reasoning: str = "",
+) -> Decision:
+    """Whether to answer, from the scores alone (pure: the chain and the bench call it).
+
+    Before generation pass `evidence` only (`support=None`); after it, the verification
+    `support` scores, whether the model `refused` itself, and the CoT `reasoning`.
+    """
+    scores = (
+        {"evidence": evidence} if support is None else {"evidence": evidence, "support": support}
+    )
+    if config.enabled and (not has_context or evidence_says_abstain(evidence, config)):
+        return Decision("evidence", scores)
+    if support is None:
+        return Decision(None, scores)
+    if refused:
+        return Decision("model", scores)
+    if config.enabled and reasoning_finds_nothing(reasoning):
+        return Decision("reasoning", scores)
+    if config.enabled and support_says_abstain(support, config):
+        return Decision("support", scores)
+    return Decision(None, scores)
+
+
+def keywords(question: str) -> list[str]:
+    """The question's content words (jieba), question words and particles dropped."""
+    return [w for w in jieba_words(normalise(question)) if w not in _STOPWORDS]
+
+
+def word_support(answer: str, contexts: Sequence[str]) -> float:
+    """Share of the answer's words (jieba; citation markers dropped) found in the contexts."""
+    words = jieba_words(normalise(strip_citations(answer, " ")))
+    if not words:
+        return 0.0
+    context = normalise("\n".join(contexts))
+    return sum(w in context for w in words) / len(words)
+
+
+# --- the two checks ------------------------------------------------------------
+def evidence_scores(question: str, docs: Sequence[Document]) -> dict:
+    texts = [normalise(d.page_content) for d in docs]
+    squashed = [squash(t) for t in texts]
+    missing = [n for n in names(question) if not any(squash(n) in s for s in squashed)]
+    words = keywords(question)
+    total = sum(len(w) for w in words) or 1
+    coverage = max((sum(len(w) for w in words if w in t) / total for t in texts), default=0.0)
+    dense = [d.metadata.get("scores", {}).get("dense") for d in docs]
+    return {
+        "dense_top": max((s for s in dense if s is not None), default=0.0),
+        "coverage": round(coverage, 4),
+        "missing_names": missing,
+    }
+
+
+def evidence_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
+    if config.check_names and scores["missing_names"]:
+        return True
+    return scores["dense_top"] < config.min_dense and scores["coverage"] < config.min_coverage
+
+
+def support_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
+    """Scores from `app.answering.verification.verify`: withhold when not even the first sentence
+    is verified, when a figure was asked for and none is given, when what is left
+    restates the question, or when too few of its words are found in the chunks."""
+    if config.check_facts and scores["sentences"] and not scores["verified"]:
+        return True
+    if config.check_facts and scores.get("figure_missing"):
+        return True
+    if scores["novelty"] < config.min_novelty:
+        return True
+    return scores["support"] is not None and scores["support"] < config.min_support

@@ -1,0 +1,277 @@
+"""The RAG chain: rewrite a follow-up, retrieve, gate, prompt, generate, verify, decide, cite.
+
+`build_rag_chain()` returns an LCEL Runnable. Input: a question string, or
+`{"question": ..., "history": [{"role": "user"|"assistant", "content": ...}, ...]}`.
+`invoke` returns an `AnswerResult`; `stream` yields a `ContextsEvent`, then `TokenEvent`s,
+then a `ResultEvent` holding the same result (`app.answering.result`).
+
+`RagChain.stream` reads as the list of steps; each step is a method or function a reader
+takes in at once, and whether to answer is one pure function, `abstention.decide`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.documents import Document
+from langchain_core.runnables import Runnable, RunnableConfig
+
+from app.answering import abstention, prompts
+from app.answering.citations import citations_for, infer_citations, split_reasoning
+from app.answering.generation import (
+    Draft,
+    PartTracker,
+    generation_lock,
+    invoke_short,
+    stream_reply,
+    token_counts,
+)
+from app.answering.result import (
+    AnswerResult,
+    Clock,
+    ContextInfo,
+    ContextsEvent,
+    ResultEvent,
+    StreamEvent,
+    TokenEvent,
+    context_info,
+)
+from app.answering.verification import Verification, verify
+from app.models.chat import make_chat_model
+from app.retrieval.hybrid import HybridRetriever, build_retriever
+from app.settings import Settings, get_settings
+from app.text import detect_language, is_refusal, tokenize
+
+
+def _normalise_input(value: Any) -> tuple[str, list[dict]]:
+    if isinstance(value, str):
+        return value, []
+    return str(value["question"]), list(value.get("history") or [])
+
+
+class RagChain(Runnable[Any, AnswerResult]):
+    """Retrieval-augmented answering over one knowledge base."""
+
+    def __init__(
+        self, settings: Settings, retriever: HybridRetriever, strategy: str, backend: str
+    ) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.strategy = strategy
+        self.backend = backend
+        self.model = make_chat_model(settings, backend)
+        self.abstention = abstention.AbstentionConfig.from_settings(settings)
+
+    # --- LCEL ---------------------------------------------------------------------
+    def invoke(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AnswerResult:
+        for event in self.stream(input, config):
+            if event["event"] == "result":
+                result = dict(event)
+                result.pop("event")
+                return result  # type: ignore[return-value]
+        raise RuntimeError("the chain ended without a result")  # pragma: no cover
+
+    def stream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> Iterator[StreamEvent]:
+        question, history = _normalise_input(input)
+        clock, lang = Clock(), detect_language(question)
+
+        standalone = self.standalone_question(question, history, lang)
+        clock.condensed = clock.now()
+        docs = self.retriever.invoke(standalone, config)
+        clock.retrieved = clock.now()
+        contexts = [context_info(n, d) for n, d in enumerate(docs, start=1)]
+        yield ContextsEvent(event="contexts", question=standalone, contexts=contexts)
+
+        evidence = abstention.evidence_scores(standalone, docs)
+        gate = abstention.decide(self.abstention, evidence, has_context=bool(docs))
+        base = (question, standalone, contexts, lang)
+        if gate.withholds:  # nothing relevant was found: the model is not asked at all
+            clock.first_token = clock.finished = clock.now()
+            yield self._result(base, clock, gate, shown="", draft="", docs=docs)
+            return
+
+        draft = Draft()
+        yield from self.generate(self.messages(question, docs, lang), draft, lang)
+        clock.first_token = draft.first_token_at or clock.now()
+        clock.finished = clock.now()
+
+        reasoning, answer = self.split_reasoning(draft.text)
+        refused = is_refusal(answer, [prompts.refusal(lang, self.strategy)], phrases=False)
+        checked = self.verify(standalone, answer, docs, lang)
+        decision = abstention.decide(
+            self.abstention,
+            evidence,
+            has_context=True,
+            support=checked.scores,
+            refused=refused,
+            reasoning=reasoning,
+        )
+        shown, kept_from = self.shown_answer(answer, checked, decision)
+        yield self._result(
+            base, clock, decision, shown=shown, draft=kept_from, docs=docs,
+            reasoning=reasoning, tokens=token_counts(self.model, draft),
+        )  # fmt: skip
+
+    # --- steps ----------------------------------------------------------------------
+    def standalone_question(self, question: str, history: list[dict], lang: str) -> str:
+        """A follow-up rewritten with the conversation, so retrieval sees what "它" means.
+
+        A small model sometimes answers instead of rewriting; then the previous user
+        question is prepended, which keeps the entity for BM25 and the embedding.
+        """
+        turns = history[-2 * self.settings.history_turns :] if self.settings.history_turns else []
+        if not turns:
+            return question
+        messages = prompts.condense_messages(question, turns, lang)
+        reply = invoke_short(self.model, messages, self.backend, self.settings, max_tokens=64)
+        rewritten = str(reply.content).strip().splitlines()[0] if reply.content else ""
+        rewritten = rewritten.strip(" \"'“”")
+        previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
+        if not _adds_context(rewritten, question, previous):
+            return f"{previous} {question}".strip()
+        return rewritten
+
+    def messages(self, question: str, docs: list[Document], lang: str) -> list[tuple[str, str]]:
+        """The prompt of the chain's strategy, with the numbered chunks."""
+        return prompts.answer_messages(
+            self.strategy, question, context_chunks(docs), lang, self._examples(lang, question)
+        )
+
+    def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:
+        """Stream the reply as token events, filling `draft` as it goes."""
+        tracker = PartTracker(prompts.cot_marker(lang) if self.strategy == "cot" else None)
+        lock = generation_lock if self.backend == "local" else _NO_LOCK
+        with lock:
+            for kind, value in stream_reply(self.model, messages, self.backend, self.settings):
+                if kind == "usage":
+                    draft.usage = value  # type: ignore[assignment]
+                    continue
+                draft.first_token_at = draft.first_token_at or Clock.now()
+                draft.text += value  # type: ignore[operator]
+                draft.pieces += 1
+                yield TokenEvent(event="token", text=value, part=tracker.part(value))
+
+    def split_reasoning(self, text: str) -> tuple[str, str]:
+        """(reasoning, answer): chain of thought puts its answer after a marker."""
+        if self.strategy != "cot":
+            return "", text.strip()
+        return split_reasoning(text, [prompts.cot_marker("zh"), prompts.cot_marker("en")])
+
+    def verify(self, question: str, answer: str, docs: list[Document], lang: str) -> Verification:
+        """The answer's facts checked sentence by sentence against the chunks."""
+        texts = [d.page_content for d in docs]
+        sources = [str(d.metadata.get("source", "")) for d in docs]
+        return verify(question, answer, texts, lang, sources)
+
+    def shown_answer(
+        self, answer: str, checked: Verification, decision: abstention.Decision
+    ) -> tuple[str, str]:
+        """(what the user sees, the whole draft when that is less than the draft)."""
+        if decision.withholds:
+            return "", answer
+        if self.abstention.enabled and self.abstention.check_facts and checked.trimmed:
+            return checked.kept, answer  # only the verified opening sentences are kept
+        return answer, ""
+
+    def _examples(self, lang: str, question: str) -> list[dict]:
+        if self.strategy != "few-shot" or not self.settings.few_shot_count:
+            return []
+        examples = prompts.few_shot_examples(lang)
+        if self.settings.few_shot_select:
+            wanted = set(tokenize(question))
+            examples = sorted(examples, key=lambda e: -len(wanted & set(tokenize(e["question"]))))
+        return examples[: self.settings.few_shot_count]
+
+    # --- the result -----------------------------------------------------------------
+    def _result(
+        self,
+        base: tuple[str, str, list[ContextInfo], str],
+        clock: Clock,
+        decision: abstention.Decision,
+        *,
+        shown: str,
+        draft: str,
+        docs: list[Document],
+        reasoning: str = "",
+        tokens: dict | None = None,
+    ) -> ResultEvent:
+        """The one place a result is assembled. A withheld answer is the refusal sentence
+        with no citations; a shown one carries its citations (inferred when the model
+        wrote no markers)."""
+        question, standalone, contexts, lang = base
+        withheld = decision.withholds
+        answer, citations = prompts.refusal(lang, self.strategy), []
+        if not withheld:
+            answer = shown if decision.signal == "model" else infer_citations(shown, docs)
+            inferred = answer != shown
+            citations = [c.as_dict() for c in citations_for(answer, docs, inferred)]
+        return ResultEvent(
+            event="result",
+            question=question,
+            standalone_question=standalone,
+            contexts=contexts,
+            strategy=self.strategy,
+            backend=self.backend,
+            answer=answer,
+            refused=decision.abstained,
+            abstention=decision.as_dict(),
+            draft=draft,
+            citations=citations,
+            reasoning="" if withheld and decision.signal == "evidence" else reasoning,
+            timings=clock.timings(),
+            tokens=(tokens or {}) if decision.signal != "evidence" else {},
+        )
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+_NO_LOCK = _NoLock()
+
+
+def _adds_context(rewritten: str, question: str, previous: str) -> bool:
+    """A usable rewrite is short and brings in words of the earlier question."""
+    if not rewritten or len(rewritten) > 3 * len(question) + len(previous):
+        return False
+    added = set(tokenize(rewritten)) - set(tokenize(question))
+    return bool(added & set(tokenize(previous)))
+
+
+def context_chunks(docs: list[Document]) -> list[prompts.ContextChunk]:
+    """The chunks as the prompt numbers them."""
+    return [
+        prompts.ContextChunk(
+            n, str(d.metadata.get("source", "")), d.metadata.get("page"), d.page_content
+        )
+        for n, d in enumerate(docs, start=1)
+    ]
+
+
+def build_rag_chain(
+    settings: Settings | None = None,
+    *,
+    collection: str | None = None,
+    strategy: str | None = None,
+    k: int | None = None,
+    backend: str | None = None,
+    retriever: HybridRetriever | None = None,
+) -> RagChain:
+    """The RAG chain over a knowledge base; arguments override the settings."""
+    settings = settings or get_settings()
+    retriever = retriever or build_retriever(settings, collection, k=k)
+    return RagChain(
+        settings,
+        retriever,
+        strategy=strategy or settings.strategy,
+        backend=backend or settings.backend,
+    )

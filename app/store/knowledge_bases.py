@@ -1,0 +1,38 @@
+"""Reads about knowledge bases that the UI and the CLI need, without loading any model.
+
+A knowledge base is one Chroma collection (plus its BM25 index and record manager,
+kept in step by the ingest pipeline). Writing goes through `ingest`; these are the
+reads: which knowledge bases exist, how big they are, which documents they hold.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from langchain_chroma import Chroma
+
+from app.settings import Settings
+from app.store.chroma import iter_pages, make_client
+
+
+def list_collections(settings: Settings) -> list[str]:
+    """The knowledge bases of this data folder (or Chroma server), by name."""
+    return sorted(c.name for c in make_client(settings).list_collections())
+
+
+def collection_size(settings: Settings, collection: str) -> int:
+    """Chunks in a collection (0 if it does not exist)."""
+    try:
+        return make_client(settings).get_collection(collection).count()
+    except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
+        if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
+            return 0
+        raise
+
+
+def chunk_counts(store: Chroma) -> Counter[str]:
+    """Chunks per source file in one collection."""
+    counts: Counter[str] = Counter()
+    for page in iter_pages(store, ["metadatas"]):
+        counts.update(str((m or {}).get("source", "?")) for m in page["metadatas"] or [])
+    return counts

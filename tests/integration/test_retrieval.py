@@ -1,0 +1,108 @@
+"""Hybrid retrieval over real Chroma + real BM25 + real embeddings (USE for speed)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.retrieval.hybrid import build_retriever
+from app.store import bm25
+from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
+from tests.helpers import LLM_ARTICLES
+
+GPT1_EVIDENCE = "GPT-1模型基本参数?答案:12层、12个head、768维、参数量1.17亿"
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path):
+    from app.settings import load_settings
+
+    settings = load_settings(
+        data_dir=tmp_path_factory.mktemp("retrieval"),
+        cache_dir=embedding_cache_root,
+        embedding_backend="use",
+        collection="articles",
+    )
+    assert ingest_paths(open_knowledge_base(settings, "articles"), [LLM_ARTICLES]).ok
+    return settings
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_each_mode_finds_the_gpt1_passage(articles, mode: str) -> None:
+    docs = build_retriever(articles, mode=mode, k=5).invoke("GPT-1模型的基本参数是什么?")
+    assert len(docs) == 5
+    assert any(GPT1_EVIDENCE in d.page_content for d in docs)
+    top = docs[0]
+    assert top.id and top.metadata["source"] and "fused" in top.metadata["scores"]
+    expected = {"hybrid": {"dense", "bm25"}, "dense": {"dense"}, "bm25": {"bm25"}}[mode]
+    assert expected <= set().union(*(d.metadata["scores"] for d in docs))
+
+
+def test_source_filter_min_score_and_mmr(articles) -> None:
+    only = "aigc-large-language-models.txt"
+    docs = build_retriever(articles, sources=[only], k=5).invoke("GPT-1模型基本参数")
+    assert docs and {d.metadata["source"] for d in docs} == {only}
+    everything = build_retriever(articles, k=10).invoke("GPT-1模型基本参数")
+    strict = build_retriever(articles, min_score=0.5, k=10).invoke("GPT-1模型基本参数")
+    # the threshold keeps exactly the chunks that reach it, and it does keep some
+    kept = [d.id for d in everything if d.metadata["scores"]["fused"] >= 0.5]
+    assert 0 < len(kept) < len(everything)
+    assert [d.id for d in strict] == kept
+    diverse = build_retriever(articles, mmr=True, k=5).invoke("GPT-1模型基本参数")
+    assert len({d.id for d in diverse}) == 5
+
+
+def test_bm25_index_follows_ingest_deletes_and_a_crash(tmp_path: Path, make_settings) -> None:
+    settings = make_settings()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(LLM_ARTICLES / "llm-background-qa-notes.txt", folder)
+    (folder / "extra.txt").write_text("知库的吉祥物是一只叫阿库的熊猫。", encoding="utf-8")
+    kb = open_knowledge_base(settings, "follow")
+    ingest_paths(kb, [folder])
+    index_folder = bm25.index_dir(settings, "follow")
+    ids = set(kb.store.get(include=[])["ids"])
+    assert set(bm25.BM25Index.load(index_folder).ids) == ids
+    assert not bm25.is_stale(index_folder)
+
+    retriever = build_retriever(settings, "follow", mode="bm25")
+    assert retriever.invoke("知库的吉祥物")[0].metadata["source"] == "extra.txt"
+    delete_source(kb, "extra.txt")
+    assert all(d.metadata["source"] != "extra.txt" for d in retriever.invoke("知库的吉祥物"))
+
+    # A run killed between writing Chroma and rebuilding BM25 leaves the marker behind.
+    bm25.mark_stale(index_folder)
+    (folder / "extra.txt").unlink()
+    kb.store.add_texts(["阿库熊猫回来了。"], metadatas=[{"source": "manual.txt"}], ids=["manual"])
+    hits = retriever.invoke("阿库熊猫")
+    assert hits[0].id == "manual"
+    assert not bm25.is_stale(index_folder)
+
+
+def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: Path) -> None:
+    from sentence_transformers import CrossEncoder
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from app.models.embeddings import _minilm_path
+    from app.settings import load_settings
+
+    tokenizer = BertTokenizerFast.from_pretrained(_minilm_path())
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
+    folder = tmp_path / "tiny-reranker"
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    assert CrossEncoder(str(folder), device="cpu") is not None
+
+    settings = load_settings(**{**articles.model_dump(), "reranker_model": str(folder)})
+    docs = build_retriever(settings, k=5).invoke("GPT-1模型基本参数")
+    scores = [d.metadata["scores"]["rerank"] for d in docs]
+    assert len(docs) == 5 and scores == sorted(scores, reverse=True)
