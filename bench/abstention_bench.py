@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import tempfile
 from pathlib import Path
 
+from app.answering import abstention
 from app.answering.verification import sentences
 from app.evaluation import answer_metrics as am
 from app.evaluation.report import summarise
@@ -53,29 +55,35 @@ def _support(row: dict) -> dict:
     return row["abstention_scores"].get("support") or {}
 
 
+# Support scores of a row whose draft was never checked: nothing to withhold on.
+_UNCHECKED = {"support": None, "sentences": 0, "verified": 0, "novelty": 1.0}
+
+
 def decide(row: dict, dense: float | None, coverage: float | None, support: float | None,
            facts: bool, novelty: float | None = None) -> bool:  # fmt: skip
     """Would the chain abstain on this row with these thresholds (None = signal off)?
-    The same rules as `abstention.evidence_says_abstain` / `support_says_abstain`."""
-    if row["abstention_signal"] == "model" or (row["refused"] and not row["draft"]):
-        return True  # the model refused by itself
-    evidence = _evidence(row)
-    if dense is not None or coverage is not None:
-        if evidence.get("missing_names"):
-            return True
-        low_dense = dense is None or evidence.get("dense_top", 1) < dense
-        low_cover = coverage is None or evidence.get("coverage", 1) < coverage
-        if low_dense and low_cover:
-            return True
-    answer_support = _support(row)
-    if facts and answer_support.get("sentences") and not answer_support.get("verified"):
-        return True
-    if facts and answer_support.get("figure_missing"):
-        return True
-    if novelty is not None and answer_support.get("novelty", 1) < novelty:
-        return True
-    share = answer_support.get("support")
-    return support is not None and share is not None and share < support
+    The chain's own rule, `abstention.decide`, applied to the recorded scores."""
+    evidence_on = dense is not None or coverage is not None
+    config = abstention.AbstentionConfig(
+        enabled=True,
+        check_names=evidence_on,
+        # with one evidence threshold given, the other never saves a chunk ("always low")
+        min_dense=(math.inf if dense is None else dense) if evidence_on else 0.0,
+        min_coverage=(math.inf if coverage is None else coverage) if evidence_on else 0.0,
+        min_support=support or 0.0,
+        min_novelty=novelty or 0.0,
+        check_facts=facts,
+    )
+    decision = abstention.decide(
+        config,
+        _evidence(row) or {"dense_top": 1.0, "coverage": 1.0, "missing_names": []},
+        has_context=row.get("contexts_n", 1) > 0,
+        support=_support(row) or _UNCHECKED,
+        # the model refused by itself (a run with abstention off records it as refused)
+        refused=row["abstention_signal"] == "model" or (row["refused"] and not row["draft"]),
+        reasoning=row.get("reasoning", ""),
+    )
+    return decision.abstained
 
 
 def kept_answer(row: dict, facts: bool) -> str:

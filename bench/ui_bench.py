@@ -117,12 +117,15 @@ def cold_first_answer(settings: Settings) -> dict:
     }
 
 
+def ingest_samples(settings: Settings, folder: Path) -> None:
+    """Index the corpus both measurements ask about; stop if any file did not index."""
+    _, _, report = run_zhiku(settings, "ingest", str(folder), "--collection", "samples")
+    indexed, expected = summary_value(report, "files indexed"), len(list(folder.iterdir()))
+    if not expected or indexed != expected:
+        raise RuntimeError(f"{indexed} of {expected} sample files indexed:\n{report}")
+
+
 def run() -> dict:
     settings = _settings()
-    _, _, report = run_zhiku(
-        settings, "ingest", str(REPO_ROOT / "samples"), "--collection", "samples"
-    )
-    indexed = summary_value(report, "files indexed")
-    if indexed != len(list((REPO_ROOT / "samples").iterdir())):
-        raise RuntimeError(f"the samples did not index ({indexed} files): {report}")
+    ingest_samples(settings, REPO_ROOT / "samples")
     return {"warm": warm_rerun(settings), "cold": cold_first_answer(settings)}

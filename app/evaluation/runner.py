@@ -144,6 +144,8 @@ def _answer_row(question: Question, result: dict) -> dict:
         "abstention_signal": abstention.get("signal"),
         "abstention_scores": abstention.get("scores", {}),
         "draft": result.get("draft", ""),
+        "reasoning": result.get("reasoning", ""),
+        "contexts_n": len(result["contexts"]),
         "first_token_s": timings.get("first_token_s"),
         "generation_s": timings.get("generation_s"),
         "total_s": timings.get("total_s"),

@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
 from app.answering.chain import build_rag_chain
 from app.settings import REPO_ROOT
 from ingest.indexing import ingest_paths, open_knowledge_base
@@ -55,18 +58,26 @@ def test_stream_events_and_batch(kb_settings) -> None:
 
 
 def test_chain_of_thought_returns_reasoning_apart(kb_settings) -> None:
-    # Room for the reasoning and the marker; abstention off, so the split itself is tested.
-    settings = kb_settings.model_copy(update={"max_tokens": 256, "abstain": False})
-    events = list(build_rag_chain(settings, strategy="cot").stream("GPT-1有多少层？"))
+    """The split, on a reply streamed in pieces as a model would (the marker cut in two)."""
+    chain = build_rag_chain(kb_settings.model_copy(update={"abstain": False}), strategy="cot")
+    reply = "推理：段落[1]说GPT-1共12层。\n最终", "答案：GPT-1共有12层 [1]。"
+    chain.model = GenericFakeChatModel(messages=iter([AIMessage(content="".join(reply))]))
+    events = list(chain.stream("GPT-1有多少层？"))
     result = events[-1]
-    assert result["strategy"] == "cot" and not result["abstention"]["abstained"]
-    streamed = "".join(e["text"] for e in events if e["event"] == "token")
-    assert "最终答案" in streamed, streamed  # the model wrote the marker ...
-    assert result["reasoning"] and "最终答案" not in result["answer"]  # ... and it was split off
-    assert "12" in result["answer"]
+    assert result["strategy"] == "cot"
+    assert result["reasoning"] == "段落[1]说GPT-1共12层。"
+    assert result["answer"] == "GPT-1共有12层 [1]。" and result["citations"]
     parts = [e["part"] for e in events if e["event"] == "token"]
     assert parts[0] == "reasoning" and parts[-1] == "answer"
     assert parts == sorted(parts, key=["reasoning", "answer"].index)  # reasoning, then answer
+
+
+def test_chain_of_thought_with_the_real_model_answers(kb_settings) -> None:
+    # The 0.5B model mostly answers at once, without the reasoning and marker the prompt
+    # asks for (docs/benchmarks.md); whatever it writes, no marker reaches the answer.
+    result = build_rag_chain(kb_settings, strategy="cot").invoke("GPT-1有多少层？")
+    assert result["strategy"] == "cot" and "12" in result["answer"]
+    assert "最终答案" not in result["answer"] and "推理：" not in result["answer"]
 
 
 def test_document_text_cannot_pose_as_instructions(kb_settings) -> None:
