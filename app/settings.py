@@ -6,6 +6,7 @@ A wrong value is reported as one line naming the setting (see `load_settings`).
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Prompt strategies; each is a file under prompts/ (app.answering.prompts.STRATEGY_FILES).
+Strategy = Literal["zero-shot", "few-shot", "cot", "extractive"]
+STRATEGIES: tuple[str, ...] = Strategy.__args__
 
 
 class SettingsError(UserError, ValueError):
@@ -99,6 +103,11 @@ class Settings(BaseSettings):
     reranker_model: str = Field(
         default="", description="Folder of a sentence-transformers CrossEncoder; empty = off."
     )
+    entity_channel: bool = Field(
+        default=True,
+        description="A name or quoted term of the question found in the knowledge base gets "
+        "a chunk that contains it among the top k.",
+    )
 
     # --- abstention: when not to answer (app/abstention.py) ------------------
     abstain: bool = Field(
@@ -124,7 +133,7 @@ class Settings(BaseSettings):
     )
 
     # --- answering ---------------------------------------------------------------
-    strategy: Literal["zero-shot", "few-shot", "cot"] = "zero-shot"
+    strategy: Strategy = "zero-shot"
     few_shot_count: int = Field(default=2, ge=0, le=10)
     few_shot_select: bool = Field(
         default=False,
@@ -139,6 +148,16 @@ class Settings(BaseSettings):
     temperature: float = Field(default=0.1, ge=0, le=2)
     top_p: float = Field(default=0.9, gt=0, le=1)
     max_tokens: int = Field(default=512, ge=1, le=32768)
+    repeat_penalty: float = Field(
+        default=1.1, ge=1.0, le=2.0, description="llama.cpp's penalty on repeated tokens."
+    )
+    stop_sequences: list[str] = Field(
+        default=["</资料>", "<资料>", "\n问题：", "</documents>", "<documents>", "\nQuestion:"],
+        description="Generation stops at these: the prompt's own markers never reach an answer.",
+    )
+    max_evidence_sentences: int = Field(
+        default=3, ge=1, le=10, description="Extractive strategy: sentences the model may pick."
+    )
     timeout: float = Field(default=120.0, gt=0, description="Seconds for a hosted request.")
     hosted_base_url: str = Field(
         default="http://127.0.0.1:8080/v1", description="Any OpenAI-compatible /v1 endpoint."
@@ -221,7 +240,12 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
-        text = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, bool):
+            text = str(value).lower()
+        elif isinstance(value, list | dict):
+            text = json.dumps(value, ensure_ascii=False)  # how pydantic-settings reads them
+        else:
+            text = str(value)
         env[f"ZHIKU_{name.upper()}"] = text
     return env
 

@@ -22,16 +22,15 @@ from typing import Literal
 from langchain_core.documents import Document
 
 from app.answering.result import AbstentionInfo
-from app.text import jieba_words, names, normalise, reasoning_finds_nothing, squash, strip_citations
-
-# Question words and particles that say nothing about the topic.
-_STOPWORD_TEXT = (
-    "什么 哪 哪个 哪些 哪儿 哪里 多少 几 几个 怎么 怎样 如何 为什么 为何 是 的 了 吗 呢 吧 啊 有 "
-    "和 与 及 或 在 对 把 被 给 用 都 也 就 还 又 这 那 这个 那个 这种 那种 其 它 他 她 们 "
-    "是否 能否 可以 能 会 要 说 讲 提到 里 中 上 下 时 时候 之 以 而 则 请 问 一个 一种 到底 "
-    "具体 主要 大概 大约 分别 哪一 何 谁 是谁 什么样 多 多大 多长 有何 叫 叫做 称为 被称为"
+from app.text import (
+    jieba_words,
+    keywords,
+    names,
+    normalise,
+    reasoning_finds_nothing,
+    squash,
+    strip_citations,
 )
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True)
@@ -108,11 +107,6 @@ def decide(
     if config.enabled and support_says_abstain(support, config):
         return Decision("support", scores)
     return Decision(None, scores)
-
-
-def keywords(question: str) -> list[str]:
-    """The question's content words (jieba), question words and particles dropped."""
-    return [w for w in jieba_words(normalise(question)) if w not in _STOPWORDS]
 
 
 def word_support(answer: str, contexts: Sequence[str]) -> float:

@@ -17,13 +17,14 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from app.answering import abstention, prompts
+from app.answering import abstention, extractive, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
 from app.answering.generation import (
     Draft,
     PartTracker,
     generation_lock,
     invoke_short,
+    loop_start,
     stream_reply,
     token_counts,
 )
@@ -96,7 +97,10 @@ class RagChain(Runnable[Any, AnswerResult]):
             return
 
         draft = Draft()
-        yield from self.generate(self.messages(question, docs, lang), draft, lang)
+        if self.strategy == "extractive":
+            yield from self.extract(question, docs, lang, draft)
+        else:
+            yield from self.generate(self.messages(question, docs, lang), draft, lang)
         clock.first_token = draft.first_token_at or clock.now()
         clock.finished = clock.now()
 
@@ -155,6 +159,29 @@ class RagChain(Runnable[Any, AnswerResult]):
                 draft.text += value  # type: ignore[operator]
                 draft.pieces += 1
                 yield TokenEvent(event="token", text=value, part=tracker.part(value))
+                cut = loop_start(draft.text)
+                if cut is not None:  # a loop: keep its first copy, stop generating
+                    draft.text, draft.looped = draft.text[:cut], True
+                    break
+
+    def extract(
+        self, question: str, docs: list[Document], lang: str, draft: Draft
+    ) -> Iterator[TokenEvent]:
+        """Extractive strategy: the model picks sentence numbers, the answer quotes them."""
+        sentences = extractive.numbered_sentences(docs)
+        limit = self.settings.max_evidence_sentences
+        chosen: list[int] = []
+        if sentences:
+            messages = extractive.choice_messages(question, sentences, lang, limit)
+            options = extractive.choice_options(self.backend, len(sentences), limit)
+            reply = invoke_short(self.model, messages, self.backend, self.settings, **options)
+            chosen = extractive.parse_choice(str(reply.content), len(sentences), limit)
+        picked = [sentences[n - 1] for n in chosen]
+        draft.text = (
+            extractive.quote(picked, lang) if picked else prompts.refusal(lang, "extractive")
+        )
+        draft.first_token_at = Clock.now()
+        yield TokenEvent(event="token", text=draft.text, part="answer")
 
     def split_reasoning(self, text: str) -> tuple[str, str]:
         """(reasoning, answer): chain of thought puts its answer after a marker."""

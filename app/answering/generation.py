@@ -27,6 +27,7 @@ class Draft:
     first_token_at: float | None = None
     usage: dict = field(default_factory=dict)  # as the server reported it, if it did
     pieces: int = 0  # streamed pieces (≈ tokens when no usage is reported)
+    looped: bool = False  # cut where the reply started repeating itself
 
 
 class PartTracker:
@@ -45,6 +46,29 @@ class PartTracker:
         return "answer" if self.seen else "reasoning"
 
 
+def generation_options(backend: str, settings: Settings) -> dict:
+    """Stop sequences for both backends; llama.cpp's repetition penalty for the local one."""
+    options: dict = {"stop": list(settings.stop_sequences)}
+    if backend == "local":
+        options["repeat_penalty"] = settings.repeat_penalty
+    return options
+
+
+def loop_start(text: str, min_unit: int = 4, max_unit: int = 80, repeats: int = 3) -> int | None:
+    """Where a loop begins: the text ends in `repeats` copies of one unit of 4–80 characters
+    ("无监督预训练+有监督微调+无监督预训练+有监督微调+…"). Returns the end of the first copy,
+    or None. Penalties make loops rarer; this cuts the ones that still happen."""
+    for unit in range(min_unit, max_unit + 1):
+        span = unit * repeats
+        if len(text) < span:
+            return None
+        tail = text[-span:]
+        piece = tail[:unit]
+        if piece.strip() and tail == piece * repeats:
+            return len(text) - span + unit
+    return None
+
+
 def stream_reply(
     model: BaseChatModel, messages, backend: str, settings: Settings
 ) -> Iterator[tuple[str, object]]:
@@ -53,7 +77,7 @@ def stream_reply(
     A hosted server's connection and auth failures become one actionable ChatModelError.
     """
     try:
-        for chunk in model.stream(messages):
+        for chunk in model.stream(messages, **generation_options(backend, settings)):
             piece = chunk.content if isinstance(chunk.content, str) else ""
             if chunk.usage_metadata:
                 yield "usage", dict(chunk.usage_metadata)
@@ -65,13 +89,14 @@ def stream_reply(
         raise
 
 
-def invoke_short(model: BaseChatModel, messages, backend: str, settings: Settings, max_tokens: int):
-    """One short non-streamed reply (the follow-up rewrite), under the same rules."""
+def invoke_short(model: BaseChatModel, messages, backend: str, settings: Settings, **options):
+    """One short non-streamed reply (a follow-up rewrite, an extractive choice), under the
+    same rules: local calls take the lock, hosted failures become one clear line."""
     try:
         if backend == "local":
             with generation_lock:
-                return model.invoke(messages, max_tokens=max_tokens)
-        return model.invoke(messages, max_tokens=max_tokens)
+                return model.invoke(messages, **options)
+        return model.invoke(messages, **options)
     except Exception as exc:
         if backend == "hosted":
             raise explain_error(exc, settings) from None

@@ -19,12 +19,12 @@ from app.settings import REPO_ROOT
 from app.text import has_han
 
 PROMPTS_DIR = REPO_ROOT / "prompts"
-Strategy = Literal["zero-shot", "few-shot", "cot"]
 Lang = Literal["zh", "en"]
 STRATEGY_FILES: dict[str, str] = {
     "zero-shot": "zero_shot.yaml",
     "few-shot": "few_shot.yaml",
     "cot": "cot.yaml",
+    "extractive": "extractive.yaml",
 }
 # Closing tags a document could use to break out of the context fence.
 _FENCE_TAGS = re.compile(r"</?\s*(资料|documents)\s*>", re.IGNORECASE)

@@ -17,8 +17,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.answering.abstention import keywords, word_support
-from app.text import HAN_RANGES, QUOTED_TERM, has_han, names, normalise, squash, strip_citations
+from app.answering.abstention import word_support
+from app.text import (
+    HAN_RANGES,
+    QUOTED_TERM,
+    has_han,
+    keywords,
+    names,
+    normalise,
+    squash,
+    strip_citations,
+)
 
 _ENTITY = re.compile(r"[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*")
 _NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d])")

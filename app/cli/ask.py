@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.cli.errors import user_errors
+from app.settings import STRATEGIES
 
 out = Console(highlight=False)
 
@@ -18,7 +19,8 @@ out = Console(highlight=False)
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     strategy: Annotated[
-        str | None, typer.Option("--strategy", "-s", help="zero-shot | few-shot | cot")
+        str | None,
+        typer.Option("--strategy", "-s", help="zero-shot | few-shot | cot | extractive"),
     ] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks to use.")] = None,
     backend: Annotated[str | None, typer.Option("--backend", help="local | hosted")] = None,
@@ -33,8 +35,8 @@ def ask(
     from app.answering.chain import build_rag_chain
     from app.settings import get_settings
 
-    if strategy not in (None, "zero-shot", "few-shot", "cot"):
-        raise typer.BadParameter("use zero-shot, few-shot or cot", param_hint="--strategy")
+    if strategy not in (None, *STRATEGIES):
+        raise typer.BadParameter(f"use one of {', '.join(STRATEGIES)}", param_hint="--strategy")
     if backend not in (None, "local", "hosted"):
         raise typer.BadParameter("use local or hosted", param_hint="--backend")
     with user_errors():

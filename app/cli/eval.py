@@ -102,7 +102,7 @@ def evaluate(
     corpus: CORPUS = None,  # type: ignore[assignment]
     collection: COLLECTION = None,
     strategy: Annotated[
-        str | None, typer.Option("--strategy", help="zero-shot, few-shot or cot.")
+        str | None, typer.Option("--strategy", help="zero-shot, few-shot, cot or extractive.")
     ] = None,
     k: K = None,
     retriever: Annotated[
@@ -157,12 +157,12 @@ def _label(strategy: str, options, settings) -> str:
 
 def _check(options, settings) -> None:
     from app.evaluation.dataset import QuestionFileError, load_question_files
-    from app.settings import SettingsError
+    from app.settings import STRATEGIES, SettingsError
 
     if not options.corpus.is_dir():
         raise SettingsError(f"--corpus {options.corpus} is not a folder")
-    if options.strategy and options.strategy not in ("zero-shot", "few-shot", "cot"):
-        raise SettingsError(f"--strategy {options.strategy!r}: use zero-shot, few-shot or cot")
+    if options.strategy and options.strategy not in STRATEGIES:
+        raise SettingsError(f"--strategy {options.strategy!r}: use one of {', '.join(STRATEGIES)}")
     if options.retriever and options.retriever not in ("bm25", "dense", "hybrid"):
         raise SettingsError(f"--retriever {options.retriever!r}: use bm25, dense or hybrid")
     try:

@@ -11,10 +11,11 @@ the same tokens for the numbers, words and punctuation these answers contain.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-from app.text import CMRC_HAN
+from app.text import CMRC_HAN, is_refusal, strip_citations
 
 # The official script's punctuation list, verbatim.
 CMRC_PUNCTUATION = frozenset(
@@ -124,6 +125,38 @@ def corpus_bleu(predictions: Sequence[str], answers: Sequence[Sequence[str]]) ->
     width = max(len(refs) for refs in answers)
     streams = [[refs[min(i, len(refs) - 1)] for refs in answers] for i in range(width)]
     return sacrebleu.corpus_bleu(list(predictions), streams, tokenize="zh").score / 100
+
+
+# --- correctness: key facts and reference spans (shared/eval/README.md) -------------
+def fact_normalise(text: str) -> str:
+    """NFKC, lower case, no whitespace, no thousands separators, no citation markers."""
+    text = unicodedata.normalize("NFKC", strip_citations(str(text))).lower()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)
+    return re.sub(r"\s+", "", text)
+
+
+def fact_recall(answer: str, facts: Sequence[Sequence[str]]) -> float | None:
+    """Share of the key facts the answer states (a fact: any of its surface forms)."""
+    if not facts:
+        return None
+    said = fact_normalise(answer)
+    return sum(any(fact_normalise(form) in said for form in forms) for forms in facts) / len(facts)
+
+
+def contains_reference(answer: str, references: Sequence[str]) -> bool:
+    """The answer contains one of the reference spans (generative-QA accuracy: RGB, PopQA)."""
+    said = fact_normalise(answer)
+    return any(fact_normalise(r) and fact_normalise(r) in said for r in references)
+
+
+def is_correct(answer: str, references: Sequence[str], facts: Sequence[Sequence[str]]) -> bool:
+    """Every key fact stated when the question has facts, else a reference span contained;
+    a refusal is never correct."""
+    if is_refusal(answer):
+        return False
+    if facts:
+        return fact_recall(answer, facts) == 1.0
+    return contains_reference(answer, references)
 
 
 def faithfulness(answer: str, contexts: Sequence[str]) -> float:

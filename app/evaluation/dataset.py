@@ -25,6 +25,8 @@ class Question:
     evidence: list[str] = field(default_factory=list)
     lang: str = "zh"
     kind: str = ""
+    # key facts a correct answer must state, each a list of acceptable surface forms
+    facts: list[list[str]] = field(default_factory=list)
 
     @property
     def answerable(self) -> bool:
@@ -55,6 +57,7 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
                     evidence=list(data.get("evidence", [])),
                     lang=data.get("lang", "zh"),
                     kind=data.get("kind", ""),
+                    facts=[list(forms) for forms in data.get("facts") or []],
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:

@@ -12,6 +12,7 @@ from app.evaluation import answer_metrics as am
 
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "evidence_hit@5")
 ANSWER_KEYS = (
+    "accuracy", "fact_recall", "match", "precision", "coverage", "false_refusal_correct",
     "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal",
     "faithfulness", "citation_acc", "ppl_context", "ppl_no_context",
 )  # fmt: skip
@@ -41,6 +42,14 @@ def summarise(rows: list[dict]) -> dict:
     Retrieval metrics average over questions with gold sources; EM/F1/ROUGE/BLEU over
     answerable questions; refusal accuracy over unanswerable ones (None when the set has
     none). BLEU is corpus BLEU (sacrebleu, zh tokenizer) scaled to 0–1.
+
+    Correctness (shared/eval/README.md): `accuracy` — answerable questions whose draft (what
+    the model wrote, before any withholding) states every key fact, or contains a reference
+    span when the question has no facts; `fact_recall` — key facts stated, on average;
+    `match` — drafts containing a reference span; `coverage` — answerable questions whose
+    *shown* answer is correct; `precision` — correct answers among all answers shown
+    (an answer shown to an unanswerable question is wrong); `false_refusal_correct` —
+    correct drafts that were withheld.
     """
     with_sources = [r for r in rows if "hit@1" in r]
     answered = [r for r in rows if "answer" in r]
@@ -48,7 +57,19 @@ def summarise(rows: list[dict]) -> dict:
     unanswerable = [r for r in answered if not r["answerable"]]
     answer: dict[str, float | None] = dict.fromkeys(ANSWER_KEYS)
     if answered:
+        shown = [r for r in answered if not r["refused"]]
+        right_drafts = [r for r in answerable if r.get("draft_correct")]
         answer.update(
+            accuracy=_mean([float(r["draft_correct"]) for r in answerable if "draft_correct" in r]),
+            fact_recall=_mean([r.get("fact_recall") for r in answerable]),
+            match=_mean([float(r["match"]) for r in answerable if "match" in r]),
+            precision=_mean([float(bool(r.get("correct"))) for r in shown])
+            if any("correct" in r for r in answerable)
+            else None,
+            coverage=_mean([float(r["correct"]) for r in answerable if "correct" in r]),
+            false_refusal_correct=_mean([float(r["refused"]) for r in right_drafts])
+            if answerable and "draft_correct" in answerable[0]
+            else None,
             em=_mean([r["em"] for r in answerable]),
             f1=_mean([r["f1"] for r in answerable]),
             rouge_l=_mean([r["rouge_l"] for r in answerable]),
@@ -119,6 +140,7 @@ def write_outputs(out: Path, rows: list[dict], summary: dict, config: dict) -> N
 
 CHART_METRICS = (
     ("retrieval", "hit@5"), ("retrieval", "mrr@10"), ("retrieval", "evidence_hit@5"),
+    ("answer", "accuracy"), ("answer", "match"), ("answer", "precision"), ("answer", "coverage"),
     ("answer", "em"), ("answer", "f1"), ("answer", "rouge_l"), ("answer", "bleu"),
     ("answer", "refusal_acc"), ("answer", "false_refusal"), ("answer", "faithfulness"),
     ("answer", "citation_acc"),

@@ -9,6 +9,7 @@ every retriever) and, when a reranker ran, its score; `Document.id` is the chunk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from app.store import bm25
+from app.text import QUOTED_TERM, keywords, names, normalise, squash
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -35,6 +37,7 @@ class RetrievalConfig:
     mmr: bool = False
     mmr_lambda: float = 0.5
     min_score: float = 0.0  # on the normalised fused score; 0 keeps everything
+    entities: bool = True  # every name / quoted term of the question gets a chunk that has it
     sources: Sequence[str] = field(default_factory=tuple)  # only these files, if given
 
 
@@ -76,7 +79,31 @@ class HybridRetriever(BaseRetriever):
         results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
         if self.reranker is not None:
             results = self.reranker.rerank(query, results[: cfg.fetch_k])
-        return results[: cfg.k]
+        results = results[: cfg.k]
+        return self._represent_entities(query, results) if cfg.entities else results
+
+    def _represent_entities(self, query: str, results: list[Document]) -> list[Document]:
+        """A name or quoted term of the question (GPT-1, 《泡泡战士》) that no chunk in the
+        results contains, but the knowledge base does, gets its closest chunk that contains
+        it, in place of the lowest-ranked result. Dense and BM25 both rank a chunk about
+        "attention heads" above "GPT-1: 12 layers, 12 heads" for "GPT-1 有多少个注意力头":
+        the filtered search (Chroma's where_document $contains) finds the one that names it."""
+        kept = list(results)
+        replaceable = len(kept) - 1
+        for term in entity_terms(query):
+            if replaceable < 0 or any(_mentions(d, term) for d in kept):
+                continue
+            entry = self._closest_with(term, query)
+            if entry is None:
+                continue  # the knowledge base does not have it: abstention will say so
+            entry.metadata["scores"]["fused"] = (
+                kept[replaceable].metadata["scores"].get("fused", 0.0)
+            )
+            if any(d.id == entry.id for d in kept):
+                continue
+            kept[replaceable] = entry
+            replaceable -= 1
+        return kept
 
     def _where(self) -> dict | None:
         sources = list(self.config.sources)
@@ -126,6 +153,53 @@ class HybridRetriever(BaseRetriever):
                 ids.append(chunk_id)
         return ids
 
+    def _closest_with(self, term: str, query: str) -> Document | None:
+        """Of the chunks that contain `term`, the one dense and BM25 rank best together."""
+        found = self.store.similarity_search_with_score(
+            query, k=10, filter=self._where(), where_document=_contains(term)
+        )
+        if not found:
+            return None
+        # Closest in meaning is not enough: "GPT-1" also occurs in passages about GPT-2.
+        # The chunk wins whose text around the term holds most of the question's words.
+        words = [w for w in keywords(query) if squash(w) not in squash(term)]
+        doc, distance = max(found, key=lambda pair: _near(pair[0].page_content, term, words))
+        similarity = 1.0 - distance
+        entry = _with_scores(doc)
+        entry.metadata["scores"].update(dense=round(similarity, 4), entity=1.0)
+        return entry
+
+
+def entity_terms(query: str) -> list[str]:
+    """The question's names (GPT-1, LLaMA-2, Code Llama) and quoted terms, once each."""
+    terms: list[str] = []
+    for term in names(query) + QUOTED_TERM.findall(query):
+        if term.strip() and squash(term) not in {squash(t) for t in terms}:
+            terms.append(term.strip())
+    return terms
+
+
+def _near(text: str, term: str, words: list[str], window: int = 40) -> int:
+    """How much of `words` (in characters) occurs within `window` characters of `term`."""
+    text, term = normalise(text), normalise(term)
+    around = "".join(
+        text[max(0, i - window) : i + len(term) + window]
+        for i in (m.start() for m in re.finditer(re.escape(term), text))
+    )
+    return sum(len(w) for w in set(words) if w in around)
+
+
+def _mentions(doc: Document, term: str) -> bool:
+    return squash(term) in squash(normalise(doc.page_content))
+
+
+def _contains(term: str) -> dict:
+    """Chroma's where_document: the term as written, or in the usual case variants."""
+    variants = list(dict.fromkeys([term, term.upper(), term.lower(), term.capitalize()]))
+    if len(variants) == 1:
+        return {"$contains": term}
+    return {"$or": [{"$contains": v} for v in variants]}
+
 
 def _with_scores(doc: Document) -> Document:
     metadata = dict(doc.metadata)
@@ -145,6 +219,7 @@ def config_from_settings(settings, **overrides: object) -> RetrievalConfig:
         "mmr": settings.mmr,
         "mmr_lambda": settings.mmr_lambda,
         "min_score": settings.min_score,
+        "entities": settings.entity_channel,
     }
     values.update({k: v for k, v in overrides.items() if v is not None})
     return RetrievalConfig(**values)

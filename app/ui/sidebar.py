@@ -7,7 +7,12 @@ import streamlit as st
 from app.settings import Settings
 from app.store.knowledge_bases import collection_size, list_collections
 
-STRATEGIES = {"zero-shot": "直接回答 zero-shot", "few-shot": "示例 few-shot", "cot": "推理 CoT"}
+STRATEGIES = {
+    "zero-shot": "直接回答 zero-shot",
+    "few-shot": "示例 few-shot",
+    "cot": "推理 CoT",
+    "extractive": "摘录原文 extractive",
+}
 
 
 def knowledge_base_picker(settings: Settings) -> None:

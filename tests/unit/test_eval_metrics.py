@@ -86,3 +86,41 @@ def test_summary_has_exactly_the_documented_keys() -> None:
     assert answer["ppl_no_context"] == pytest.approx(16.0)
     assert summary["latency"]["total_s"] == {"p50": 4.0, "p95": 5.0}
     assert not math.isnan(answer["faithfulness"])
+
+
+def test_key_facts_and_reference_spans_after_normalisation() -> None:
+    facts = [["5400亿", "540b"], ["7800亿"], ["6144"]]
+    answer = "PaLM 有 540B 参数 [1]，用 7800 亿个标记预训练。"  # "7800 亿": space removed
+    assert am.fact_recall(answer, facts) == pytest.approx(2 / 3)
+    assert am.fact_recall("PaLM 有 540B 参数，7800 亿个标记，6,144 块 TPU。", facts) == 1.0
+    assert am.fact_recall("whatever", []) is None
+    assert am.is_correct("PaLM：5400亿参数、7800亿token、6144块TPU。", ["…"], facts)
+    assert not am.is_correct(answer, ["…"], facts)  # one fact missing is wrong
+    assert am.contains_reference("答：GPT-2 的词表有 50,257 个词 [2]。", ["50257"])
+    assert not am.contains_reference("词表有 100,257 个词。", ["50257"])
+    assert am.is_correct("生命数耗完即算踢爆。", ["踢爆"], [])
+    assert not am.is_correct("资料中没有找到答案。", ["资料"], [])  # a refusal is never right
+
+
+def test_precision_coverage_and_correct_drafts_withheld() -> None:
+    def row(answerable: bool, refused: bool, correct: bool, draft_correct: bool) -> dict:
+        extra = {"correct": correct, "draft_correct": draft_correct, "match": draft_correct,
+                 "fact_recall": float(draft_correct)} if answerable else {}  # fmt: skip
+        return {"answerable": answerable, "answer": "x", "references": ["x"] if answerable else [],
+                "refused": refused, "em": 0.0, "f1": 0.0, "rouge_l": 0.0, "faithfulness": None,
+                "citation_acc": None, **extra}  # fmt: skip
+
+    rows = [
+        row(True, False, True, True),  # shown, right
+        row(True, False, False, False),  # shown, wrong
+        row(True, True, False, True),  # a right draft withheld
+        row(True, True, False, False),  # a wrong draft withheld: the right call
+        row(False, False, False, False),  # an unanswerable question answered: wrong
+        row(False, True, False, False),  # an unanswerable question refused
+    ]
+    answer = summarise(rows)["answer"]
+    assert answer["accuracy"] == 0.5  # drafts: 2 of 4 right
+    assert answer["coverage"] == 0.25  # shown and right: 1 of 4 answerable
+    assert answer["precision"] == pytest.approx(1 / 3, abs=1e-3)  # 1 right of 3 shown
+    assert answer["false_refusal_correct"] == 0.5  # 1 of 2 right drafts withheld
+    assert answer["refusal_acc"] == 0.5 and answer["match"] == 0.5
