@@ -167,6 +167,21 @@ class Settings(BaseSettings):
         default=SecretStr("not-needed"), description="From the environment only."
     )
 
+    # --- serving: `zhiku serve` and the chat, many users at once -----------------------
+    max_queue: int = Field(
+        default=16, ge=0, le=10000, description="Requests that may wait for the model (then 429)."
+    )
+    hosted_concurrency: int = Field(
+        default=8, ge=1, le=1000, description="Hosted-backend requests in flight at once."
+    )
+    api_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer keys for `zhiku serve` (JSON list); none = loopback only.",
+    )
+    api_sources_in_content: bool = Field(
+        default=True, description="Append a short numbered source list to API answers."
+    )
+
     # --- local LLM (llama.cpp) -------------------------------------------------
     llm_model: str = Field(
         default="qwen2.5-coder-0.5b",
@@ -240,6 +255,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
+        if isinstance(value, list):
+            value = [v.get_secret_value() if isinstance(v, SecretStr) else v for v in value]
         if isinstance(value, bool):
             text = str(value).lower()
         elif isinstance(value, list | dict):

@@ -48,6 +48,8 @@ def numbered_sentences(docs: list[Document], limit: int = MAX_SENTENCES) -> list
 
 def _worth_quoting(text: str) -> bool:
     """A statement, not a heading or a list bullet: "• 1.什么是ChatGPT" says nothing."""
+    if not text:
+        return False
     words = len(re.sub(r"[\W_]", "", text))
     ends = text[-1] in "。！？!?；;." or text.endswith(("”", "」"))
     return words >= 15 or (words >= 6 and ends and not text.endswith(("?", "？")))

@@ -148,22 +148,26 @@ CHART_METRICS = (
 
 
 def comparison_table(summaries: dict[str, dict]) -> str:
-    names = [key for _, key in CHART_METRICS] + ["ppl_context", "ppl_no_context", "total_s p50"]
+    names = [key for _, key in CHART_METRICS] + [
+        "ppl_context", "ppl_no_context", "first_token_s p50", "total_s p50", "total_s p95",
+    ]  # fmt: skip
     lines = ["| run | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
     for run, summary in summaries.items():
-        values = [_fmt(summary[group][key]) for group, key in CHART_METRICS]
+        values = [_fmt(summary[group].get(key)) for group, key in CHART_METRICS]
         values += [
             _fmt(summary["answer"]["ppl_context"]),
             _fmt(summary["answer"]["ppl_no_context"]),
         ]
-        total = summary["latency"].get("total_s")
-        values.append(f"{total['p50']:.1f}" if total else "–")
+        first, total = summary["latency"].get("first_token_s"), summary["latency"].get("total_s")
+        values.append(f"{first['p50']:.1f}" if first else "–")
+        values += [f"{total['p50']:.1f}", f"{total['p95']:.1f}"] if total else ["–", "–"]
         lines.append(f"| {run} | " + " | ".join(values) + " |")
     return "\n".join(lines) + "\n"
 
 
 def comparison_chart(summaries: dict[str, dict], path: Path, title: str) -> None:
-    """One grouped bar chart: every run's metrics side by side (all on a 0–1 scale)."""
+    """Left: every run's metrics side by side (0–1). Right: accuracy against the p50 time
+    per answer, one point per run — what a configuration buys and what it costs."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -171,9 +175,15 @@ def comparison_chart(summaries: dict[str, dict], path: Path, title: str) -> None
 
     runs = list(summaries)
     width = 0.8 / max(1, len(runs))
-    fig, ax = plt.subplots(figsize=(max(10, len(CHART_METRICS) * 1.1), 4.8), dpi=120)
+    fig, (ax, tradeoff) = plt.subplots(
+        1,
+        2,
+        figsize=(max(10, len(CHART_METRICS) * 1.1) + 5, 4.8),
+        dpi=120,
+        gridspec_kw={"width_ratios": [3, 1.2]},
+    )
     for i, run in enumerate(runs):
-        values = [summaries[run][group][key] for group, key in CHART_METRICS]
+        values = [summaries[run][group].get(key) for group, key in CHART_METRICS]
         xs = [m + (i - (len(runs) - 1) / 2) * width for m in range(len(CHART_METRICS))]
         ax.bar(xs, [v if v is not None else 0 for v in values], width, label=run)
     ax.set_xticks(range(len(CHART_METRICS)), [key for _, key in CHART_METRICS], rotation=30)
@@ -182,6 +192,20 @@ def comparison_chart(summaries: dict[str, dict], path: Path, title: str) -> None
     ax.set_title(title)
     ax.legend(fontsize=8, ncol=min(3, len(runs)))
     ax.grid(axis="y", alpha=0.3)
+    for run in runs:
+        accuracy = summaries[run]["answer"].get("accuracy")
+        total = summaries[run]["latency"].get("total_s")
+        if accuracy is None or not total:
+            continue
+        tradeoff.scatter(total["p50"], accuracy, s=40)
+        tradeoff.annotate(run, (total["p50"], accuracy), fontsize=7, xytext=(4, 4),
+                          textcoords="offset points")  # fmt: skip
+    tradeoff.set_xlabel("time per answer, p50 (s)")
+    tradeoff.set_ylabel("accuracy (key facts / reference span)")
+    tradeoff.set_ylim(0, 1)
+    tradeoff.set_xlim(left=0)
+    tradeoff.grid(alpha=0.3)
+    tradeoff.set_title("accuracy vs latency")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

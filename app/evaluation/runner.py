@@ -152,18 +152,26 @@ def _answer_row(question: Question, result: dict) -> dict:
     }
     if question.answerable:
         plain = strip_citations(answer).strip()
-        draft = result.get("draft") or answer  # what the model wrote, before any withholding
+        row.update(correctness(question, answer, result.get("draft", ""), refused))
         row.update(
-            correct=not refused and am.is_correct(answer, question.answers, question.facts),
-            draft_correct=am.is_correct(draft, question.answers, question.facts),
-            match=am.contains_reference(draft, question.answers),
-            fact_recall=am.fact_recall(draft, question.facts),
             em=am.exact_match(plain, question.answers),
             f1=am.f1(plain, question.answers),
             rouge_l=am.rouge_l(plain, question.answers),
             bleu=am.sentence_bleu(plain, question.answers),
         )
     return row
+
+
+def correctness(question: Question, answer: str, draft: str, refused: bool) -> dict:
+    """Whether the shown answer and the model's draft state the key facts (or contain a
+    reference span); `draft` is empty when the whole answer was shown."""
+    draft = draft or answer  # what the model wrote, before any withholding
+    return {
+        "correct": not refused and am.is_correct(answer, question.answers, question.facts),
+        "draft_correct": am.is_correct(draft, question.answers, question.facts),
+        "match": am.contains_reference(draft, question.answers),
+        "fact_recall": am.fact_recall(draft, question.facts),
+    }
 
 
 def _perplexities(llama, question: Question, docs) -> dict:

@@ -8,11 +8,11 @@ lets a second question reuse the evaluated static prompt prefix).
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
 from app.errors import UserError
+from app.once import once_per_arguments
 from app.settings import Settings
 
 
@@ -20,7 +20,7 @@ class ChatModelError(UserError, RuntimeError):
     """The chat model cannot answer; the message says what to fix."""
 
 
-@lru_cache(maxsize=2)
+@once_per_arguments(maxsize=2)
 def _local_model(
     path: str, n_ctx: int, threads: int, temperature: float, top_p: float, max_tokens: int
 ) -> BaseChatModel:

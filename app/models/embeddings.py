@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
 from app.errors import UserError
+from app.once import once_per_arguments
 from app.settings import Settings
 
 
@@ -189,7 +189,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
     )
 
 
-@lru_cache(maxsize=8)
+@once_per_arguments(maxsize=8)
 def _embeddings(backend: str, model: str, threads: int, batch: int, cache_dir: str) -> Embeddings:
     base = _base(backend, model, threads, batch)
     if not cache_dir:

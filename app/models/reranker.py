@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.documents import Document
 
 from app.models.embeddings import EmbeddingModelError
+from app.once import once_per_arguments
 from app.settings import Settings
 
 
@@ -40,7 +40,7 @@ class Reranker:
         return [doc for _, doc in sorted(zip(scores, docs, strict=True), key=lambda p: -p[0])]
 
 
-@lru_cache(maxsize=2)
+@once_per_arguments(maxsize=2)
 def _load(model_dir: str) -> Reranker:
     return Reranker(model_dir)
 

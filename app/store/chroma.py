@@ -9,7 +9,6 @@ with a clear message instead of returning nonsense.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from urllib.parse import urlparse
 
 from langchain_chroma import Chroma
@@ -17,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 from app.errors import UserError
 from app.models.embeddings import embedding_id
+from app.once import once_per_arguments
 from app.settings import Settings, validate_collection_name
 
 EMBEDDING_KEY = "zhiku_embedding"
@@ -31,7 +31,7 @@ def make_client(settings: Settings):
     return _client(settings.chroma_server_url, str(settings.chroma_dir))
 
 
-@lru_cache(maxsize=8)
+@once_per_arguments(maxsize=8)
 def _client(server_url: str, path: str):
     import chromadb
     from chromadb.config import Settings as ChromaSettings

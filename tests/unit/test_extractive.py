@@ -12,7 +12,9 @@ HISTORY = "ChatGPT于2022年11月30日发布。它很流行！GPT-1采用无监�
 
 
 def test_sentences_are_numbered_across_chunks_without_headings_or_repeats() -> None:
-    sentences = extractive.numbered_sentences([Document(QA), Document(HISTORY + QA)])
+    sentences = extractive.numbered_sentences(
+        [Document(QA), Document(HISTORY + QA), Document("   \n")]
+    )
     assert [(s.n, s.chunk) for s in sentences] == [(1, 1), (2, 2), (3, 2)]
     # a question line stays with its answer; headings and "它很流行！" are left out
     assert sentences[0].text == "• 3. GPT-1模型基本参数?答案:12层、12个head、768维、参数量1.17亿"

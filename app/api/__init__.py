@@ -1,0 +1,1 @@
+"""`zhiku serve`: the OpenAI-compatible HTTP API over the knowledge bases."""
