@@ -2,9 +2,10 @@
 # Install Debian's chromium for the real-browser test (Playwright drives it through
 # executable_path; Playwright's own browser download is not reachable from here).
 set -euo pipefail
-# Chinese and emoji fonts too: without them those characters render as boxes.
-PACKAGES="chromium fonts-noto-cjk fonts-noto-color-emoji"
-if command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then
+# Chinese and emoji fonts too: without them those characters render as boxes. curl reads
+# the API's event stream in the serve test.
+PACKAGES="chromium fonts-noto-cjk fonts-noto-color-emoji curl"
+if command -v chromium >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 && dpkg -s fonts-noto-cjk fonts-noto-color-emoji >/dev/null 2>&1; then
     exit 0
 fi
 if [ "$(id -u)" = 0 ]; then

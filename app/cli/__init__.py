@@ -13,6 +13,7 @@ from app.cli.chat import chat
 from app.cli.eval import eval_app
 from app.cli.ingest import ingest
 from app.cli.model import model
+from app.cli.serve import serve
 
 cli = typer.Typer(
     name="zhiku",
@@ -23,6 +24,7 @@ cli = typer.Typer(
 cli.command("ingest")(ingest)
 cli.command("ask")(ask)
 cli.command("model")(model)
+cli.command("serve")(serve)
 cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     chat
 )

@@ -1,0 +1,123 @@
+"""The FastAPI application of `zhiku serve`: routes, API-key auth, errors in OpenAI's shape.
+
+- `GET /v1/models`: one model per knowledge base, `zhiku/<knowledge base>`; a strategy is
+  chosen by a suffix (`zhiku/notes:extractive`) or the request field `strategy`.
+- `POST /v1/chat/completions`: see `app.api.chat`.
+- Knowledge bases and indexing jobs: see `app.api.knowledge`.
+- `GET /healthz`: no auth, for load balancers.
+
+Keys (`ZHIKU_API_KEYS`) are compared in constant time and never logged or echoed; every
+error is `{"error": {"message", "type", "code"}}` with its status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from app.answering.admission import QueueFull, admission_for
+from app.api import chat, knowledge, schemas
+from app.api.jobs import JobRunner
+from app.errors import UserError
+from app.settings import Settings
+from app.store.knowledge_bases import list_collections
+
+log = logging.getLogger("zhiku.api")
+OPEN_PATHS = {"/healthz"}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API over the knowledge bases of `settings`; shared resources made up front."""
+    app = FastAPI(title="zhiku", version="1", docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.chains = chat.Chains(settings)
+    app.state.jobs = JobRunner(settings)
+    list_collections(settings)  # the Chroma client, once, before any request arrives
+    _add_auth(app, settings)
+    _add_errors(app)
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        """Alive, and how busy the configured backend is (running and waiting requests)."""
+        busy = admission_for(settings, settings.backend)
+        return {"status": "ok", "backend": settings.backend,
+                "running": busy.running, "waiting": busy.waiting}  # fmt: skip
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return await chat.list_models(settings)
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request, body: schemas.ChatRequest):
+        return await chat.chat_completions(request, body, app.state.chains)
+
+    app.include_router(knowledge.router)
+    return app
+
+
+def _add_auth(app: FastAPI, settings: Settings) -> None:
+    keys = [key.get_secret_value().encode() for key in settings.api_keys]
+
+    @app.middleware("http")
+    async def require_key(request: Request, call_next):
+        if not keys or request.url.path in OPEN_PATHS:
+            return await call_next(request)
+        given = request.headers.get("authorization", "")
+        token = given[7:].strip().encode() if given[:7].lower() == "bearer " else b""
+        # every key is compared, so the time taken does not tell which one nearly matched
+        matched = [hmac.compare_digest(token, key) for key in keys]
+        if not token or not any(matched):
+            kind = "missing" if not token else "invalid"
+            return JSONResponse(
+                schemas.error(f"{kind} API key: send Authorization: Bearer <key>",
+                              "invalid_request_error", "invalid_api_key"),
+                status_code=401,
+            )  # fmt: skip
+        return await call_next(request)
+
+
+def _add_errors(app: FastAPI) -> None:
+    def reply(status: int, message: str, kind: str, code: str | None, **headers: str):
+        return JSONResponse(schemas.error(message, kind, code), status, headers=headers or None)
+
+    @app.exception_handler(QueueFull)
+    async def queue_full(_request: Request, exc: QueueFull):
+        return reply(429, str(exc), "rate_limit_error", "queue_full",
+                     **{"Retry-After": str(exc.retry_after)})  # fmt: skip
+
+    @app.exception_handler(LookupError)
+    async def not_found(_request: Request, exc: LookupError):
+        return reply(404, str(exc).strip("'\""), "invalid_request_error", "model_not_found")
+
+    @app.exception_handler(UserError)
+    async def user_error(_request: Request, exc: UserError):
+        return reply(400, str(exc), "invalid_request_error", type(exc).__name__)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_request: Request, exc: ValueError):
+        return reply(400, str(exc), "invalid_request_error", None)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return reply(400, f"{where or 'request'}: {first.get('msg', 'invalid')}",
+                     "invalid_request_error", "invalid_request")  # fmt: skip
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException):
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        return reply(exc.status_code, str(exc.detail), kind, None)
+
+    @app.exception_handler(ConnectionAbortedError)
+    async def gone(_request: Request, _exc: ConnectionAbortedError):
+        return reply(499, "the client closed the request", "invalid_request_error", None)
+
+    @app.exception_handler(Exception)
+    async def internal(_request: Request, exc: Exception):
+        log.exception("unexpected error")
+        return reply(500, "internal error; see the server log", "server_error", None)

@@ -1,0 +1,41 @@
+"""`zhiku serve`: the OpenAI-compatible HTTP API (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8000,
+) -> None:
+    """Serve the knowledge bases over an OpenAI-compatible HTTP API."""
+    import uvicorn
+
+    from app.api.server import create_app
+    from app.cli.errors import user_errors
+    from app.settings import SettingsError, get_settings
+
+    with user_errors():
+        settings = get_settings()
+        if not settings.api_keys and not _is_loopback(host):
+            raise SettingsError(
+                f"refusing to listen on {host} without API keys: set ZHIKU_API_KEYS "
+                '(e.g. ["sk-…"]) in the environment, or keep --host 127.0.0.1'
+            )
+        app = create_app(settings)
+    auth = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key (loopback)"
+    typer.echo(f"zhiku API on http://{host}:{port}/v1 — {auth}", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
