@@ -7,11 +7,11 @@ import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 
 from langchain_chroma import Chroma
 
 from app.errors import UserError
+from app.once import once_per_arguments
 from app.settings import Settings
 from app.store import bm25
 
@@ -43,18 +43,28 @@ def open_knowledge_base(settings: Settings, collection: str) -> KnowledgeBase:
 
 
 def _record_manager(settings: Settings, collection: str):
-    from langchain_classic.indexes import SQLRecordManager
-
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     location = settings.chroma_server_url or "embedded"
-    manager = SQLRecordManager(
-        namespace=f"{location}/{collection}", engine=_engine(settings.record_manager_db_url)
-    )
-    manager.create_schema()
+    return _manager(settings.record_manager_db_url, f"{location}/{collection}")
+
+
+@once_per_arguments(maxsize=64)
+def _manager(url: str, namespace: str):
+    """One record manager per database and namespace, its schema created once: two
+    sessions opening a new knowledge base together would both run CREATE TABLE."""
+    from langchain_classic.indexes import SQLRecordManager
+    from sqlalchemy.exc import OperationalError
+
+    manager = SQLRecordManager(namespace=namespace, engine=_engine(url))
+    try:
+        manager.create_schema()
+    except OperationalError as exc:  # another process created it between check and create
+        if "already exists" not in str(exc):
+            raise
     return manager
 
 
-@lru_cache(maxsize=8)
+@once_per_arguments(maxsize=8)
 def _engine(url: str):
     """SQLite in WAL mode with normal sync: a commit costs no fsync, yet a killed process
     never corrupts it (at worst a power cut loses the last records, which the next run
@@ -86,6 +96,20 @@ def writer_lock(settings: Settings) -> Iterator[None]:
                 f"another ingest is writing to {settings.data_dir}; wait for it to finish"
             ) from None
         yield
+
+
+def wait_for_writer(settings: Settings, timeout: float = 600.0) -> bool:
+    """Block until no ingest holds the data folder (True), or `timeout` passes (False)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with writer_lock(settings):
+                return True
+        except IngestBusyError:
+            time.sleep(0.5)
+    return False
 
 
 @contextmanager

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
+from app.answering.admission import admission_for
 from app.errors import UserError
 from app.store.knowledge_bases import collection_size
 from app.ui import resources, state
@@ -66,6 +70,24 @@ def show_sources(result: dict) -> None:
         )
 
 
+@contextmanager
+def admitted(backend: str) -> Iterator[None]:
+    """Wait for a turn at the model (shared with `zhiku serve` in the same process),
+    showing the place in the queue; a full queue is one message (QueueFull)."""
+    ticket = admission_for(resources.settings(), backend).enter()
+    notice = st.empty()
+
+    def show_place(position: int) -> None:
+        notice.caption(f"⏳ 排队中，前面还有 {position} 个请求 · Waiting: {position} ahead of you")
+
+    try:
+        ticket.wait(show_place)
+        notice.empty()
+        yield
+    finally:
+        ticket.release()
+
+
 def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
     """Stream one answer into the current chat message; a known error is one message."""
     try:
@@ -79,18 +101,25 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
             choice["temperature"],
         )
         result: dict = {}
+        streamed: list[str] = []
 
         def tokens():
             for event in chain.stream({"question": question, "history": history}):
                 if event["event"] == "token" and event["part"] == "answer":
+                    streamed.append(event["text"])
                     yield escape_markdown(event["text"])
                 elif event["event"] == "result":
                     result.update(event)
 
         slot = st.empty()
-        with slot.container():
+        with admitted(choice["backend"]), slot.container():
             st.write_stream(tokens())
-        if abstained(result) or result.get("draft"):  # replace the streamed draft
+        # withheld, trimmed to its verified part, or a loop cut: show what was kept
+        if (
+            abstained(result)
+            or result.get("draft")
+            or "".join(streamed).strip() != result["answer"]
+        ):
             with slot.container():
                 show_answer(result)
         return result

@@ -10,6 +10,7 @@ from app.store.knowledge_bases import collection_size
 from app.ui import resources
 from app.ui.progress import StreamlitProgress, show_report
 from ingest.indexing import IngestBusyError, ingest_paths
+from ingest.knowledge_base import wait_for_writer
 
 
 def ingest_samples_if_empty(settings: Settings) -> None:
@@ -26,8 +27,12 @@ def ingest_samples_if_empty(settings: Settings) -> None:
             kb = resources.knowledge_base(settings.collection)
             report = ingest_paths(kb, [settings.sample_corpus], progress=progress)
         except IngestBusyError:
-            status.update(label="另一个会话正在导入，请稍候刷新 Another session is indexing")
-            st.stop()
+            # Another session opened at the same moment is indexing them: wait for it.
+            status.update(label="另一个会话正在导入示例，请稍候 Another session is indexing…")
+            wait_for_writer(settings)
+            status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
+            done.append(settings.collection)
+            return
         progress.finish()
         show_report(report)
         status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
