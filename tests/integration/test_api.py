@@ -257,3 +257,30 @@ def test_concurrent_first_requests_after_start_all_get_answers(api_settings) -> 
         err = stop(proc)
     assert results == [200, 200, 200, 200], err
     assert "Traceback" not in err, err
+
+
+def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
+    from app.settings import REPO_ROOT
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## An OpenAI-compatible API", 1)[1].split("\n## ", 1)[0]
+    curl = section.split("```bash\n")[2].split("```", 1)[0]
+    python = section.split("```python\n", 1)[1].split("```", 1)[0]
+    keyless = api_settings.model_copy(update={"api_keys": []})  # as the README runs it
+    proc, url = start_server(keyless)
+    try:
+        shell = subprocess.run(
+            ["bash", "-c", curl.replace("http://127.0.0.1:8000", url)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        reply = json.loads(shell.stdout)
+        assert "12" in reply["choices"][0]["message"]["content"] and reply["citations"]
+        script = subprocess.run(
+            [sys.executable, "-c", python.replace("http://127.0.0.1:8000", url)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert script.returncode == 0, script.stderr
+        assert "12" in script.stdout and "source" in script.stdout
+    finally:
+        err = stop(proc)
+    assert "Traceback" not in err, err
