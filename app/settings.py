@@ -155,6 +155,9 @@ class Settings(BaseSettings):
         default=["</资料>", "<资料>", "\n问题：", "</documents>", "<documents>", "\nQuestion:"],
         description="Generation stops at these: the prompt's own markers never reach an answer.",
     )
+    extractive_candidates: int = Field(
+        default=16, ge=2, le=80, description="Extractive strategy: sentences shown to the model."
+    )
     max_evidence_sentences: int = Field(
         default=3, ge=1, le=10, description="Extractive strategy: sentences the model may pick."
     )

@@ -168,7 +168,9 @@ class RagChain(Runnable[Any, AnswerResult]):
         self, question: str, docs: list[Document], lang: str, draft: Draft
     ) -> Iterator[TokenEvent]:
         """Extractive strategy: the model picks sentence numbers, the answer quotes them."""
-        sentences = extractive.numbered_sentences(docs)
+        sentences = extractive.candidate_sentences(
+            question, docs, self.settings.extractive_candidates
+        )
         limit = self.settings.max_evidence_sentences
         chosen: list[int] = []
         if sentences:
@@ -176,7 +178,8 @@ class RagChain(Runnable[Any, AnswerResult]):
             options = extractive.choice_options(self.backend, len(sentences), limit)
             reply = invoke_short(self.model, messages, self.backend, self.settings, **options)
             chosen = extractive.parse_choice(str(reply.content), len(sentences), limit)
-        picked = [sentences[n - 1] for n in chosen]
+        # quoted in the documents' order, so the answer reads as the passages do
+        picked = sorted((sentences[n - 1] for n in chosen), key=lambda s: s.at)
         draft.text = (
             extractive.quote(picked, lang) if picked else prompts.refusal(lang, "extractive")
         )
