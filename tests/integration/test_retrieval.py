@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -108,3 +110,49 @@ def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: 
     docs = build_retriever(settings, k=5).invoke("GPT-1模型基本参数")
     scores = [d.metadata["scores"]["rerank"] for d in docs]
     assert len(docs) == 5 and scores == sorted(scores, reverse=True)
+
+
+HEADS = [
+    "多头注意力把注意力分成多个头，每个注意力头学习输入的不同表示，多少个注意力头由模型决定。",
+    "注意力头越多，模型能同时关注的位置越多；模型有多少层、多少个注意力头是两个超参数。",
+    "每一层都有多头注意力和前馈网络，多个注意力头的输出拼接后再做线性变换，层层堆叠。",
+    "自注意力中每个注意力头都有自己的 Q、K、V 投影矩阵，模型有多少层就重复多少次。",
+    "模型的层数越多、注意力头越多，参数量越大；多少层多少头要按算力来选。",
+    "注意力头之间相互独立，多个头并行计算，每层的注意力头数通常相同。",
+]
+
+
+def test_a_named_entity_gets_a_chunk_that_names_it(tmp_path: Path, make_settings) -> None:
+    """Every chunk close to the question is about attention heads in general; the one
+    that names GPT-1 (and says 12 layers, 12 heads) comes in through the entity channel."""
+    for n, text in enumerate(HEADS):
+        (tmp_path / f"heads-{n}.txt").write_text(text, encoding="utf-8")
+    notes = (
+        "• 1.什么是ChatGPT\n• ChatGPT是2022年11月由OpenAI发布的一款聊天机器人，能学习人类语言进行"
+        "对话，完成撰写邮件、脚本、翻译和代码等任务。\n• 2. GPT-1介绍\n• GPT采用的是单向Transformer"
+        "模型\n• 1. GPT-1模型架构?答案:Transformer的Decoder模块(去除中间第二个子层)\n• 2. GPT-1预训练"
+        "任务?答案:1、无监督预训练;2有监督任务微调.\n• 3. " + GPT1_EVIDENCE + "\n• 3. GPT-2介绍"
+    )
+    (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
+    settings = make_settings()
+    assert ingest_paths(open_knowledge_base(settings, "heads"), [tmp_path]).ok
+    question = "GPT-1模型有多少层、多少个注意力头?"
+    plain = build_retriever(settings, "heads", k=3, entities=False).invoke(question)
+    docs = build_retriever(settings, "heads", k=3).invoke(question)
+    assert not any("GPT-1" in d.page_content for d in plain)  # the defect it fixes
+    assert GPT1_EVIDENCE in docs[-1].page_content and docs[-1].metadata["scores"]["entity"] == 1
+    assert [d.id for d in docs[:2]] == [d.id for d in plain[:2]]  # only the last one moved
+    absent = build_retriever(settings, "heads", k=3).invoke("GPT-5有多少层？")
+    assert not any("GPT-5" in d.page_content for d in absent)  # not in the KB: nothing forced
+
+
+def test_zhiku_ask_answers_the_gpt1_question_from_the_notes(make_settings) -> None:
+    from tests.helpers import zhiku
+
+    settings = make_settings(top_k=5, max_tokens=96)
+    assert zhiku(settings, "ingest", str(LLM_ARTICLES)).returncode == 0
+    result = zhiku(settings, "ask", "GPT-1模型有多少层、多少个注意力头?", "--json")
+    data = json.loads(result.stdout)
+    assert not data["abstention"]["abstained"], data["abstention"]
+    assert re.search(r"12\s*层", data["answer"]) and re.search(r"12\s*个", data["answer"])
+    assert "llm-background-qa-notes.txt" in {c["source"] for c in data["citations"]}
