@@ -284,3 +284,53 @@ def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
     finally:
         err = stop(proc)
     assert "Traceback" not in err, err
+
+
+def test_no_keys_means_loopback_only(api_settings) -> None:
+    from tests.helpers import zhiku
+
+    keyless = api_settings.model_copy(update={"api_keys": []})
+    result = zhiku(keyless, "serve", "--host", "0.0.0.0", "--port", str(free_port()), timeout=60)
+    assert result.returncode == 1
+    assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_settings) -> None:
+    from tests.helpers import CMRC
+
+    settings = make_settings(api_keys=[KEY])
+    proc, url = start_server(settings)
+    httpx.post(f"{url}/v1/knowledge_bases", headers=AUTH, json={"name": "wiki"})
+    papers = sorted(CMRC.glob("*.txt"))[:120]
+    files = [("files", (p.name, p.read_bytes())) for p in papers]
+    upload = httpx.post(
+        f"{url}/v1/knowledge_bases/wiki/documents", headers=AUTH, files=files, timeout=120
+    )
+    assert len(upload.json()["saved"]) == len(papers)
+    job_id = upload.json()["job"]["id"]
+    for _ in range(200):  # wait until it is indexing, then kill it mid-job
+        if httpx.get(f"{url}/v1/jobs/{job_id}", headers=AUTH).json()["files_done"] > 0:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=30)
+    proc, url = start_server(settings)  # the job runs again on start
+    try:
+        deadline = time.monotonic() + 600
+        documents: list = []
+        while time.monotonic() < deadline:
+            documents = httpx.get(f"{url}/v1/knowledge_bases/wiki/documents", headers=AUTH).json()[
+                "data"
+            ]
+            pending = list((settings.data_dir / "jobs").glob("*.pending"))
+            if len(documents) == len(papers) and not pending:
+                break
+            time.sleep(1)
+    finally:
+        err = stop(proc)
+    assert sorted(d["source"] for d in documents) == [p.name for p in papers]
+    kb = open_knowledge_base(settings, "wiki")
+    ids = kb.store.get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == sum(d["chunks"] for d in documents)  # no duplicates
+    assert "Traceback" not in err, err

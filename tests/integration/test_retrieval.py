@@ -130,8 +130,10 @@ def test_a_named_entity_gets_a_chunk_that_names_it(tmp_path: Path, make_settings
     notes = (
         "• 1.什么是ChatGPT\n• ChatGPT是2022年11月由OpenAI发布的一款聊天机器人，能学习人类语言进行"
         "对话，完成撰写邮件、脚本、翻译和代码等任务。\n• 2. GPT-1介绍\n• GPT采用的是单向Transformer"
-        "模型\n• 1. GPT-1模型架构?答案:Transformer的Decoder模块(去除中间第二个子层)\n• 2. GPT-1预训练"
-        "任务?答案:1、无监督预训练;2有监督任务微调.\n• 3. " + GPT1_EVIDENCE + "\n• 3. GPT-2介绍"
+        "模型\n• 1. GPT-1模型架构?答案:Transformer的Decoder模块(去除中间第二个子层)\n"
+        "• 2. GPT-1预训练任务?答案:1、无监督预训练;2有监督任务微调.\n• 3. "
+        + GPT1_EVIDENCE
+        + "\n• 3. GPT-2介绍"
     )
     (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
     settings = make_settings()
