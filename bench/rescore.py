@@ -21,7 +21,8 @@ EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
 
 
 def _questions(config: dict) -> dict:
-    paths = [Path(p) for p in (config["qa"] if isinstance(config["qa"], list) else [config["qa"]])]
+    named = config["qa"] if isinstance(config["qa"], list) else config["qa"].split(" + ")
+    paths = [Path(p) for p in named]
     paths = [p if p.is_absolute() else REPO_ROOT / p for p in paths]
     return {q.id: q for q in load_question_files([*paths, EXTRA])}
 

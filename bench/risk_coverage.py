@@ -89,7 +89,8 @@ def point(rows: list[dict], facts: dict, config: abstention.AbstentionConfig) ->
 def sweep(folder: Path) -> list[dict]:
     rows = _rows(folder)
     config = json.loads((folder / "config.json").read_text())
-    qa = [Path(p) for p in (config["qa"] if isinstance(config["qa"], list) else [config["qa"]])]
+    named = config["qa"] if isinstance(config["qa"], list) else config["qa"].split(" + ")
+    qa = [Path(p) if Path(p).is_absolute() else REPO_ROOT / p for p in named]
     facts = {q.id: q for q in load_question_files([*qa, EXTRA])}
     points = []
     for check_facts, min_support, min_novelty in itertools.product(

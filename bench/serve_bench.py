@@ -1,7 +1,7 @@
 """`python -m bench serve`: `zhiku serve` under load, on 127.0.0.1 only, bounded and self-stopping.
 
-- Local backend: 8 concurrent clients × 3 questions through the API, against the same 24
-  questions answered one after another in-process (the baseline): the throughput ratio
+- Local backend: 8 concurrent clients × 3 different questions through the API, against the
+  same 24 questions answered one after another in-process (the baseline): the throughput ratio
   says what the queue and the HTTP layer cost. p50/p95 latency and queue wait reported;
   server overhead per request = API round-trip − queue wait − the chain's own time.
 - Hosted backend: a small OpenAI-compatible test server that streams a fixed reply after
@@ -26,7 +26,16 @@ from app.settings import REPO_ROOT, Settings, load_settings
 from bench.common import env_for
 from bench.servers import free_port, wait_for_http
 
-QUESTIONS = ["GPT-1有多少层？", "RAG是什么？", "BM25 按什么给片段打分？"]
+# 24 different questions (8 clients × 3): the same question twice in a row would let
+# llama.cpp reuse the whole cached prompt and flatter whichever side got the repeats.
+QUESTIONS = [
+    "GPT-1有多少层？", "RAG是什么？", "BM25 按什么给片段打分？", "Transformer 是哪一年提出的？",
+    "GPT-2 的参数量是多少？", "什么是向量检索？", "嵌入模型把文本变成什么？", "GPT-3 有多少参数？",
+    "什么是注意力机制？", "多头注意力有什么用？", "RAG 的检索步骤做什么？", "什么是余弦相似度？",
+    "ChatGPT 是什么时候发布的？", "什么是位置编码？", "什么是知识库问答？", "BERT 是什么模型？",
+    "什么是分词？", "大语言模型是什么？", "向量数据库保存什么？", "什么是微调？",
+    "什么是提示词？", "RAG 为什么能减少幻觉？", "编码器和解码器有什么区别？", "什么是预训练？",
+]  # fmt: skip
 CLIENTS = 8
 HOSTED_DELAY_S = 2.0
 HOSTED_REPLY = "GPT-1有12层 [1]。"
@@ -93,9 +102,8 @@ def local_load() -> dict:
     chain = build_rag_chain(settings)
     chain.invoke(QUESTIONS[0])  # model loaded and warm, like the server after its first
     started = time.perf_counter()
-    for _ in range(CLIENTS):
-        for question in QUESTIONS:
-            chain.invoke(question)
+    for question in QUESTIONS:
+        chain.invoke(question)
     sequential_s = time.perf_counter() - started
 
     proc, url = _serve(settings)
@@ -104,14 +112,16 @@ def local_load() -> dict:
         results: list[dict] = []
         lock = threading.Lock()
 
-        def client() -> None:
-            for question in QUESTIONS:
+        def client(mine: list[str]) -> None:
+            for question in mine:
                 outcome = _ask(url, question)
                 with lock:
                     results.append(outcome)
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+        threads = [
+            threading.Thread(target=client, args=(QUESTIONS[c::CLIENTS],)) for c in range(CLIENTS)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
