@@ -3,9 +3,9 @@
 The local llama.cpp model holds one context, so its requests take turns in a bounded
 first-in-first-out queue (`ZHIKU_MAX_QUEUE` waiting at most); a hosted server answers
 in parallel, up to `ZHIKU_HOSTED_CONCURRENCY` requests at once. The HTTP API and the
-Streamlit chat share one `Admission` per backend and process, so a user waiting for the
-local model can be told their place, and a full queue is refused at once (HTTP 429)
-instead of piling up. A waiter that gives up (a disconnected client) leaves the queue,
+Streamlit chat use the same rules through one `Admission` per backend and process, so a
+user waiting for the local model can be told their place, and a full queue is refused at
+once (HTTP 429) instead of piling up. A waiter that gives up (a disconnected client) leaves the queue,
 and a finished or cancelled request frees its slot for the next at once.
 """
 

@@ -40,10 +40,12 @@ def test_eval_writes_a_summary_with_every_metric_in_range(make_settings, tmp_pat
     assert summary["retrieval"]["hit@10"] == 1.0  # one file: every chunk is from the source
     answer = summary["answer"]
     assert set(answer) == {
+        "accuracy", "fact_recall", "match", "precision", "coverage", "false_refusal_correct",
         "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "faithfulness",
         "citation_acc", "ppl_context", "ppl_no_context",
     }  # fmt: skip
-    for key in ("em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "faithfulness"):
+    for key in ("em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "faithfulness",
+                "accuracy", "fact_recall", "match", "coverage"):  # fmt: skip
         assert in_range(answer[key]), (key, answer[key])
     assert answer["refusal_acc"] is not None  # one unanswerable question
     assert answer["ppl_context"] > 1 and answer["ppl_no_context"] > 1
