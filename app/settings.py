@@ -191,6 +191,9 @@ class Settings(BaseSettings):
         description="qwen2.5-coder-0.5b, qwen2.5-coder-1.5b, or a path to a .gguf file.",
     )
     llm_threads: int = Field(default=2, ge=1, le=64)
+    llm_seed: int = Field(
+        default=-1, ge=-1, description="llama.cpp sampling seed; -1 = random, a number repeats."
+    )
     llm_context: int = Field(default=4096, ge=512, le=131072)
 
     @field_validator("chunk_overlap")

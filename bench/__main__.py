@@ -17,6 +17,7 @@ from bench import (
     hybrid_bench,
     ingest_bench,
     retrieval_bench,
+    serve_bench,
     ui_bench,
 )
 from bench.common import RESULTS, machine
@@ -139,6 +140,26 @@ def main() -> None:
             f"| {run} | {c['questions']} | {c['false_refusal']} ({', '.join(c['withheld'])}) | "
             f"{len(c['trimmed'])} | {c['f1_without']} → {c['f1']} |"
             for run, c in cmrc.items()
+        ]
+    if "serve" in only:  # `zhiku serve` under load (loopback only): about 6 minutes
+        load = serve_bench.run()
+        (RESULTS / "serve.json").write_text(json.dumps(load, indent=2))
+        local, hosted = load["local"], load["hosted"]
+        lines += [
+            "",
+            "| zhiku serve, local 0.5B | requests | sequential in-process s | "
+            "8 clients via API s | throughput ratio | p50 / p95 s | queue wait p50 / p95 s | "
+            "overhead p50 ms |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| | {local['answered']}/{local['requests']} | {local['sequential_in_process_s']} | "
+            f"{local['concurrent_api_s']} | **{local['throughput_ratio']}×** | "
+            f"{local['latency_p50_s']} / {local['latency_p95_s']} | "
+            f"{local['queue_wait_p50_s']} / {local['queue_wait_p95_s']} | "
+            f"{local['server_overhead_p50_ms']} |",
+            "",
+            f"hosted (test server, {hosted['delay_s']} s per reply): one request "
+            f"{hosted['one_request_s']} s, 8 at once {hosted['eight_concurrent_s']} s "
+            f"(**{hosted['ratio']}×**)",
         ]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)

@@ -1,7 +1,8 @@
 """`python -m bench serve`: `zhiku serve` under load, on 127.0.0.1 only, bounded and self-stopping.
 
 - Local backend: 8 concurrent clients × 3 different questions through the API, against the
-  same 24 questions answered one after another in-process (the baseline): the throughput ratio
+  same 24 questions answered one after another in-process (the baseline; both with one
+  llama.cpp seed, so both sides generate the same answers): the throughput ratio
   says what the queue and the HTTP layer cost. p50/p95 latency and queue wait reported;
   server overhead per request = API round-trip − queue wait − the chain's own time.
 - Hosted backend: a small OpenAI-compatible test server that streams a fixed reply after
@@ -45,7 +46,7 @@ def _settings(**overrides) -> Settings:
     data = Path(tempfile.mkdtemp(prefix="zhiku-bench-serve-"))
     return load_settings(
         data_dir=data, cache_dir=REPO_ROOT / ".cache", collection="samples",
-        embedding_backend="use", top_k=3, max_tokens=96, **overrides,
+        embedding_backend="use", top_k=3, max_tokens=96, llm_seed=7, **overrides,
     )  # fmt: skip
 
 

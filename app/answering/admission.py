@@ -5,8 +5,8 @@ first-in-first-out queue (`ZHIKU_MAX_QUEUE` waiting at most); a hosted server an
 in parallel, up to `ZHIKU_HOSTED_CONCURRENCY` requests at once. The HTTP API and the
 Streamlit chat use the same rules through one `Admission` per backend and process, so a
 user waiting for the local model can be told their place, and a full queue is refused at
-once (HTTP 429) instead of piling up. A waiter that gives up (a disconnected client) leaves the queue,
-and a finished or cancelled request frees its slot for the next at once.
+once (HTTP 429) instead of piling up. A waiter that gives up (a disconnected client)
+leaves the queue, and a finished or cancelled request frees its slot for the next at once.
 """
 
 from __future__ import annotations

@@ -22,7 +22,13 @@ class ChatModelError(UserError, RuntimeError):
 
 @once_per_arguments(maxsize=2)
 def _local_model(
-    path: str, n_ctx: int, threads: int, temperature: float, top_p: float, max_tokens: int
+    path: str,
+    n_ctx: int,
+    threads: int,
+    temperature: float,
+    top_p: float,
+    max_tokens: int,
+    seed: int = -1,
 ) -> BaseChatModel:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # langchain-community notice
@@ -36,6 +42,7 @@ def _local_model(
         temperature=temperature,
         top_p=top_p,
         max_tokens=max_tokens,
+        seed=seed,
         verbose=False,
     )
 
@@ -54,6 +61,7 @@ def make_chat_model(settings: Settings, backend: str | None = None) -> BaseChatM
             settings.temperature,
             settings.top_p,
             settings.max_tokens,
+            settings.llm_seed,
         )
     from langchain_openai import ChatOpenAI
 
