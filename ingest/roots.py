@@ -7,7 +7,9 @@ the list of those folders beside the index, one small JSON file per knowledge ba
 
 from __future__ import annotations
 
+import fcntl
 import json
+import tempfile
 from pathlib import Path
 
 from app.settings import Settings, validate_collection_name
@@ -27,17 +29,25 @@ def remembered_roots(settings: Settings, collection: str) -> list[Path]:
 
 
 def remember_roots(settings: Settings, collection: str, paths: list[Path]) -> None:
-    """Add `paths` (made absolute) to the knowledge base's list; written atomically."""
-    roots = remembered_roots(settings, collection)
-    for path in paths:
-        absolute = path.expanduser().absolute()
-        if absolute not in roots:
-            roots.append(absolute)
+    """Add `paths` (made absolute) to the knowledge base's list; written atomically.
+
+    Two sessions (or processes) may start an ingest at the same moment, before the writer
+    lock decides which one runs: the read-modify-write holds a file lock, and each writer
+    uses its own temporary file, so neither a root nor the file is lost."""
     target = _roots_file(settings, collection)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_text(json.dumps([str(p) for p in roots], ensure_ascii=False), encoding="utf-8")
-    partial.replace(target)
+    with open(target.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        roots = remembered_roots(settings, collection)
+        for path in paths:
+            absolute = path.expanduser().absolute()
+            if absolute not in roots:
+                roots.append(absolute)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=target.parent, suffix=".part", delete=False, encoding="utf-8"
+        ) as partial:
+            partial.write(json.dumps([str(p) for p in roots], ensure_ascii=False))
+        Path(partial.name).replace(target)
 
 
 def forget_roots(settings: Settings, collection: str) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "free_port",
     "open_chat_app",
     "settings_env",
+    "start_chat",
     "wait_for_http",
     "zhiku",
 ]
@@ -56,6 +57,19 @@ def zhiku(settings: Settings, *args: str, timeout: float = 600) -> subprocess.Co
         text=True,
         timeout=timeout,
     )
+
+
+def start_chat(settings: Settings, log: Path, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    """`zhiku chat` on a free loopback port, its stderr in `log`; returns (process, URL)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("zhiku")), "chat", "--server.port", str(port)],
+        env=settings_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=timeout)
+    return proc, f"http://127.0.0.1:{port}/"
 
 
 def open_chat_app(settings: Settings, monkeypatch: pytest.MonkeyPatch):

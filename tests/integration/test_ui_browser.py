@@ -8,21 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    MODELS_DIR,
-    SAMPLES,
-    free_port,
-    settings_env,
-    wait_for_http,
-)
+from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
 
 # `make screenshot` sets this to refresh the README picture; otherwise it goes to a temp folder.
 SCREENSHOT_ENV = "CHAT_SCREENSHOT"
@@ -52,16 +42,9 @@ def served_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         top_k=3,
         max_tokens=96,
     )
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "chat", "--server.port", str(port)],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=90)
-        yield f"http://127.0.0.1:{port}/"
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -5,20 +5,10 @@ both ask at once, both get answers — never a traceback."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from pathlib import Path
 
 from app.settings import load_settings
-from tests.helpers import (
-    CHROMIUM,
-    CHROMIUM_FLAGS,
-    MODELS_DIR,
-    SAMPLES,
-    free_port,
-    settings_env,
-    wait_for_http,
-)
+from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
 
 QUESTIONS = ["GPT-1有多少层？", "RAG是什么？", "BM25 是什么？"]
 
@@ -70,20 +60,14 @@ def test_two_sessions_at_once_after_a_start(tmp_path: Path, embedding_cache_root
         top_k=3,
         max_tokens=64,
     )
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "chat", "--server.port", str(port)],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / "chat.log"
+    proc, url = start_chat(settings, log)
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=120)
-        results = asyncio.run(_two_sessions(f"http://127.0.0.1:{port}/"))
+        results = asyncio.run(_two_sessions(url))
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+    err = log.read_text()
     for text, errors in results:
         assert errors == 0, text
         assert "总计" in text

@@ -40,3 +40,23 @@ def test_save_upload_checks_type_size_and_stays_in_the_folder(make_settings) -> 
     with pytest.raises(UploadError, match="empty"):
         save_upload(settings, "docs", "empty.txt", b"")
     assert sorted(p.name for p in path.parent.iterdir()) == ["evil.txt"]
+
+
+def test_roots_written_by_many_at_once_are_all_kept(make_settings) -> None:
+    import threading
+    from pathlib import Path
+
+    from ingest.roots import remember_roots, remembered_roots
+
+    settings = make_settings()
+    threads = [
+        threading.Thread(target=remember_roots, args=(settings, "notes", [Path(f"/srv/{n}")]))
+        for n in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(remembered_roots(settings, "notes")) == sorted(
+        Path(f"/srv/{n}") for n in range(20)
+    )
