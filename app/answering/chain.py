@@ -12,6 +12,7 @@ takes in at once, and whether to answer is one pure function, `abstention.decide
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 from langchain_core.documents import Document
@@ -149,7 +150,7 @@ class RagChain(Runnable[Any, AnswerResult]):
     def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:
         """Stream the reply as token events, filling `draft` as it goes."""
         tracker = PartTracker(prompts.cot_marker(lang) if self.strategy == "cot" else None)
-        lock = generation_lock if self.backend == "local" else _NO_LOCK
+        lock = generation_lock if self.backend == "local" else nullcontext()
         with lock:
             for kind, value in stream_reply(self.model, messages, self.backend, self.settings):
                 if kind == "usage":
@@ -256,17 +257,6 @@ class RagChain(Runnable[Any, AnswerResult]):
             timings=clock.timings(),
             tokens=(tokens or {}) if decision.signal != "evidence" else {},
         )
-
-
-class _NoLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-
-_NO_LOCK = _NoLock()
 
 
 def _adds_context(rewritten: str, question: str, previous: str) -> bool:

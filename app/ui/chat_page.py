@@ -74,18 +74,14 @@ def show_sources(result: dict) -> None:
 def admitted(backend: str) -> Iterator[None]:
     """Wait for a turn at the model (shared with `zhiku serve` in the same process),
     showing the place in the queue; a full queue is one message (QueueFull)."""
-    ticket = admission_for(resources.settings(), backend).enter()
     notice = st.empty()
 
     def show_place(position: int) -> None:
         notice.caption(f"⏳ 排队中，前面还有 {position} 个请求 · Waiting: {position} ahead of you")
 
-    try:
-        ticket.wait(show_place)
+    with admission_for(resources.settings(), backend).slot(on_wait=show_place):
         notice.empty()
         yield
-    finally:
-        ticket.release()
 
 
 def answer(question: str, choice: dict, history: list[dict]) -> dict | None:

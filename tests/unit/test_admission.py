@@ -73,3 +73,11 @@ def test_hosted_slots_run_in_parallel() -> None:
     assert admission.running == 3
     with pytest.raises(QueueFull):
         admission.enter()
+
+
+def test_a_slot_is_freed_when_its_block_fails() -> None:
+    admission = Admission(slots=1, max_waiting=1)
+    with pytest.raises(RuntimeError), admission.slot():
+        assert admission.running == 1
+        raise RuntimeError("the answer failed")
+    assert admission.running == 0 and admission.waiting == 0
