@@ -5,7 +5,8 @@ metadata) into a stable id, embeds only chunks it has not seen, and deletes the 
 chunks of a file that changed. Writes go to Chroma first (an upsert by id) and to the
 record manager second, so a crash at any point leaves state the next run repairs:
 chunks already in Chroma but not recorded are upserted again under the same ids,
-never duplicated.
+never duplicated. After each write the collection's version is bumped, which is how
+the BM25 index of this and every other process learns that it changed.
 """
 
 from __future__ import annotations
@@ -111,7 +112,8 @@ def ingest_paths(
         _index_group(kb, manager, group, batch_size, progress, report)
         group.clear()
 
-    with writer_lock(kb.settings), bm25_in_step(kb) as changed:
+    roots = [str(p.resolve()) for p in paths]
+    with writer_lock(kb.settings, kb.collection, roots=roots, whole=prune), bm25_in_step(kb):
         try:
             for candidate in candidates:
                 try:
@@ -130,7 +132,6 @@ def ingest_paths(
                 report.chunks_deleted += deleted
         except KeyboardInterrupt:
             report.interrupted = True
-        changed.append(report.chunks_added + report.chunks_deleted)
     report.embeddings_computed = _texts_embedded(kb) - embedded_before
     return report
 
@@ -173,6 +174,8 @@ def _index_group(
     )
     report.chunks_added += result["num_added"] + result["num_updated"]
     report.chunks_skipped += result["num_skipped"]
+    if result["num_added"] + result["num_updated"]:
+        kb.records.bump()
     for source, file_chunks in group.items():
         stale = manager.list_keys(group_ids=[source], before=started)
         report.chunks_deleted += _delete_keys(kb, manager, stale)
@@ -209,6 +212,7 @@ def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
         batch = keys[i : i + 1000]
         kb.store.delete(batch)
         manager.delete_keys(batch)
+        kb.records.bump()
     return len(keys)
 
 
@@ -229,7 +233,5 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport
 def delete_source(kb: KnowledgeBase, source: str) -> int:
     """Remove every chunk of one file (by its source path); returns how many."""
     manager = kb.record_manager
-    with writer_lock(kb.settings), bm25_in_step(kb) as changed:
-        deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
-        changed.append(deleted)
-    return deleted
+    with writer_lock(kb.settings, kb.collection), bm25_in_step(kb):
+        return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))

@@ -58,6 +58,7 @@ class HybridRetriever(BaseRetriever):
 
     store: object  # langchain_chroma.Chroma
     bm25_folder: Path
+    records: object | None = None  # app.store.records.CollectionRecords: the version to follow
     config: RetrievalConfig = Field(default_factory=RetrievalConfig)
     reranker: object | None = None  # app.models.reranker.Reranker
 
@@ -137,7 +138,7 @@ class HybridRetriever(BaseRetriever):
 
     def _bm25(self, query: str, docs: dict[str, Document]) -> list[str]:
         cfg = self.config
-        index = bm25.load_current(self.store, self.bm25_folder)
+        index = bm25.load_current(self.store, self.bm25_folder, self.records)
         allowed = None
         if cfg.sources:
             allowed = set(self.store.get(where=self._where(), include=[])["ids"])
@@ -232,12 +233,14 @@ def build_retriever(
     from app.models.embeddings import make_embeddings
     from app.models.reranker import make_reranker
     from app.store.chroma import open_vector_store
+    from app.store.records import CollectionRecords
 
     name = collection or settings.collection
     store = open_vector_store(settings, make_embeddings(settings), name)
     return HybridRetriever(
         store=store,
         bm25_folder=bm25.index_dir(settings, name),
+        records=CollectionRecords.of(settings, name),
         config=config_from_settings(settings, **overrides),
         reranker=make_reranker(settings),
     )

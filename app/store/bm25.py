@@ -1,31 +1,38 @@
-"""Chinese BM25 over a collection's chunks, with bm25s, saved beside the collection.
+"""A collection's BM25 index, saved beside the collection and kept in step with it.
 
-Tokens: character unigrams + bigrams for Chinese (measured on CMRC as slightly better
-than jieba words, and it needs no dictionary: see docs/benchmarks.md), Latin and digit
-runs kept whole and lower-cased, punctuation and spaces dropped, after NFKC so full-
-width "ＧＰＴ－１" and "GPT-1" match. Whitespace tokenisation, bm25s' default, scores
-Chinese text near zero.
+The index is segmented (bm25_segments.py; one segment is bm25_index.py): a write costs
+its own chunks, not the collection. Every process keeps its copy in step the same way:
+the record-manager database holds the collection's version, bumped by every writer
+(app/store/records.py); when it differs from the version the local index reflects, the
+record manager's keys are compared with the index's ids, the new chunks are fetched by
+id from Chroma and added as a segment, and the missing ones become tombstones. So the
+writer itself, another process on the same data folder (the chat while the CLI
+ingests) and another machine sharing the Chroma server all converge, with one small
+database read per query when nothing changed.
 
-bm25s cannot update an index in place, so ingest rebuilds it from Chroma after any
-change (milliseconds for thousands of chunks); queries only load it. A STALE marker
-written before every ingest write makes a crash leave an index that is rebuilt next time.
+Crash safety: a writer holds a STALE marker (a shared flock on a file beside the index)
+while it writes. A marker that nobody holds any more is a writer that died between
+writing Chroma and updating the index; the next reader or writer then rebuilds the index
+from Chroma's chunks, as every write did before the index was segmented.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-import json
-import shutil
+import os
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from app.settings import Settings
-from app.text import tokenize
+from app.store.bm25_index import BM25Index, CorpusStats  # noqa: F401 - re-exported
+from app.store.bm25_segments import CompactionPolicy, SegmentedIndex, published
+from app.store.records import CollectionRecords
 
 STALE_MARKER = "STALE"
+POLICY = CompactionPolicy()
 
 
 def index_dir(settings: Settings, collection: str) -> Path:
@@ -33,71 +40,6 @@ def index_dir(settings: Settings, collection: str) -> Path:
     url = settings.chroma_server_url
     location = "embedded" if not url else "server-" + hashlib.sha1(url.encode()).hexdigest()[:10]
     return settings.data_dir / "bm25" / location / collection
-
-
-@dataclass
-class BM25Index:
-    """A bm25s retriever plus the Chroma ids of the chunks it indexes, in order."""
-
-    ids: list[str]
-    retriever: object | None  # bm25s.BM25; None for an empty collection
-
-    @classmethod
-    def build(cls, ids: list[str], texts: list[str]) -> BM25Index:
-        import bm25s
-
-        if not ids:
-            return cls([], None)
-        retriever = bm25s.BM25()
-        retriever.index([tokenize(t) for t in texts], show_progress=False)
-        return cls(list(ids), retriever)
-
-    def search(
-        self, query: str, k: int, allowed: set[str] | None = None
-    ) -> list[tuple[str, float]]:
-        """Top-k (chunk id, score) with a positive score, optionally only `allowed` ids."""
-        if self.retriever is None or k <= 0:
-            return []
-        tokens = tokenize(query)
-        if not tokens:
-            return []
-        mask = None
-        if allowed is not None:
-            mask = np.fromiter((i in allowed for i in self.ids), dtype=np.float32)
-        k = min(k, len(self.ids))
-        rows, scores = self.retriever.retrieve(
-            [tokens], k=k, show_progress=False, weight_mask=mask, n_threads=1
-        )
-        return [
-            (self.ids[int(row)], float(score))
-            for row, score in zip(rows[0], scores[0], strict=True)
-            if score > 0
-        ]
-
-    def save(self, folder: Path) -> None:
-        """Write atomically: a reader never sees half an index."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        (tmp / "ids.json").write_text(json.dumps(self.ids))
-        if self.retriever is not None:
-            self.retriever.save(str(tmp / "bm25s"), show_progress=False)
-        old = folder.with_name(folder.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
-
-    @classmethod
-    def load(cls, folder: Path) -> BM25Index:
-        import bm25s
-
-        ids = json.loads((folder / "ids.json").read_text())
-        if not ids:
-            return cls([], None)
-        retriever = bm25s.BM25.load(str(folder / "bm25s"), show_progress=False, verbosity=0)
-        return cls(ids, retriever)
 
 
 def all_chunks(store) -> tuple[list[str], list[str]]:
@@ -112,43 +54,133 @@ def all_chunks(store) -> tuple[list[str], list[str]]:
     return ids, texts
 
 
+def texts_by_id(store, ids: list[str], batch: int = 1000) -> dict[str, str]:
+    """The texts of the chunks that exist among `ids` (one Chroma get per batch)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), batch):
+        page = store.get(ids=ids[start : start + batch], include=["documents"])
+        found.update(zip(page["ids"], page["documents"] or [], strict=True))
+    return found
+
+
+# --- the STALE marker ----------------------------------------------------------------
+def _marker(folder: Path) -> Path:
+    return folder.with_name(folder.name + "." + STALE_MARKER)
+
+
 def mark_stale(folder: Path) -> None:
+    """Leave the marker a dead writer leaves: the next load rebuilds from Chroma."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    folder.with_name(folder.name + "." + STALE_MARKER).touch()
+    _marker(folder).touch()
 
 
 def clear_stale(folder: Path) -> None:
-    folder.with_name(folder.name + "." + STALE_MARKER).unlink(missing_ok=True)
+    _marker(folder).unlink(missing_ok=True)
 
 
 def is_stale(folder: Path) -> bool:
-    return folder.with_name(folder.name + "." + STALE_MARKER).exists() or not folder.exists()
+    """Nothing published yet, or a marker no live writer holds."""
+    if not published(folder):
+        return True
+    try:
+        handle = open(_marker(folder))  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a writer is at work: its own update will follow
+        return True
 
 
-def rebuild(store, folder: Path) -> BM25Index:
-    """Build from the collection's current chunks, save, clear the stale marker."""
-    ids, texts = all_chunks(store)
-    index = BM25Index.build(ids, texts)
-    index.save(folder)
-    clear_stale(folder)
+@contextmanager
+def writing(folder: Path) -> Iterator[None]:
+    """Hold the marker (shared by every writer on this data folder) around a write."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(_marker(folder), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        yield
+    with open(_marker(folder), "a") as handle:  # the last writer out removes it
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        clear_stale(folder)
+
+
+@contextmanager
+def _updating(folder: Path) -> Iterator[None]:
+    """One process at a time rebuilds or extends an index (others wait, then reuse it)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+# --- keeping the index in step ---------------------------------------------------------
+def rebuild(store, folder: Path, version: int = 0) -> SegmentedIndex:
+    """One fresh segment from the collection's current chunks; clears the stale marker."""
+    with _updating(folder):
+        return _rebuild(store, folder, version)
+
+
+def _rebuild(store, folder: Path, version: int) -> SegmentedIndex:
+    index = SegmentedIndex.create(folder, *all_chunks(store), version=version)
+    if is_stale(folder):
+        clear_stale(folder)
     return index
 
 
-_loaded: dict[Path, tuple[float, BM25Index]] = {}
+def sync(
+    store, folder: Path, records: CollectionRecords | None, *, rebuild: bool = False
+) -> SegmentedIndex:
+    """Bring the published index up to the collection's current version.
+
+    Rebuilt from Chroma when stale (or asked to); else the record manager's keys against the index's
+    ids: new ones are fetched from Chroma by id, vanished ones checked there and dropped.
+    """
+    with _updating(folder):
+        version = records.version() if records is not None else 0  # before reading keys
+        if rebuild or is_stale(folder):
+            return _rebuild(store, folder, version)
+        index = SegmentedIndex.open(folder)
+        if records is None or version == index.version:
+            return index
+        keys = set(records.keys())
+        new = [k for k in keys if k not in index]
+        maybe_gone = [i for i in index.ids if i not in keys]
+        still_there = set(texts_by_id(store, maybe_gone)) if maybe_gone else set()
+        gone = [i for i in maybe_gone if i not in still_there]
+        return index.apply(
+            texts_by_id(store, new),
+            gone,
+            version,
+            texts_of=lambda ids: texts_by_id(store, ids),
+            everything=lambda: all_chunks(store),
+            policy=POLICY,
+        )
+
+
+_loaded: dict[Path, tuple[int, SegmentedIndex]] = {}
 _lock = threading.Lock()
 
 
-def load_current(store, folder: Path) -> BM25Index:
-    """The index for queries: loaded once per process, reloaded when ingest rewrote it,
-    rebuilt when an interrupted ingest left it stale."""
+def load_current(store, folder: Path, records: CollectionRecords | None = None) -> SegmentedIndex:
+    """The index for queries: loaded once per process, reloaded when another process
+    published a new one, brought up to date when the collection's version moved (one
+    small database read per call), rebuilt when a dead writer left it stale."""
     with _lock:
-        if is_stale(folder):
-            index = rebuild(store, folder)
-            _loaded[folder] = (folder.stat().st_mtime, index)
-            return index
-        mtime = folder.stat().st_mtime
         cached = _loaded.get(folder)
-        if cached is None or cached[0] != mtime:
-            cached = (mtime, BM25Index.load(folder))
-            _loaded[folder] = cached
-        return cached[1]
+        if is_stale(folder):
+            index = sync(store, folder, records)
+        else:
+            stamp = os.stat(folder / "manifest.json").st_mtime_ns
+            if cached is not None and cached[0] == stamp:
+                index = cached[1]
+            else:
+                index = SegmentedIndex.open(folder)
+            if records is not None and records.version() != index.version:
+                index = sync(store, folder, records)
+        _loaded[folder] = (os.stat(folder / "manifest.json").st_mtime_ns, index)
+        return index

@@ -68,7 +68,7 @@ def test_bm25_index_follows_ingest_deletes_and_a_crash(tmp_path: Path, make_sett
     ingest_paths(kb, [folder])
     index_folder = bm25.index_dir(settings, "follow")
     ids = set(kb.store.get(include=[])["ids"])
-    assert set(bm25.BM25Index.load(index_folder).ids) == ids
+    assert set(bm25.SegmentedIndex.open(index_folder).ids) == ids
     assert not bm25.is_stale(index_folder)
 
     retriever = build_retriever(settings, "follow", mode="bm25")

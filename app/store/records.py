@@ -1,0 +1,133 @@
+"""The record-manager database: which chunks each collection holds, and a version number.
+
+LangChain's `SQLRecordManager` keeps one row per chunk (its id, its source file, when it
+was last written) on any SQLAlchemy URL: SQLite in the data folder by default,
+PostgreSQL when several machines write into one Chroma server. Beside it, zhiku keeps
+one row per collection with a version number that every writer bumps after a write, so
+a process that holds a BM25 copy of the collection learns it changed with one small read
+(`CollectionRecords.version`) instead of listing the collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.once import once_per_arguments
+from app.settings import Settings
+
+_metadata = MetaData()
+versions = Table(
+    "zhiku_collection_version",
+    _metadata,
+    Column("namespace", String(600), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
+
+def namespace(settings: Settings, collection: str) -> str:
+    """A collection's name in the database: the Chroma location plus the collection, so
+    an embedded and a served collection of the same name never share records."""
+    return f"{settings.chroma_server_url or 'embedded'}/{collection}"
+
+
+@once_per_arguments(maxsize=8)
+def engine(url: str):
+    """SQLite in WAL mode with normal sync: a commit costs no fsync, yet a killed process
+    never corrupts it (at worst a power cut loses the last records, which the next run
+    re-upserts under the same ids). Any other URL is used as given (pool pre-ping, so a
+    restarted PostgreSQL costs one retry, not an error)."""
+    from sqlalchemy import create_engine, event
+
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    sqlite = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(sqlite, "connect")
+    def _pragmas(connection, _record) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return sqlite
+
+
+def create_tables(url: str, metadata: MetaData) -> None:
+    """CREATE TABLE IF NOT EXISTS, tolerating another process creating them at the same
+    moment (SQLite says "already exists", PostgreSQL a duplicate key in pg_type)."""
+    try:
+        metadata.create_all(engine(url))
+    except (DBAPIError, IntegrityError) as exc:
+        if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+            raise
+        metadata.create_all(engine(url))
+
+
+@once_per_arguments(maxsize=64)
+def record_manager(url: str, space: str):
+    """One record manager per database and namespace, its schema created once: two
+    sessions opening a new knowledge base together would both run CREATE TABLE."""
+    from langchain_classic.indexes import SQLRecordManager
+
+    manager = SQLRecordManager(namespace=space, engine=engine(url))
+    try:
+        manager.create_schema()
+    except DBAPIError as exc:  # another process created it between check and create
+        if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+            raise
+    create_tables(url, _metadata)
+    return manager
+
+
+@dataclass(frozen=True)
+class CollectionRecords:
+    """One collection's rows in the record-manager database."""
+
+    url: str
+    namespace: str
+
+    @classmethod
+    def of(cls, settings: Settings, collection: str) -> CollectionRecords:
+        if settings.record_manager_db_url.startswith("sqlite"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(settings.record_manager_db_url, namespace(settings, collection))
+
+    @property
+    def manager(self):
+        return record_manager(self.url, self.namespace)
+
+    def keys(self) -> list[str]:
+        """Every chunk id the collection holds (the record manager's keys are Chroma ids)."""
+        return self.manager.list_keys()
+
+    def version(self) -> int:
+        """The collection's version: bumped by every write; 0 before the first."""
+        self.manager  # noqa: B018 - makes the tables on first use
+        with engine(self.url).connect() as conn:
+            found = conn.execute(
+                select(versions.c.version).where(versions.c.namespace == self.namespace)
+            ).scalar()
+        return int(found or 0)
+
+    def bump(self) -> int:
+        """Mark the collection changed (after the change is in Chroma and the records)."""
+        self.manager  # noqa: B018
+        for _ in range(3):
+            with engine(self.url).begin() as conn:
+                done = conn.execute(
+                    update(versions)
+                    .where(versions.c.namespace == self.namespace)
+                    .values(version=versions.c.version + 1)
+                )
+                if done.rowcount:
+                    break
+            try:
+                with engine(self.url).begin() as conn:
+                    conn.execute(versions.insert().values(namespace=self.namespace, version=1))
+                break
+            except IntegrityError:  # another writer inserted it first: update again
+                continue
+        return self.version()
