@@ -1,0 +1,119 @@
+"""The query process of `python -m bench scale`, run as a child so its memory is its own.
+
+`python -m bench.scale_query ROOT SIZE QUESTIONS` prints one JSON object: resident memory
+after each thing a query process loads (the embedder, the Chroma collection with its
+HNSW index, the BM25 index) and after the questions; hybrid / dense / BM25 latency p50
+and p95 with zhiku's default retrieval settings (top 5 of 50 candidates per retriever,
+entity channel on); and where the hybrid time goes (the same steps timed alone).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from app.evaluation.retrieval_metrics import hit_at
+from app.models.embeddings import make_embeddings
+from app.retrieval.hybrid import build_retriever, entity_terms
+from app.store import bm25
+from app.store.chroma import open_vector_store
+from app.store.records import CollectionRecords
+from bench.common import QUESTIONS, read_questions
+from bench.scale_build import COLLECTION, settings_for
+
+MODES = ("hybrid", "dense", "bm25")
+WARM_UP = 3
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def pick_questions(limit: int) -> list[dict]:
+    """All answerable llm_articles questions, then evenly spaced CMRC ones up to `limit`."""
+    llm = [q for q in read_questions(QUESTIONS["llm_articles"]) if q["sources"]]
+    cmrc = [q for q in read_questions(QUESTIONS["cmrc2018_trial"]) if q["sources"]]
+    wanted = max(0, limit - len(llm))
+    step = max(1, len(cmrc) // max(wanted, 1))
+    return (llm + cmrc[::step][:wanted])[:limit]
+
+
+def percentiles(seconds: list[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(p95 * 1000, 1),
+    }
+
+
+def measure(root: Path, size: int, limit: int) -> dict:
+    settings = settings_for(root, size)
+    memory = {"imports": rss_mb()}
+    embeddings = make_embeddings(settings)
+    embeddings.embed_query("预热")
+    memory["embedder"] = rss_mb()
+    store = open_vector_store(settings, embeddings, COLLECTION)
+    store.similarity_search_by_vector(embeddings.embed_query("预热"), k=1)
+    memory["chroma"] = rss_mb()
+    folder = bm25.index_dir(settings, COLLECTION)
+    started = time.perf_counter()
+    index = bm25.load_current(store, folder, CollectionRecords.of(settings, COLLECTION))
+    bm25_load_s = time.perf_counter() - started
+    memory["bm25"] = rss_mb()
+
+    retrievers = {mode: build_retriever(settings, COLLECTION, mode=mode) for mode in MODES}
+    questions = pick_questions(limit + WARM_UP)
+    latency: dict[str, list[float]] = {name: [] for name in (*MODES, "embed_query")}
+    steps: dict[str, list[float]] = {"chroma_knn": [], "bm25_search": [], "get_by_ids": []}
+    entity_s: list[float] = []
+    hits = []
+    for i, question in enumerate(questions):
+        text = question["question"]
+        vector, embed_s = _time(embeddings.embed_query, text)
+        for mode in MODES:  # interleaved, so contention falls on every mode alike
+            docs, seconds = _time(retrievers[mode].invoke, text)
+            if i >= WARM_UP:
+                latency[mode].append(seconds)
+            if mode == "hybrid" and i >= WARM_UP:
+                hits.append(hit_at(5, [d.metadata["source"] for d in docs], question["sources"]))
+        if i < WARM_UP:
+            continue
+        latency["embed_query"].append(embed_s)
+        steps["chroma_knn"].append(_time(store.similarity_search_by_vector, vector, k=50)[1])
+        found, seconds = _time(index.search, text, 50)
+        steps["bm25_search"].append(seconds)
+        steps["get_by_ids"].append(_time(store.get_by_ids, [i for i, _ in found])[1])
+        for term in entity_terms(text):
+            where = {"$contains": term}
+            search = store.similarity_search_by_vector
+            entity_s.append(_time(search, vector, k=10, where_document=where)[1])
+    memory["after_queries"] = rss_mb()
+    return {
+        "size": size,
+        "questions": len(questions) - WARM_UP,
+        "memory_mb": memory,
+        "bm25_load_s": round(bm25_load_s, 3),
+        "latency": {name: percentiles(values) for name, values in latency.items()},
+        "steps": {name: percentiles(values) for name, values in steps.items()},
+        "entity_query": {"count": len(entity_s), **percentiles(entity_s or [0.0])},
+        "hybrid_hit@5": round(statistics.mean(hits), 3),
+        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+def _time(call, *args, **kwargs):
+    started = time.perf_counter()
+    result = call(*args, **kwargs)
+    return result, time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    root, size, limit = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    print(json.dumps(measure(root, size, limit)))
