@@ -3,6 +3,8 @@
 - `GET /v1/models`: one model per knowledge base, `zhiku/<knowledge base>`; a strategy is
   chosen by a suffix (`zhiku/notes:extractive`) or the request field `strategy`.
 - `POST /v1/chat/completions`: see `app.api.chat`.
+- `POST /v1/embeddings`: the configured embedder in OpenAI's shape, see `app.api.embeddings`
+  (its model is listed in `/v1/models` too).
 - Knowledge bases and indexing jobs: see `app.api.knowledge`.
 - `GET /healthz`: no auth, for load balancers.
 
@@ -12,6 +14,7 @@ error is `{"error": {"message", "type", "code"}}` with its status, never a trace
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 
@@ -20,7 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.answering.admission import QueueFull, admission_for
-from app.api import chat, knowledge, schemas
+from app.api import chat, embeddings, knowledge, schemas
 from app.api.jobs import JobRunner
 from app.errors import UserError
 from app.settings import Settings
@@ -36,6 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.chains = chat.Chains(settings)
     app.state.jobs = JobRunner(settings)
+    app.state.embeddings = embeddings.EmbeddingService(settings)
     list_collections(settings)  # the Chroma client, once, before any request arrives
     _add_auth(app, settings)
     _add_errors(app)
@@ -49,13 +53,16 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/v1/models")
     async def models() -> dict:
-        return await chat.list_models(settings)
+        listed = await chat.list_models(settings)
+        card = await asyncio.to_thread(app.state.embeddings.model_card)
+        return {**listed, "data": [*listed["data"], card]}
 
     @app.post("/v1/chat/completions")
     async def chat_completions(request: Request, body: schemas.ChatRequest):
         return await chat.chat_completions(request, body, app.state.chains)
 
     app.include_router(knowledge.router)
+    app.include_router(embeddings.router)
     return app
 
 

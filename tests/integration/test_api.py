@@ -85,7 +85,8 @@ def test_models_and_keys(server: str) -> None:
         assert response.json()["error"]["code"] == "invalid_api_key"
         assert KEY not in response.text
     models = httpx.get(f"{server}/v1/models", headers=AUTH).json()
-    assert [m["id"] for m in models["data"]] == ["zhiku/samples"]
+    # every knowledge base, then the embedding model of POST /v1/embeddings
+    assert [m["id"] for m in models["data"]] == ["zhiku/samples", "use-multilingual-v3"]
     unknown = httpx.post(
         f"{server}/v1/chat/completions",
         headers=AUTH,

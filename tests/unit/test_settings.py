@@ -30,7 +30,7 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     [
         ({"chunk_size": "big"}, "ZHIKU_CHUNK_SIZE"),
         ({"chunk_size": 300, "chunk_overlap": 300}, "ZHIKU_CHUNK_OVERLAP"),
-        ({"embedding_backend": "openai"}, "ZHIKU_EMBEDDING_BACKEND"),
+        ({"embedding_backend": "tei"}, "ZHIKU_EMBEDDING_BACKEND"),
         ({"chroma_server_url": "localhost:8000"}, "ZHIKU_CHROMA_SERVER_URL"),
         ({"collection": "x"}, "ZHIKU_COLLECTION"),
     ],
