@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run demo test unit setup browser lint bench eval lock screenshot
+.PHONY: run demo test unit setup browser postgres lint bench eval lock screenshot
 
 run: setup ## install, prepare the model, open the web chat (samples indexed on first start)
 	$(BIN)/zhiku model
@@ -12,7 +12,7 @@ demo: setup ## the same in a terminal: ingest the samples, answer one question
 	$(BIN)/zhiku ingest samples --collection samples
 	$(BIN)/zhiku ask "GPT-1有多少层？参数量是多少？" --collection samples
 
-test: setup browser ## install, lint, and run every test (real models, real Chroma, real browser)
+test: setup browser postgres ## install, lint, and run every test (real models, real Chroma, real browser)
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -ra tests/unit tests/integration
@@ -29,6 +29,9 @@ setup:
 
 browser: ## Debian's chromium for the browser test (apt; no browser download exists here)
 	bash scripts/setup-browser.sh
+
+postgres: ## Debian's PostgreSQL binaries for the several-writers test (it starts its own server)
+	bash scripts/setup-postgres.sh
 
 lint: setup
 	$(BIN)/ruff check app ingest tests bench
