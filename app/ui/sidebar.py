@@ -38,5 +38,3 @@ def answer_options() -> None:
         st.text_input("Base URL", key="base_url", disabled=not hosted)
         st.text_input("Model", key="model", disabled=not hosted)
         st.slider("Temperature", 0.0, 1.0, step=0.05, key="temperature")
-        if st.button("新对话 New conversation", key="new"):
-            st.session_state.messages = []

@@ -1,0 +1,188 @@
+"""Saved conversations in the chat: the list in the sidebar (open, rename, delete, export),
+saving each answer, and 👍/👎 with a comment under every saved answer.
+
+The database can fail (locked, read-only, corrupt): every call goes through `_safely`,
+which turns `ConversationStoreError` into one line in the sidebar, and the chat goes on
+answering without saving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import streamlit as st
+
+from app.conversations.export import to_markdown
+from app.conversations.store import (
+    Conversation,
+    ConversationStore,
+    ConversationStoreError,
+    open_conversation_store,
+)
+from app.settings import Settings
+from app.store.knowledge_bases import list_collections
+from app.ui import resources, state
+from app.ui.browser import browser_id
+from app.ui.safe_text import escape_markdown
+
+T = TypeVar("T")
+ERROR_KEY = "conversation_error"
+
+
+def _store() -> ConversationStore:
+    return open_conversation_store(resources.settings())
+
+
+def _owner(settings: Settings) -> str | None:
+    """None lists every conversation (shared history); else this browser's only."""
+    return None if settings.shared_history else browser_id()
+
+
+def _safely(action: Callable[[], T], fallback: T) -> T:
+    try:
+        return action()
+    except ConversationStoreError as exc:
+        st.session_state[ERROR_KEY] = str(exc)
+        return fallback
+
+
+def start_new() -> None:
+    st.session_state.conversation_id = None
+    st.session_state.messages = []
+
+
+def open_conversation(conversation_id: str) -> None:
+    """Show a saved conversation (its follow-ups see its history) on its knowledge base."""
+    settings = resources.settings()
+    conversation = _safely(lambda: _store().get(conversation_id, _owner(settings)), None)
+    if conversation is None:
+        return
+    st.session_state.conversation_id = conversation.id
+    st.session_state.messages = _as_messages(conversation)
+    if conversation.knowledge_base in list_collections(settings):
+        state.switch_knowledge_base(conversation.knowledge_base)
+
+
+def _as_messages(conversation: Conversation) -> list[dict]:
+    return [
+        {"role": m.role, "content": m.content, "result": m.result, "message_id": m.id,
+         "rating": m.rating, "comment": m.comment, "knowledge_base": m.knowledge_base}
+        for m in conversation.messages
+    ]  # fmt: skip
+
+
+def save_exchange(question: str, result: dict, choice: dict) -> int | None:
+    """Save a question and its answer in the open conversation (made on the first one);
+    the answer's id, or None when the database cannot be written."""
+    settings = resources.settings()
+    model = settings.llm_model if choice["backend"] == "local" else choice["model"]
+
+    def save() -> int:
+        store = _store()
+        if not st.session_state.get("conversation_id"):
+            owner = browser_id()
+            st.session_state.conversation_id = store.create(owner, question, choice["collection"])
+        return store.add_exchange(
+            st.session_state.conversation_id, question, result, choice["collection"], model
+        )
+
+    return _safely(save, None)
+
+
+def feedback(message: dict) -> None:
+    """👍/👎 under a saved answer, and a comment box once it is rated."""
+    message_id = message.get("message_id")
+    if message_id is None:
+        return
+    rating = st.feedback(
+        "thumbs",
+        key=f"rating-{message_id}",
+        default=message.get("rating"),
+        on_change=_rate,
+        args=(message,),
+    )
+    if rating is not None:
+        st.text_input(
+            "评论（可选，回车保存）Comment (optional, Enter saves)",
+            value=message.get("comment") or "",
+            key=f"comment-{message_id}",
+            on_change=_rate,
+            args=(message,),
+        )
+
+
+def _rate(message: dict) -> None:
+    message_id = message["message_id"]
+    rating = st.session_state[f"rating-{message_id}"]
+    comment = st.session_state.get(f"comment-{message_id}", "") if rating is not None else ""
+    _safely(lambda: _store().rate(message_id, rating, comment), None)
+    message["rating"], message["comment"] = rating, comment
+
+
+def sidebar(settings: Settings) -> None:
+    """New conversation, the list newest first, and what to do with the open one
+    (drawn where the caller is: the top of the sidebar)."""
+    st.subheader("对话 Conversations")
+    st.button("➕ 新对话 New conversation", key="new", on_click=start_new)
+    current = st.session_state.get("conversation_id")
+    for summary in _safely(lambda: _store().list(_owner(settings)), []):
+        when = datetime.fromtimestamp(summary.updated_at).strftime("%m-%d %H:%M")
+        st.button(
+            escape_markdown(summary.title),
+            key=f"open-{summary.id}",
+            help=f"{summary.knowledge_base} · {when}",
+            type="primary" if summary.id == current else "secondary",
+            use_container_width=True,
+            on_click=open_conversation,
+            args=(summary.id,),
+        )
+    if current:
+        _manage(current, settings)
+    if st.session_state.get(ERROR_KEY):
+        st.warning(escape_markdown(st.session_state.pop(ERROR_KEY)), icon="⚠️")
+
+
+def _manage(conversation_id: str, settings: Settings) -> None:
+    conversation = _safely(lambda: _store().get(conversation_id, _owner(settings)), None)
+    if conversation is None:
+        return
+    with st.expander("当前对话 This conversation", expanded=False):
+        st.text_input("名称 Title", value=conversation.title, key=f"title-{conversation_id}")
+        st.button("重命名 Rename", key="rename", on_click=_rename, args=(conversation_id,))
+        st.download_button(
+            "导出 Markdown Export",
+            data=to_markdown(conversation),
+            file_name=f"zhiku-{conversation_id[:8]}.md",
+            mime="text/markdown",
+            key="export",
+        )
+        with st.popover("🗑 删除 Delete"):
+            st.caption("删除后无法恢复 This cannot be undone.")
+            st.button("确认删除 Delete", key="delete", on_click=_delete, args=(conversation_id,))
+
+
+def _rename(conversation_id: str) -> None:
+    title = st.session_state.get(f"title-{conversation_id}", "")
+    _safely(lambda: _store().rename(conversation_id, title), None)
+
+
+def _delete(conversation_id: str) -> None:
+    _safely(lambda: _store().delete(conversation_id), None)
+    start_new()
+
+
+def missing_knowledge_base_note(settings: Settings) -> str | None:
+    """A note when the open conversation used a knowledge base that has been deleted."""
+    used = {m["knowledge_base"] for m in st.session_state.get("messages", [])
+            if m.get("knowledge_base")}  # fmt: skip
+    gone = sorted(used - set(list_collections(settings)))
+    if not gone:
+        return None
+    names = ", ".join(gone)
+    return (
+        f"此对话用过的知识库 {names} 已被删除：记录仍可阅读，新的问题将在当前知识库中回答。"
+        f" The knowledge base {names} of this conversation was deleted: it stays readable,"
+        " and new questions use the knowledge base selected now."
+    )
