@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import UserError
 from app.settings import Settings
-from app.store.records import create_tables, engine, namespace
+from app.store.records import create_tables, engine, namespace, reachable
 
 
 class IngestBusyError(UserError, RuntimeError):
@@ -121,7 +121,8 @@ def _data_folder_lock(settings: Settings) -> Iterator[None]:
 def _holder(url: str):
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return _AdvisoryLocks(url) if url.startswith("postgresql") else _LockRows(url)
+    with reachable(url):
+        return _AdvisoryLocks(url) if url.startswith("postgresql") else _LockRows(url)
 
 
 class _AdvisoryLocks:

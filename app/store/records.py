@@ -10,13 +10,47 @@ a process that holds a BM25 copy of the collection learns it changed with one sm
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, column, select, table, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
+
+
+class RecordsError(UserError, RuntimeError):
+    """The record-manager database cannot be used; the message says which and why."""
+
+
+@contextmanager
+def reachable(url: str) -> Iterator[None]:
+    """Turn "no such driver", "bad URL" and "cannot connect" into one line without the
+    password (the URL comes from the environment and may carry one)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+
+    try:
+        yield
+    except (ArgumentError, NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise RecordsError(
+            f"ZHIKU_RECORD_MANAGER_URL is not a usable SQLAlchemy URL ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:120]}); e.g. postgresql+psycopg://user@host/db"
+        ) from None
+    except (OperationalError, InterfaceError) as exc:
+        try:
+            shown = make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = "ZHIKU_RECORD_MANAGER_URL"
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+        raise RecordsError(
+            f"cannot use the record-manager database {shown} ({reason[0][:160] if reason else ''}"
+            "); start it or fix ZHIKU_RECORD_MANAGER_URL"
+        ) from None
+
 
 _metadata = MetaData()
 versions = Table(
@@ -72,13 +106,14 @@ def record_manager(url: str, space: str):
     sessions opening a new knowledge base together would both run CREATE TABLE."""
     from langchain_classic.indexes import SQLRecordManager
 
-    manager = SQLRecordManager(namespace=space, engine=engine(url))
-    try:
-        manager.create_schema()
-    except DBAPIError as exc:  # another process created it between check and create
-        if "already exists" not in str(exc) and "duplicate key" not in str(exc):
-            raise
-    create_tables(url, _metadata)
+    with reachable(url):
+        manager = SQLRecordManager(namespace=space, engine=engine(url))
+        try:
+            manager.create_schema()
+        except DBAPIError as exc:  # another process created it between check and create
+            if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+                raise
+        create_tables(url, _metadata)
     return manager
 
 

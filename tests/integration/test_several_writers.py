@@ -22,7 +22,7 @@ from app.store import bm25
 from app.store.records import namespace
 from bench.stores import chroma_server, postgres_server
 from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
-from tests.helpers import CMRC, settings_env, zhiku
+from tests.helpers import CMRC, free_port, settings_env, zhiku
 
 COLLECTION = "team"
 
@@ -191,3 +191,15 @@ def test_a_second_instance_follows_another_instances_writes(
 
     delete_source(kb_a, "new.txt")
     assert all(d.metadata["source"] != "new.txt" for d in bm25_b.invoke("阿库熊猫的吉祥物编号"))
+
+
+def test_an_unreachable_record_manager_database_is_one_line_without_the_password(
+    make_settings,
+) -> None:
+    url = f"postgresql+psycopg://zhiku:s3cret-pw@127.0.0.1:{free_port()}/zhiku"
+    settings = make_settings(record_manager_url=url)
+    result = zhiku(settings, "ingest", str(CMRC), "--collection", "nowhere")
+    assert result.returncode == 1
+    assert "cannot use the record-manager database" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
