@@ -89,7 +89,8 @@ def measure(root: Path, size: int, limit: int) -> dict:
         steps["chroma_knn"].append(_time(store.similarity_search_by_vector, vector, k=50)[1])
         found, seconds = _time(index.search, text, 50)
         steps["bm25_search"].append(seconds)
-        steps["get_by_ids"].append(_time(store.get_by_ids, [i for i, _ in found])[1])
+        if found:  # the BM25 hits' texts, fetched from Chroma as the hybrid does
+            steps["get_by_ids"].append(_time(store.get_by_ids, [i for i, _ in found])[1])
         for term in entity_terms(text):
             where = {"$contains": term}
             search = store.similarity_search_by_vector
