@@ -11,7 +11,8 @@
   the baseline being a full build (tokenize, index, save: what every write cost before)
   against adding a 3-chunk file and deleting it through `SegmentedIndex.apply`, and
   against the sync's bookkeeping at that size (the record manager's key list and the
-  version read every query pays), on SQLite in a temporary folder.
+  version read every query pays), on SQLite in a temporary folder and on a throw-away
+  PostgreSQL on 127.0.0.1 when its binaries are installed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from app.evaluation.retrieval_metrics import hit_at, reciprocal_rank
 from app.store.bm25_segments import CompactionPolicy, SegmentedIndex
 from bench.common import CORPORA, QUESTIONS, read_questions
+from bench.stores import postgres_bin, postgres_server
 from ingest.loaders import load_file
 from ingest.splitting import make_splitter, split_file
 
@@ -146,7 +148,10 @@ def cost(size: int, scratch: Path) -> dict:
         delete_s.append(time.perf_counter() - started)
     load_s = _seconds(lambda: SegmentedIndex.open(folder))
     query_ms = 1000 * _seconds(lambda: index.search("长江流域的气候特点是什么", 50), 20)
-    bookkeeping = record_manager_costs(ids, scratch / "records.sqlite")
+    bookkeeping = {"sqlite": record_manager_costs(ids, f"sqlite:///{scratch / 'records.sqlite'}")}
+    if postgres_bin() is not None:
+        with postgres_server() as url:
+            bookkeeping["postgresql"] = record_manager_costs(ids, url)
     add, delete = statistics.median(add_s), statistics.median(delete_s)
     return {
         "chunks": size,
@@ -160,18 +165,17 @@ def cost(size: int, scratch: Path) -> dict:
         "load_s": round(load_s, 2),
         "bm25_query_ms": round(query_ms, 1),
         "segments_after": len(index.segments),
-        **bookkeeping,
+        "record_manager": bookkeeping,
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
     }
 
 
-def record_manager_costs(ids: list[str], db: Path) -> dict:
+def record_manager_costs(ids: list[str], url: str) -> dict:
     """What a sync reads besides the change: every key; and what every query reads."""
     from langchain_classic.indexes import SQLRecordManager
 
     from app.store.records import CollectionRecords
 
-    url = f"sqlite:///{db}"
     records = CollectionRecords(url, "embedded/bench")
     manager: SQLRecordManager = records.manager
     for start in range(0, len(ids), 5000):
