@@ -24,9 +24,10 @@ def table(rows: list[dict]) -> list[str]:
         lines += [
             "",
             "| chunks | hybrid p50 / p95 ms | dense p50 / p95 | BM25 p50 / p95 | "
-            "embedding the question p50 | RSS MB: embedder → + Chroma → + BM25 → after queries "
-            "| hybrid hit@5 | load avg |",
-            "|---|---|---|---|---|---|---|---|",
+            "hybrid without entity channel | embedding the question p50 | "
+            "RSS MB: embedder → + Chroma → + BM25 → after queries | hit@5 hybrid (without) "
+            "| load avg |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows:
             q = r["query"]
@@ -34,9 +35,10 @@ def table(rows: list[dict]) -> list[str]:
             lines.append(
                 f"| {r['build']['chunks']:,} | **{_pair(lat['hybrid'])}** | "
                 f"{_pair(lat['dense'])} | {_pair(lat['bm25'])} | "
+                f"{_pair(lat['hybrid_no_entities'])} | "
                 f"{lat['embed_query']['p50_ms']} | {mem['embedder']:.0f} → {mem['chroma']:.0f}"
-                f" → {mem['bm25']:.0f} → {mem['after_queries']:.0f} | {q['hybrid_hit@5']} | "
-                f"{' '.join(q['loadavg'])} |"
+                f" → {mem['bm25']:.0f} → {mem['after_queries']:.0f} | {q['hit@5']['hybrid']} "
+                f"({q['hit@5']['hybrid_no_entities']}) | {' '.join(q['loadavg'])} |"
             )
     if all("bm25" in r and "updates" in r for r in rows):
         lines += [
