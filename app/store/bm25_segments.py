@@ -137,7 +137,7 @@ class SegmentedIndex:
         """
         policy = policy or CompactionPolicy()
         added = {i: t for i, t in added.items() if i not in self._where}
-        gone = {i for i in deleted if i in self._where and i not in added}
+        gone = {i for i in deleted if i in self._where}
         if not added and not gone:
             if version != self.version:
                 self.version = version
@@ -153,11 +153,14 @@ class SegmentedIndex:
             keep = [i for s in segments[1:] for i, m in zip(s.index.ids, s.live, strict=True) if m]
             added = {**texts_of(keep), **added}
             segments = segments[:1]
-        ids = list(added)
-        tokens = [tokenize(added[i]) for i in ids]
-        delta = Segment(_new_name(), BM25Index.from_tokens(ids, tokens, _stats(segments, tokens)))
-        result = SegmentedIndex(self.folder, [*segments, delta], version)
-        result._publish(fresh=[delta])
+        fresh = []
+        if added:  # a delete alone only writes tombstones
+            ids = list(added)
+            tokens = [tokenize(added[i]) for i in ids]
+            stats = _stats(segments, tokens)
+            fresh = [Segment(_new_name(), BM25Index.from_tokens(ids, tokens, stats))]
+        result = SegmentedIndex(self.folder, [*segments, *fresh], version)
+        result._publish(fresh=fresh)
         return result
 
     def _with_tombstones(self, gone: set[str]) -> list[Segment]:
