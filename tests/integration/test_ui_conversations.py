@@ -108,6 +108,15 @@ async def remember_across_a_restart(settings, log: Path) -> None:
             )
             await sidebar_button(page, "GPT-1 的结构").wait_for()
             assert rows(settings, "select title from conversations") == [("GPT-1 的结构",)]
+
+            # export as Markdown, with the numbered sources and the rating
+            export = page.get_by_test_id("stSidebar").get_by_role("button", name="导出 Markdown")
+            async with page.expect_download() as download:
+                await export.click()
+            markdown = Path(await (await download.value).path()).read_text(encoding="utf-8")
+            assert markdown.startswith("# GPT-1 的结构\n")
+            assert "## 问 Q: GPT-1有多少层？" in markdown
+            assert "\n1. " in markdown and "\n3. " in markdown and "👎 参数量没有说" in markdown
             await page.get_by_test_id("stSidebar").get_by_text("🗑 删除 Delete").click()
             await page.get_by_role("button", name="确认删除 Delete").click()
             await sidebar_button(page, "GPT-1 的结构").wait_for(state="detached")
