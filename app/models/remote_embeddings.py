@@ -144,7 +144,8 @@ class RemoteEmbeddings(_LazyEmbeddings):
         except openai.NotFoundError as exc:
             raise EmbeddingModelError(
                 f"the embedding server at {url} has no model {self.config.model!r} "
-                f"({_server_message(exc)}); check ZHIKU_EMBEDDING_MODEL"
+                f"({_server_message(exc)}); check ZHIKU_EMBEDDING_MODEL, and that "
+                "ZHIKU_EMBEDDING_BASE_URL ends in /v1"
             ) from None
         except openai.APIStatusError as exc:
             raise EmbeddingModelError(
