@@ -191,3 +191,31 @@ def run(size: int = 100_000) -> dict:
         scratch = Path(tmp)
         rows = quality("cmrc2018_trial", scratch) + quality("llm_articles", scratch)
         return {"quality": rows, "cost": cost(size, scratch)}
+
+
+def regrow(collection: str) -> dict:
+    """Replace a knowledge base's BM25 index (configured data folder) by one grown file by
+    file through the segments, so `zhiku eval` can score it; returns its shape."""
+    from app.models.embeddings import make_embeddings
+    from app.settings import get_settings
+    from app.store import bm25
+    from app.store.chroma import iter_pages, open_vector_store
+    from app.store.records import CollectionRecords
+
+    settings = get_settings()
+    store = open_vector_store(settings, make_embeddings(settings), collection)
+    files: dict[str, list[tuple[str, str]]] = {}
+    for page in iter_pages(store, ["documents", "metadatas"]):
+        for i, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+            files.setdefault(str(meta["source"]), []).append((i, text))
+    folder = bm25.index_dir(settings, collection)
+    index = grown_index(folder, dict(sorted(files.items())))
+    version = CollectionRecords.of(settings, collection).version()
+    index = index.apply({}, [], version, dict, None, POLICY)  # mark it current
+    return {"chunks": len(index), "segments": len(index.segments), "version": index.version}
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(regrow(sys.argv[1]))
