@@ -82,12 +82,13 @@ def chart(rows: list[dict], path: Path) -> None:
     ax.set(title="Build (s)", ylabel="s")
     ax = axes[0][1]
     if all("query" in r for r in rows):
-        for mode in ("hybrid", "dense", "bm25"):
+        for mode, color in (("hybrid", "C0"), ("dense", "C1"), ("bm25", "C2")):
             for stat, style in (("p50_ms", "o-"), ("p95_ms", "x--")):
                 ax.plot(
                     x,
                     [r["query"]["latency"][mode][stat] for r in rows],
                     style,
+                    color=color,
                     label=f"{mode} {stat[:3]}",
                 )
         ax.axhline(50, color="grey", lw=0.8)
