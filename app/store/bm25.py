@@ -150,6 +150,8 @@ def sync(
             return index
         keys = set(records.keys())
         new = [k for k in keys if k not in index]
+        if len(new) > POLICY.max_share * len(keys):  # far behind: compaction anyway
+            return _rebuild(store, folder, version)
         maybe_gone = [i for i in index.ids if i not in keys]
         still_there = set(texts_by_id(store, maybe_gone)) if maybe_gone else set()
         gone = [i for i in maybe_gone if i not in still_there]
