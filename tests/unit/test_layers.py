@@ -47,7 +47,9 @@ def test_the_tree_keeps_its_layers() -> None:
 def test_a_planted_wrong_import_breaks_the_check(tmp_path: Path, module: str, planted: str) -> None:
     for package in PACKAGES:
         shutil.copytree(
-            REPO_ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+            REPO_ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "results"),
         )
     shutil.copy(REPO_ROOT / "pyproject.toml", tmp_path)
     target = tmp_path / module
