@@ -82,20 +82,24 @@ class HybridRetriever(BaseRetriever):
         if self.reranker is not None:
             results = self.reranker.rerank(query, results[: cfg.fetch_k])
         results = results[: cfg.k]
-        return self._represent_entities(vector, results) if cfg.entities else results
+        if not cfg.entities:
+            return results
+        return self._represent_entities(vector, results, [docs[i] for i in ranked])
 
-    def _represent_entities(self, vector: QueryVector, results: list[Document]) -> list[Document]:
+    def _represent_entities(
+        self, vector: QueryVector, results: list[Document], pool: list[Document]
+    ) -> list[Document]:
         """A name or quoted term of the question (GPT-1, 《泡泡战士》) that no chunk in the
         results contains, but the knowledge base does, gets its closest chunk that contains
         it, in place of the lowest-ranked result. Dense and BM25 both rank a chunk about
         "attention heads" above "GPT-1: 12 layers, 12 heads" for "GPT-1 有多少个注意力头":
-        the filtered search (Chroma's where_document $contains) finds the one that names it."""
+        a search for the term itself finds the one that names it."""
         kept = list(results)
         replaceable = len(kept) - 1
         for term in entity_terms(vector.text):
             if replaceable < 0 or any(_mentions(d, term) for d in kept):
                 continue
-            entry = self._closest_with(term, vector)
+            entry = self._closest_with(term, vector, pool)
             if entry is None:
                 continue  # the knowledge base does not have it: abstention will say so
             entry.metadata["scores"]["fused"] = (
@@ -137,13 +141,16 @@ class HybridRetriever(BaseRetriever):
             ids.append(doc.id)
         return ids
 
+    def _allowed(self) -> set[str] | None:
+        """The chunk ids the source filter admits (None: no filter), for BM25 searches."""
+        if not self.config.sources:
+            return None
+        return set(self.store.get(where=self._where(), include=[])["ids"])
+
     def _bm25(self, query: str, docs: dict[str, Document]) -> list[str]:
         cfg = self.config
         index = bm25.load_current(self.store, self.bm25_folder, self.records)
-        allowed = None
-        if cfg.sources:
-            allowed = set(self.store.get(where=self._where(), include=[])["ids"])
-        hits = index.search(query, cfg.fetch_k, allowed)
+        hits = index.search(query, cfg.fetch_k, self._allowed())
         missing = [chunk_id for chunk_id, _ in hits if chunk_id not in docs]
         if missing:
             for doc in self.store.get_by_ids(missing):
@@ -155,21 +162,37 @@ class HybridRetriever(BaseRetriever):
                 ids.append(chunk_id)
         return ids
 
-    def _closest_with(self, term: str, vector: QueryVector) -> Document | None:
-        """Of the chunks that contain `term`, the one dense and BM25 rank best together."""
-        found = self.store.similarity_search_by_vector_with_relevance_scores(
-            vector.get(), k=10, filter=self._where(), where_document=_contains(term)
-        )
-        if not found:
+    def _closest_with(
+        self, term: str, vector: QueryVector, pool: list[Document]
+    ) -> Document | None:
+        """Of the chunks that contain `term`, the one whose text around the term holds most
+        of the question's words ("GPT-1" also occurs in passages about GPT-2).
+
+        Looked for first among the candidates dense and BM25 already returned (in fused
+        order), else among the BM25 index's best chunks for the term's own tokens. Both
+        cost a few milliseconds at 100k chunks, where Chroma's where_document $contains
+        scans every document (~260 ms; docs/benchmarks.md, "Big knowledge bases").
+        """
+        containing = [d for d in pool if _mentions(d, term)]
+        if not containing:
+            containing = self._bm25_mentions(term, {str(d.id) for d in pool})
+        if not containing:
             return None
-        # Closest in meaning is not enough: "GPT-1" also occurs in passages about GPT-2.
-        # The chunk wins whose text around the term holds most of the question's words.
         words = [w for w in keywords(vector.text) if squash(w) not in squash(term)]
-        doc, distance = max(found, key=lambda pair: _near(pair[0].page_content, term, words))
-        similarity = 1.0 - distance
-        entry = _with_scores(doc)
-        entry.metadata["scores"].update(dense=round(similarity, 4), entity=1.0)
+        best = max(containing, key=lambda doc: _near(doc.page_content, term, words))
+        entry = _with_scores(best)
+        entry.metadata["scores"].update(best.metadata.get("scores", {}), entity=1.0)
         return entry
+
+    def _bm25_mentions(self, term: str, seen: set[str]) -> list[Document]:
+        """Chunks outside `seen` that contain `term`, among BM25's best for the term."""
+        index = bm25.load_current(self.store, self.bm25_folder, self.records)
+        hits = [i for i, _ in index.search(term, self.config.fetch_k, self._allowed())]
+        fresh = [chunk_id for chunk_id in hits if chunk_id not in seen]
+        if not fresh:
+            return []
+        found = {str(doc.id): doc for doc in self.store.get_by_ids(fresh)}
+        return [_with_scores(found[i]) for i in fresh if i in found and _mentions(found[i], term)]
 
 
 class QueryVector:
@@ -209,14 +232,6 @@ def _near(text: str, term: str, words: list[str], window: int = 40) -> int:
 
 def _mentions(doc: Document, term: str) -> bool:
     return squash(term) in squash(normalise(doc.page_content))
-
-
-def _contains(term: str) -> dict:
-    """Chroma's where_document: the term as written, or in the usual case variants."""
-    variants = list(dict.fromkeys([term, term.upper(), term.lower(), term.capitalize()]))
-    if len(variants) == 1:
-        return {"$contains": term}
-    return {"$or": [{"$contains": v} for v in variants]}
 
 
 def _with_scores(doc: Document) -> Document:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.retrieval.hybrid import build_retriever
+from app.retrieval.hybrid import QueryVector, build_retriever
 from app.store import bm25
 from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
 from tests.helpers import LLM_ARTICLES
@@ -146,6 +146,11 @@ def test_a_named_entity_gets_a_chunk_that_names_it(tmp_path: Path, make_settings
     assert [d.id for d in docs[:2]] == [d.id for d in plain[:2]]  # only the last one moved
     absent = build_retriever(settings, "heads", k=3).invoke("GPT-5有多少层？")
     assert not any("GPT-5" in d.page_content for d in absent)  # not in the KB: nothing forced
+    # A term none of the candidates holds is looked up in the BM25 index (no Chroma scan).
+    retriever = build_retriever(settings, "heads", k=3)
+    found = retriever._closest_with("gpt-1", QueryVector(retriever.store, question), pool=[])
+    assert found is not None and GPT1_EVIDENCE in found.page_content
+    assert retriever._closest_with("GPT-5", QueryVector(retriever.store, question), []) is None
 
 
 def test_zhiku_ask_answers_the_gpt1_question_from_the_notes(make_settings) -> None:
