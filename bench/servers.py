@@ -8,6 +8,8 @@ import it from here.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -46,3 +48,17 @@ def wait_for_http(url: str, proc, timeout: float = 120, headers: dict | None = N
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not come up in {timeout:.0f} s")
         time.sleep(0.3)
+
+
+def start_zhiku_serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`zhiku serve` on a free loopback port with this environment; (process, base URL)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/healthz", proc, timeout=120)
+    return proc, url
