@@ -35,7 +35,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import UserError
 from app.settings import Settings
-from app.store.records import create_tables, engine, namespace, reachable
+from app.sql import create_tables, engine
+from app.store.records import namespace, reachable
 
 
 class IngestBusyError(UserError, RuntimeError):

@@ -27,7 +27,7 @@ from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
 from app.answering.result import AnswerResult
 from app.api import schemas
-from app.api.conversations import Thread
+from app.api.conversations import Thread, response_field
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
@@ -126,30 +126,16 @@ async def chat_completions(request: Request, body: schemas.ChatRequest, chains: 
     job = Job(asyncio.Queue(), loop, threading.Event())
     threading.Thread(target=_work, args=(job, chain, ticket, payload, thread), daemon=True).start()
     cid = schemas.new_id()
-    saved = _conversation_field(thread)
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            _sse(request, job, cid, body.model, settings, include_usage, saved),
+            _sse(request, job, cid, body.model, settings, include_usage, thread),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await _wait_for_result(request, job)
     completion = schemas.completion(cid, body.model, result, settings.api_sources_in_content)
-    return JSONResponse(completion | saved())
-
-
-def _conversation_field(thread: Thread | None):
-    """The `conversation_id` field of the response, read once the exchange is saved
-    (null when it could not be); nothing when the request named no conversation."""
-
-    def field() -> dict:
-        if thread is None:
-            return {}
-        saved = thread.conversation_id if thread.conversation_id != "new" else None
-        return {"conversation_id": saved}
-
-    return field
+    return JSONResponse(completion | response_field(thread))
 
 
 async def _next(request: Request, job: Job) -> tuple[str, object]:
@@ -192,7 +178,7 @@ async def _sse(
     model: str,
     settings: Settings,
     include_usage: bool,
-    saved,
+    thread: Thread | None,
 ) -> AsyncIterator[str]:
     """Queue position while waiting, then the checked answer in pieces, then [DONE]."""
     try:
@@ -202,7 +188,8 @@ async def _sse(
             if kind == "queue":
                 yield _event(schemas.chunk(cid, model, {}, zhiku={"queue_position": value}))
             elif kind == "result":
-                events = _answer_events(cid, model, value, settings, include_usage, saved())
+                saved = response_field(thread)
+                events = _answer_events(cid, model, value, settings, include_usage, saved)
                 async for text in events:
                     yield text
             elif kind == "error":

@@ -32,6 +32,7 @@ class Thread:
     settings: Settings
     collection: str
     conversation_id: str  # NEW until the first save
+    saved_id: str | None = None  # the conversation the exchange went to; None: not saved
 
     def history(self) -> list[dict] | None:
         """The stored turns; None for a new conversation, or when the database cannot be
@@ -59,4 +60,11 @@ class Thread:
         except ConversationStoreError as exc:
             log.warning("answer not saved: %s", exc)
             return None
-        return self.conversation_id
+        self.saved_id = self.conversation_id
+        return self.saved_id
+
+
+def response_field(thread: Thread | None) -> dict:
+    """The response's `conversation_id` (null when the exchange could not be saved);
+    nothing when the request named no conversation. Read after the result arrived."""
+    return {} if thread is None else {"conversation_id": thread.saved_id}

@@ -11,9 +11,7 @@ Every failure of the database (locked, read-only, corrupt, missing folder) becom
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 import threading
 import time
 import uuid
@@ -28,8 +26,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
-    event,
     func,
     select,
 )
@@ -39,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
+from app.sql import create_tables, engine
 
 TITLE_CHARS = 40
 UP, DOWN = 1, 0  # st.feedback("thumbs") gives 1 for 👍 and 0 for 👎
@@ -147,7 +144,8 @@ class ConversationStore:
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         self.url = url
-        self._engine = _engine(url, timeout_s)
+        self._timeout_s = timeout_s
+        self._engine = engine(url, timeout_s)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
@@ -165,11 +163,7 @@ class ConversationStore:
         # run CREATE TABLE (checkfirst is not atomic across processes either, hence retry).
         with self._schema_lock:
             if not self._schema_ready:
-                try:
-                    _Base.metadata.create_all(self._engine)
-                except SQLAlchemyError as exc:
-                    if "already exists" not in str(exc):
-                        raise
+                create_tables(self.url, _Base.metadata, self._timeout_s)
                 self._schema_ready = True
 
     def create(self, owner: str, title: str, knowledge_base: str) -> str:
@@ -314,24 +308,6 @@ def _store(url: str, timeout_s: float) -> ConversationStore:
 
         Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
     return ConversationStore(url, timeout_s)
-
-
-def _engine(url: str, timeout_s: float):
-    """SQLite waits `timeout_s` for another writer (two sessions saving at once), in WAL
-    mode so readers never wait for a writer."""
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    engine = create_engine(url, connect_args={"timeout": timeout_s, "check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection, _record) -> None:
-        cursor = connection.cursor()
-        with contextlib.suppress(sqlite3.Error):  # read-only or corrupt: a query reports it
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    return engine
 
 
 def _one_line(exc: SQLAlchemyError) -> str:

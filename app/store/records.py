@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
+from app.sql import create_tables, engine
 
 
 class RecordsError(UserError, RuntimeError):
@@ -65,39 +66,6 @@ def namespace(settings: Settings, collection: str) -> str:
     """A collection's name in the database: the Chroma location plus the collection, so
     an embedded and a served collection of the same name never share records."""
     return f"{settings.chroma_server_url or 'embedded'}/{collection}"
-
-
-@once_per_arguments(maxsize=8)
-def engine(url: str):
-    """SQLite in WAL mode with normal sync: a commit costs no fsync, yet a killed process
-    never corrupts it (at worst a power cut loses the last records, which the next run
-    re-upserts under the same ids). Any other URL is used as given (pool pre-ping, so a
-    restarted PostgreSQL costs one retry, not an error)."""
-    from sqlalchemy import create_engine, event
-
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
-    sqlite = create_engine(url, connect_args={"timeout": 30})
-
-    @event.listens_for(sqlite, "connect")
-    def _pragmas(connection, _record) -> None:
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    return sqlite
-
-
-def create_tables(url: str, metadata: MetaData) -> None:
-    """CREATE TABLE IF NOT EXISTS, tolerating another process creating them at the same
-    moment (SQLite says "already exists", PostgreSQL a duplicate key in pg_type)."""
-    try:
-        metadata.create_all(engine(url))
-    except (DBAPIError, IntegrityError) as exc:
-        if "already exists" not in str(exc) and "duplicate key" not in str(exc):
-            raise
-        metadata.create_all(engine(url))
 
 
 @once_per_arguments(maxsize=64)

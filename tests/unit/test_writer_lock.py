@@ -55,7 +55,7 @@ def test_a_dead_writers_rows_do_not_hold(settings) -> None:
     assert rows.take("kb:x", exclusive=True)
     from sqlalchemy import update
 
-    from app.store.records import engine
+    from app.sql import engine
     from ingest.writer_lock import _rows
 
     with engine(settings.record_manager_db_url).begin() as conn:  # as if its writer died
