@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         default=["</资料>", "<资料>", "\n问题：", "</documents>", "<documents>", "\nQuestion:"],
         description="Generation stops at these: the prompt's own markers never reach an answer.",
     )
+    context_sentences: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="Keep only the chunks' sentences closest to the question (and the one "
+        "after each) in the prompt; 0 = whole chunks.",
+    )
     extractive_candidates: int = Field(
         default=16, ge=2, le=80, description="Extractive strategy: sentences shown to the model."
     )

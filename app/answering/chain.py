@@ -39,6 +39,7 @@ from app.answering.result import (
     TokenEvent,
     context_info,
 )
+from app.answering.trimming import trimmed_chunks
 from app.answering.verification import Verification, verify
 from app.models.chat import make_chat_model
 from app.retrieval.hybrid import HybridRetriever, build_retriever
@@ -107,7 +108,8 @@ class RagChain(Runnable[Any, AnswerResult]):
         if self.strategy == "extractive":
             yield from self.extract(question, docs, lang, draft)
         else:
-            yield from self.generate(self.messages(question, docs, lang), draft, lang)
+            messages = self.messages(question, docs, lang, focus=standalone)
+            yield from self.generate(messages, draft, lang)
         clock.first_token = draft.first_token_at or clock.now()
         clock.finished = clock.now()
 
@@ -147,10 +149,15 @@ class RagChain(Runnable[Any, AnswerResult]):
             return f"{previous} {question}".strip()
         return rewritten
 
-    def messages(self, question: str, docs: list[Document], lang: str) -> list[tuple[str, str]]:
-        """The prompt of the chain's strategy, with the numbered chunks."""
+    def messages(
+        self, question: str, docs: list[Document], lang: str, focus: str = ""
+    ) -> list[tuple[str, str]]:
+        """The prompt of the chain's strategy, with the numbered chunks (trimmed to the
+        sentences closest to `focus`, the standalone question, when so configured)."""
+        limit = self.settings.context_sentences
+        context = trimmed_chunks(focus or question, docs, limit) if limit else context_chunks(docs)
         return prompts.answer_messages(
-            self.strategy, question, context_chunks(docs), lang, self._examples(lang, question)
+            self.strategy, question, context, lang, self._examples(lang, question)
         )
 
     def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:

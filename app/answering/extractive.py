@@ -37,26 +37,35 @@ def candidate_sentences(question: str, docs: list[Document], limit: int) -> list
     Small models favour the first numbers they see; putting the sentences closest to the
     question first turns that bias into help, and a shorter list is read faster.
     """
+    ranked = closest_sentences(question, numbered_sentences(docs), limit)
+    return [Sentence(n, s.chunk, s.text, s.at) for n, s in enumerate(ranked, start=1)]
+
+
+def closest_sentences(question: str, sentences: list[Sentence], limit: int) -> list[Sentence]:
+    """The `limit` sentences sharing most with the question (longer shared words weigh
+    more; long sentences are damped so a paragraph does not win by size), best first."""
     wanted = set(tokenize(question))
-    every = numbered_sentences(docs)
 
     def overlap(sentence: Sentence) -> float:
         tokens = set(tokenize(sentence.text))
         return sum(len(t) for t in wanted & tokens) / (1 + len(sentence.text) / 200)
 
-    ranked = sorted(every, key=lambda s: (-overlap(s), s.n))[:limit]
-    return [Sentence(n, s.chunk, s.text, s.at) for n, s in enumerate(ranked, start=1)]
+    return sorted(sentences, key=lambda s: (-overlap(s), s.n))[:limit]
 
 
-def numbered_sentences(docs: list[Document], limit: int = MAX_SENTENCES) -> list[Sentence]:
-    """The chunks' sentences, numbered in order; fragments without a word are left out."""
+def numbered_sentences(
+    docs: list[Document], limit: int = MAX_SENTENCES, quotable_only: bool = True
+) -> list[Sentence]:
+    """The chunks' sentences, numbered in order; headings and fragments too short to be
+    quoted as an answer are left out unless `quotable_only` is false."""
     found: list[Sentence] = []
     for chunk, doc in enumerate(docs, start=1):
         asked = ""  # a question line stays with its answer: "GPT-1模型基本参数?答案:12层…"
         for match in _SENTENCE.finditer(doc.page_content):
             text = asked + match.group(0).strip()
             asked = text if text.endswith(("?", "？")) and len(text) < 60 else ""
-            if asked or not _worth_quoting(text) or any(s.text == text for s in found):
+            unwanted = not text or (quotable_only and not _worth_quoting(text))
+            if asked or unwanted or any(s.text == text for s in found):
                 continue  # chunks overlap: a sentence is offered once
             found.append(Sentence(len(found) + 1, chunk, text, len(found) + 1))
             if len(found) >= limit:
