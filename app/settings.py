@@ -176,7 +176,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=200,
-        description="Keep only the chunks' sentences closest to the question (and the one "
+        description="Keep only the chunks' sentences closest to the question (and the two "
         "after each) in the prompt; 0 = whole chunks.",
     )
     extractive_candidates: int = Field(

@@ -9,6 +9,7 @@ from app.answering.trimming import trimmed_chunks
 GPT1 = (
     "GPT-1采用无监督预训练和有监督微调。它的训练语料是BooksCorpus。"
     "GPT-1模型基本参数?答案:12层、12个head、768维。这些参数在当时已经很大。"
+    "训练用了8块GPU。这一句在窗口之外。"
 )
 PALM = "PaLM由谷歌推出。规模:基于5400亿参数的Transformer架构。它在多个任务上表现出色。"
 NOISE = "注意力机制让模型关注输入的不同部分。多头注意力把表示分成几个子空间。"
@@ -22,12 +23,12 @@ def _docs() -> list[Document]:
     ]
 
 
-def test_keeps_the_closest_sentences_and_the_one_after_each() -> None:
+def test_keeps_the_closest_sentences_and_the_two_after_each() -> None:
     chunks = trimmed_chunks("GPT-1模型有多少层?", _docs(), limit=1)
     assert [(c.n, c.source, c.page) for c in chunks] == [(2, "qa.txt", 2)]
-    # the question line stays with its answer, and the sentence after it comes along
+    # the question line stays with its answer, and the two sentences after it come along
     answer, after = "GPT-1模型基本参数?答案:12层、12个head、768维。", "这些参数在当时已经很大。"
-    assert chunks[0].text == f"{answer}\n{after}"
+    assert chunks[0].text == f"{answer}\n{after}\n训练用了8块GPU。"
 
 
 def test_chunks_keep_their_numbers_and_the_documents_order() -> None:
