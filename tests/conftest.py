@@ -3,13 +3,19 @@ test uses them (tests/integration/); tests/unit/ never does."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from app.settings import Settings, load_settings
-from tests.helpers import MODELS_DIR
+from tests.helpers import FAST_MODEL, MODELS_DIR
+
+# The suite answers with the fast 0.5B model: what the tests check (streaming, citations,
+# abstention, the UI, the API) does not depend on which model writes, and the 1.5B default
+# would double the suite's time on 2 cores. Tests of the default model name it (DEFAULT_MODEL).
+os.environ.setdefault("ZHIKU_LLM_MODEL", FAST_MODEL)
 
 
 @pytest.fixture(scope="session")

@@ -156,8 +156,9 @@ class RagChain(Runnable[Any, AnswerResult]):
         sentences closest to `focus`, the standalone question, when so configured)."""
         limit = self.settings.context_sentences
         context = trimmed_chunks(focus or question, docs, limit) if limit else context_chunks(docs)
+        examples = self._examples(lang, question)
         return prompts.answer_messages(
-            self.strategy, question, context, lang, self._examples(lang, question)
+            self.strategy, question, context, lang, examples, self.settings.answer_first
         )
 
     def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:

