@@ -72,6 +72,10 @@ def run_questions(
     questions = load_question_files(options.qa, options.limit)
     kb, _ = prepare_collection(settings, options.corpus, collection)
     retriever = build_retriever(settings, collection, mode=mode, k=max(10, k))
+    # The model gets what the chain's own retriever gives at k, not the first k of the
+    # ranking scored above: the entity channel puts its chunk last among the k it returns,
+    # so the first k of a top-10 list would leave it out.
+    answer_retriever = build_retriever(settings, collection, mode=mode, k=k)
     lookup = LookupRetriever()
     chain = None
     if not options.retrieval_only:
@@ -87,7 +91,11 @@ def run_questions(
         retrieval_s = time.perf_counter() - started
         row = _retrieval_row(question, docs, retrieval_s)
         if chain is not None:
-            given = gold_passages(kb.store, question, k) if options.gold_context else docs[:k]
+            given = (
+                gold_passages(kb.store, question, k)
+                if options.gold_context
+                else answer_retriever.invoke(question.question)
+            )
             lookup.documents = {question.question: given}
             result = chain.invoke(question.question)
             row.update(_answer_row(question, result))
@@ -146,6 +154,7 @@ def _answer_row(question: Question, result: dict) -> dict:
         "draft": result.get("draft", ""),
         "reasoning": result.get("reasoning", ""),
         "contexts_n": len(result["contexts"]),
+        "context_sources": [c["source"] for c in result["contexts"]],
         "first_token_s": timings.get("first_token_s"),
         "generation_s": timings.get("generation_s"),
         "total_s": timings.get("total_s"),

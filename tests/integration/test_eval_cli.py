@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.helpers import LLM_ARTICLES, SHARED, zhiku
+from tests.helpers import GPT1_EVIDENCE, LLM_ARTICLES, SHARED, write_heads_corpus, zhiku
 
 QUESTION_IDS = {"qa-059", "qa-056", "qa-075"}  # two from the notes file, one unanswerable
 
@@ -89,3 +89,26 @@ def test_eval_reports_bad_arguments_in_one_line(make_settings, tmp_path: Path) -
     result = zhiku(make_settings(), "eval", "--qa", str(qa), "--corpus", str(tmp_path / "none"))
     assert result.returncode == 1 and "is not a folder" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_model_answers_from_the_chains_own_top_k(make_settings, tmp_path: Path) -> None:
+    """Retrieval is scored on a top-10 list, but the model must get what the chain's own
+    retriever returns at k: the entity channel's chunk is the last of those k, and the first
+    k of the top 10 would leave it out."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_heads_corpus(corpus)
+    question = {
+        "id": "heads-1", "question": "GPT-1模型有多少层、多少个注意力头?",
+        "answers": ["12层、12个head"], "sources": ["notes.txt"], "evidence": [GPT1_EVIDENCE],
+        "lang": "zh", "kind": "numeric",
+    }  # fmt: skip
+    qa = tmp_path / "heads.jsonl"
+    qa.write_text(json.dumps(question, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    args = ("--qa", str(qa), "--corpus", str(corpus), "--k", "3", "--no-perplexity")
+    result = zhiku(make_settings(max_tokens=32), "eval", *args, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    row = json.loads((out / "rows.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    assert "notes.txt" not in row["retrieved"][:3]  # the ranking alone misses it …
+    assert row["context_sources"][-1] == "notes.txt"  # … the chain's retriever brings it

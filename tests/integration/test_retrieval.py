@@ -12,9 +12,7 @@ import pytest
 from app.retrieval.hybrid import QueryVector, build_retriever
 from app.store import bm25
 from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
-from tests.helpers import LLM_ARTICLES
-
-GPT1_EVIDENCE = "GPT-1模型基本参数?答案:12层、12个head、768维、参数量1.17亿"
+from tests.helpers import GPT1_EVIDENCE, LLM_ARTICLES, write_heads_corpus
 
 
 @pytest.fixture(scope="module")
@@ -112,30 +110,10 @@ def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: 
     assert len(docs) == 5 and scores == sorted(scores, reverse=True)
 
 
-HEADS = [
-    "多头注意力把注意力分成多个头，每个注意力头学习输入的不同表示，多少个注意力头由模型决定。",
-    "注意力头越多，模型能同时关注的位置越多；模型有多少层、多少个注意力头是两个超参数。",
-    "每一层都有多头注意力和前馈网络，多个注意力头的输出拼接后再做线性变换，层层堆叠。",
-    "自注意力中每个注意力头都有自己的 Q、K、V 投影矩阵，模型有多少层就重复多少次。",
-    "模型的层数越多、注意力头越多，参数量越大；多少层多少头要按算力来选。",
-    "注意力头之间相互独立，多个头并行计算，每层的注意力头数通常相同。",
-]
-
-
 def test_a_named_entity_gets_a_chunk_that_names_it(tmp_path: Path, make_settings) -> None:
     """Every chunk close to the question is about attention heads in general; the one
     that names GPT-1 (and says 12 layers, 12 heads) comes in through the entity channel."""
-    for n, text in enumerate(HEADS):
-        (tmp_path / f"heads-{n}.txt").write_text(text, encoding="utf-8")
-    notes = (
-        "• 1.什么是ChatGPT\n• ChatGPT是2022年11月由OpenAI发布的一款聊天机器人，能学习人类语言进行"
-        "对话，完成撰写邮件、脚本、翻译和代码等任务。\n• 2. GPT-1介绍\n• GPT采用的是单向Transformer"
-        "模型\n• 1. GPT-1模型架构?答案:Transformer的Decoder模块(去除中间第二个子层)\n"
-        "• 2. GPT-1预训练任务?答案:1、无监督预训练;2有监督任务微调.\n• 3. "
-        + GPT1_EVIDENCE
-        + "\n• 3. GPT-2介绍"
-    )
-    (tmp_path / "notes.txt").write_text(notes, encoding="utf-8")
+    write_heads_corpus(tmp_path)
     settings = make_settings()
     assert ingest_paths(open_knowledge_base(settings, "heads"), [tmp_path]).ok
     question = "GPT-1模型有多少层、多少个注意力头?"
