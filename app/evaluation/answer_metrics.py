@@ -143,10 +143,17 @@ def fact_recall(answer: str, facts: Sequence[Sequence[str]]) -> float | None:
     return sum(any(fact_normalise(form) in said for form in forms) for forms in facts) / len(facts)
 
 
+def span_normalise(text: str) -> str:
+    """`fact_normalise`, then CMRC's punctuation removed: a span "展示泰国的机车及车厢。"
+    is contained in "…用来展示泰国的机车及车厢的。" as the official scorer would see it."""
+    return "".join(c for c in fact_normalise(text) if c not in CMRC_PUNCTUATION)
+
+
 def contains_reference(answer: str, references: Sequence[str]) -> bool:
-    """The answer contains one of the reference spans (generative-QA accuracy: RGB, PopQA)."""
-    said = fact_normalise(answer)
-    return any(fact_normalise(r) and fact_normalise(r) in said for r in references)
+    """The answer contains one of the reference spans (generative-QA accuracy: RGB, PopQA),
+    compared as CMRC2018's scorer compares answers (no spaces, no punctuation)."""
+    said = span_normalise(answer)
+    return any(span_normalise(r) and span_normalise(r) in said for r in references)
 
 
 def is_correct(answer: str, references: Sequence[str], facts: Sequence[Sequence[str]]) -> bool:

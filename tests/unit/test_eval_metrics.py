@@ -98,6 +98,11 @@ def test_key_facts_and_reference_spans_after_normalisation() -> None:
     assert not am.is_correct(answer, ["…"], facts)  # one fact missing is wrong
     assert am.contains_reference("答：GPT-2 的词表有 50,257 个词 [2]。", ["50257"])
     assert not am.contains_reference("词表有 100,257 个词。", ["50257"])
+    # CMRC's scorer drops punctuation: a span ending in "。" is still found mid-sentence
+    answer = "公园里的火车博物馆是用来展示泰国的机车及车厢的 [1]。"
+    assert am.contains_reference(answer, ["展示泰国的机车及车厢。"])
+    assert am.contains_reference("面积约为0.304平方公里 [1]。", ["约为0.304平方公里。"])
+    assert not am.contains_reference("面积约为3.04平方公里。", ["0.304平方公里"])  # "." stays
     assert am.is_correct("生命数耗完即算踢爆。", ["踢爆"], [])
     assert not am.is_correct("资料中没有找到答案。", ["资料"], [])  # a refusal is never right
 
