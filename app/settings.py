@@ -121,6 +121,17 @@ class Settings(BaseSettings):
     reranker_model: str = Field(
         default="", description="Folder of a sentence-transformers CrossEncoder; empty = off."
     )
+    drop_distant_chunks: bool = Field(
+        default=False,
+        description="Before answering, leave out chunks far below the best one in both "
+        "rankings (another subject's figures get copied by small models).",
+    )
+    distant_bm25_ratio: float = Field(
+        default=0.5, ge=0, le=1, description="Kept: at least this share of the best BM25 score."
+    )
+    distant_dense_margin: float = Field(
+        default=0.03, ge=0, le=1, description="… or a cosine at most this far below the best."
+    )
     entity_channel: bool = Field(
         default=True,
         description="A name or quoted term of the question found in the knowledge base gets "

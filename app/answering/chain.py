@@ -20,6 +20,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from app.answering import abstention, extractive, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
+from app.answering.focus import FocusConfig, focused
 from app.answering.generation import (
     Draft,
     PartTracker,
@@ -65,6 +66,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         self.backend = backend
         self.model = make_chat_model(settings, backend)
         self.abstention = abstention.AbstentionConfig.from_settings(settings)
+        self.focus = FocusConfig.from_settings(settings)
 
     @property
     def model_name(self) -> str:
@@ -91,7 +93,7 @@ class RagChain(Runnable[Any, AnswerResult]):
 
         standalone = self.standalone_question(question, history, lang)
         clock.condensed = clock.now()
-        docs = self.retriever.invoke(standalone, config)
+        docs = focused(self.retriever.invoke(standalone, config), self.focus)
         clock.retrieved = clock.now()
         contexts = [context_info(n, d) for n, d in enumerate(docs, start=1)]
         yield ContextsEvent(event="contexts", question=standalone, contexts=contexts)
