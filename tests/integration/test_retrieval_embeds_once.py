@@ -7,13 +7,11 @@ from pathlib import Path
 
 from app.retrieval.hybrid import build_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.integration.test_retrieval import GPT1_EVIDENCE, HEADS
+from tests.helpers import GPT1_EVIDENCE, write_heads_corpus
 
 
 def test_the_entity_channel_reuses_the_questions_vector(tmp_path: Path, make_settings) -> None:
-    for n, text in enumerate(HEADS):
-        (tmp_path / f"heads-{n}.txt").write_text(text, encoding="utf-8")
-    (tmp_path / "notes.txt").write_text("GPT-1介绍\n" + GPT1_EVIDENCE, encoding="utf-8")
+    write_heads_corpus(tmp_path)
     settings = make_settings()
     assert ingest_paths(open_knowledge_base(settings, "heads"), [tmp_path]).ok
     retriever = build_retriever(settings, "heads", k=3)
