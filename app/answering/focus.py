@@ -18,7 +18,7 @@ from langchain_core.documents import Document
 
 @dataclass(frozen=True)
 class FocusConfig:
-    enabled: bool = True
+    enabled: bool = False  # as ZHIKU_DROP_DISTANT_CHUNKS: off until measured on the samples
     bm25_ratio: float = 0.5  # keep a chunk with at least this share of the best BM25 score
     dense_margin: float = 0.03  # … or a cosine at most this far below the best one
 
