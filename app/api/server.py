@@ -6,6 +6,7 @@
 - `POST /v1/embeddings`: the configured embedder in OpenAI's shape, see `app.api.embeddings`
   (its model is listed in `/v1/models` too).
 - Knowledge bases and indexing jobs: see `app.api.knowledge`.
+- Retrieval only: `POST /v1/retrieve` and Dify's `POST /retrieval`, see `app.api.retrieve`.
 - `GET /healthz`: no auth, for load balancers.
 
 Keys (`ZHIKU_API_KEYS`) are compared in constant time and never logged or echoed; every
@@ -23,9 +24,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.answering.admission import QueueFull, admission_for
-from app.api import chat, embeddings, knowledge, schemas
+from app.api import chat, embeddings, knowledge, retrieve, schemas
 from app.api.jobs import JobRunner
 from app.errors import UserError
+from app.retrieval.service import RetrievalService
 from app.settings import Settings
 from app.store.knowledge_bases import list_collections
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.chains = chat.Chains(settings)
     app.state.jobs = JobRunner(settings)
     app.state.embeddings = embeddings.EmbeddingService(settings)
+    app.state.retrieval = RetrievalService(settings)
     list_collections(settings)  # the Chroma client, once, before any request arrives
     _add_auth(app, settings)
     _add_errors(app)
@@ -63,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(knowledge.router)
     app.include_router(embeddings.router)
+    app.include_router(retrieve.router)
     return app
 
 
@@ -78,6 +82,8 @@ def _add_auth(app: FastAPI, settings: Settings) -> None:
         # every key is compared, so the time taken does not tell which one nearly matched
         matched = [hmac.compare_digest(token, key) for key in keys]
         if not token or not any(matched):
+            if request.url.path == "/retrieval":  # Dify's own error shape and codes
+                return retrieve.dify_auth_error(bool(token))
             kind = "missing" if not token else "invalid"
             return JSONResponse(
                 schemas.error(f"{kind} API key: send Authorization: Bearer <key>",

@@ -1,0 +1,120 @@
+"""Retrieval without an answer: the one function behind `POST /v1/retrieve`, Dify's
+`POST /retrieval` and the MCP `search` tool, so the three cannot drift apart.
+
+Each chunk carries `score`, the dense cosine similarity of the chunk to the query
+(0..1; the same number for the same chunk and query whatever else was retrieved, so a
+threshold on it means something), and `scores` with every component the retriever kept
+(dense, bm25, fused rank score, entity). A chunk only BM25 found has no dense similarity
+and scores 0; with `ZHIKU_RETRIEVER=bm25` the score is the normalised fused rank score.
+The order is the retriever's (fused), the one the chat's answers are built from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from app.errors import UserError
+from app.once import once_per_arguments
+from app.settings import Settings
+from app.store.knowledge_bases import list_collections
+
+MAX_K = 50
+MAX_QUERY_CHARS = 2000
+
+
+class UnknownKnowledgeBase(UserError):
+    """The request names a knowledge base (or a document in one) this server does not have."""
+
+
+class BadQuery(UserError):
+    """An empty or oversized query, or k out of range."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    source: str
+    page: int | None
+    text: str
+    score: float
+    scores: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_query(query: str, k: int) -> str:
+    """The query stripped, or a one-line BadQuery naming the limit broken."""
+    query = (query or "").strip()
+    if not query:
+        raise BadQuery("query is empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadQuery(f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    if not 1 <= k <= MAX_K:
+        raise BadQuery(f"k must be between 1 and {MAX_K}, not {k}")
+    return query
+
+
+class RetrievalService:
+    """Retrievers made once per knowledge base and k; the models inside are shared."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._retriever = once_per_arguments(maxsize=64)(self._build)
+
+    def _build(self, collection: str, k: int):
+        from app.retrieval.hybrid import build_retriever
+
+        return build_retriever(self.settings, collection, k=k)
+
+    def knowledge_bases(self) -> list[str]:
+        return list_collections(self.settings)
+
+    def search(
+        self, collection: str, query: str, k: int | None = None, score_threshold: float = 0.0
+    ) -> list[Chunk]:
+        """The top-k chunks of `collection` for `query` whose score reaches the threshold."""
+        k = self.settings.top_k if k is None else k
+        query = check_query(query, k)
+        if collection not in self.knowledge_bases():
+            raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
+        docs = self._retriever(collection, k).invoke(query)
+        chunks = [self._chunk(doc) for doc in docs]
+        return [c for c in chunks if c.score >= score_threshold]
+
+    def documents(self, collection: str) -> dict[str, int]:
+        """Every document of `collection` with its chunk count."""
+        from app.store.knowledge_bases import chunk_counts
+
+        return dict(sorted(chunk_counts(self._store(collection)).items()))
+
+    def document_text(self, collection: str, source: str) -> str:
+        """A document as indexed: its chunks in order (overlaps between chunks kept)."""
+        found = self._store(collection).get(
+            where={"source": source}, include=["documents", "metadatas"]
+        )
+        if not found["ids"]:
+            raise UnknownKnowledgeBase(f"no document {source!r} in knowledge base {collection!r}")
+        parts = sorted(
+            zip(found["metadatas"], found["documents"], strict=True),
+            key=lambda pair: ((pair[0] or {}).get("page") or 0, (pair[0] or {}).get("start") or 0),
+        )
+        return "\n\n".join(text for _, text in parts)
+
+    def _store(self, collection: str):
+        if collection not in self.knowledge_bases():
+            raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
+        return self._retriever(collection, self.settings.top_k).store
+
+    def _chunk(self, doc) -> Chunk:
+        scores = dict(doc.metadata.get("scores", {}))
+        fallback = scores.get("fused", 0.0) if self.settings.retriever == "bm25" else 0.0
+        score = min(1.0, max(0.0, float(scores.get("dense", fallback))))
+        return Chunk(
+            chunk_id=str(doc.id),
+            source=str(doc.metadata.get("source", "")),
+            page=doc.metadata.get("page"),
+            text=doc.page_content,
+            score=round(score, 4),
+            scores=scores,
+        )
