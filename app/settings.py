@@ -10,10 +10,10 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.errors import UserError
 
@@ -204,11 +204,19 @@ class Settings(BaseSettings):
     )
     timeout: float = Field(default=120.0, gt=0, description="Seconds for a hosted request.")
     hosted_base_url: str = Field(
-        default="http://127.0.0.1:8080/v1", description="Any OpenAI-compatible /v1 endpoint."
+        default="",
+        description="An OpenAI-compatible /v1 endpoint; empty = no hosted backend. Only the "
+        "operator sets it: the chat's visitors cannot type a URL.",
     )
     hosted_model: str = "local"
     hosted_api_key: SecretStr = Field(
-        default=SecretStr("not-needed"), description="From the environment only."
+        default=SecretStr("not-needed"),
+        description="From the environment only; sent to hosted_base_url and nowhere else.",
+    )
+    hosted_allowed_base_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other endpoints a chat visitor may pick (never sent the key); empty = "
+        "none. A JSON or comma-separated list.",
     )
 
     # --- serving: `zhiku serve` and the chat, many users at once -----------------------
@@ -218,9 +226,10 @@ class Settings(BaseSettings):
     hosted_concurrency: int = Field(
         default=8, ge=1, le=1000, description="Hosted-backend requests in flight at once."
     )
-    api_keys: list[SecretStr] = Field(
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Bearer keys for `zhiku serve` (JSON list); none = loopback only.",
+        description="Bearer keys for `zhiku serve`: one key, a comma-separated list or a JSON "
+        "list; none = loopback only.",
     )
     api_sources_in_content: bool = Field(
         default=True, description="Append a short numbered source list to API answers."
@@ -267,12 +276,35 @@ class Settings(BaseSettings):
     def _valid_collection(cls, name: str) -> str:
         return validate_collection_name(name)
 
-    @field_validator("chroma_server_url", "embedding_base_url")
+    @field_validator("chroma_server_url", "embedding_base_url", "hosted_base_url")
     @classmethod
     def _valid_url(cls, url: str) -> str:
-        if url and not url.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return url.rstrip("/")
+        return _checked_url(url)
+
+    @field_validator("api_keys", "hosted_allowed_base_urls", mode="before")
+    @classmethod
+    def _text_list(cls, value: object) -> object:
+        return _parse_list(value)
+
+    @field_validator("hosted_allowed_base_urls")
+    @classmethod
+    def _valid_urls(cls, urls: list[str]) -> list[str]:
+        return [_checked_url(url) for url in urls]
+
+    @field_validator("api_keys")
+    @classmethod
+    def _no_empty_key(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(not key.get_secret_value().strip() for key in keys):
+            raise ValueError("a key is empty")
+        return keys
+
+    @model_validator(mode="after")
+    def _hosted_needs_url(self) -> Settings:
+        if self.backend == "hosted" and not self.hosted_base_url:
+            raise ValueError(
+                "ZHIKU_BACKEND=hosted needs ZHIKU_HOSTED_BASE_URL (the operator's endpoint)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _default_models_dir(self) -> Settings:
@@ -299,16 +331,66 @@ class Settings(BaseSettings):
         return self.data_dir / "uploads"
 
 
+# A knowledge-base name becomes a Chroma collection (app/store/chroma.py: Chinese names
+# spelled in punycode), a folder under uploads/, bm25/ and a roots/ file name: 63 characters
+# (189 bytes of UTF-8 at most) fit every file-system path component (255 bytes).
+MAX_NAME_CHARS = 63
+_NAME = r"[A-Za-z0-9\u3400-\u4dbf\u4e00-\u9fff]"
+
+
 def validate_collection_name(name: str) -> str:
-    """Chroma's rules (3–512 chars of [a-zA-Z0-9._-], alphanumeric ends), said plainly."""
+    """The one rule for knowledge-base names, checked wherever a name comes in (settings,
+    CLI, chat, API): letters, digits, Chinese characters, '.', '_' and '-', starting and
+    ending with a letter, digit or character, no '..', at most 63 characters."""
+    import ipaddress
     import re
 
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]", name):
-        raise SettingsError(
-            f"collection name {name!r} is invalid: use 3-512 letters, digits, '.', '_' or '-', "
-            "starting and ending with a letter or digit"
-        )
+    problem = None
+    if len(name) > MAX_NAME_CHARS:
+        problem = f"longer than {MAX_NAME_CHARS} characters"
+    elif not re.fullmatch(rf"{_NAME}(?:[{_NAME[1:-1]}._-]*{_NAME})?", name):
+        problem = "use letters, digits, Chinese characters, '.', '_' or '-', starting and "
+        problem += "ending with a letter, digit or character"
+    elif ".." in name:
+        problem = "'..' is not allowed"
+    elif name.isascii() and len(name) < 3:
+        problem = "a name in Latin letters needs at least 3 characters"
+    elif name.lower().startswith("xn--"):
+        problem = "'xn--' is reserved"
+    elif name.isascii() and _is_ip_address(name, ipaddress):
+        problem = "an IP address is not a name"
+    if problem:
+        shown = name if len(name) <= 80 else name[:80] + "…"
+        raise SettingsError(f"knowledge base name {shown!r} is invalid: {problem}")
     return name
+
+
+def _is_ip_address(name: str, ipaddress) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _checked_url(url: str) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return url.rstrip("/")
+
+
+def _parse_list(value: object) -> object:
+    """A list setting from the environment: a JSON list, a comma-separated list, or one
+    value (`ZHIKU_API_KEYS=sk-abc`); empty means none."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError("is not a valid JSON list") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -333,9 +415,28 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
-    field = ".".join(str(p) for p in err["loc"]) or "settings"
-    env_name = f"ZHIKU_{field.upper()}"
-    return f"invalid setting {env_name}: {err['msg']} (got {err.get('input')!r})"
+    message = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:  # a rule across settings names them itself
+        return f"invalid settings: {message}"
+    field = str(err["loc"][0])
+    shown = "" if _is_secret(field) else f" (got {err.get('input')!r})"
+    return f"invalid setting ZHIKU_{field.upper()}: {message}{shown}"
+
+
+def _is_secret(field: str) -> bool:
+    """Keys are never printed, not even a wrong one."""
+    known = Settings.model_fields.get(field)
+    return known is not None and "SecretStr" in str(known.annotation)
+
+
+def _unparsable(exc: Exception) -> str:
+    """pydantic-settings' own error for a value it cannot decode (e.g. a broken JSON list)
+    names the field in quotes; said as the variable, in one line."""
+    import re
+
+    found = re.search(r'field "([^"]+)"', str(exc))
+    name = f"ZHIKU_{found.group(1).upper()}" if found else "a ZHIKU_* variable"
+    return f'invalid setting {name}: cannot parse the value (a list is JSON: ["a", "b"])'
 
 
 @lru_cache(maxsize=1)
@@ -346,10 +447,14 @@ def get_settings() -> Settings:
 
 def load_settings(**overrides: object) -> Settings:
     """Build settings from env/.env plus explicit overrides, with a one-line error."""
+    from pydantic_settings import SettingsError as UnparsableSetting
+
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_first_error(exc)) from None
+    except UnparsableSetting as exc:
+        raise SettingsError(_unparsable(exc)) from None
     # Never let any library reach for a model hub: fail at once instead of retrying.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -56,18 +56,32 @@ def _client(server_url: str, path: str):
     return chromadb.PersistentClient(path=path, settings=chroma_settings)
 
 
+def chroma_name(name: str) -> str:
+    """The Chroma collection of a knowledge base: Chroma takes only ASCII names, so a
+    Chinese one is stored in punycode behind the reserved prefix `xn--` (as in IDNA)."""
+    validate_collection_name(name)
+    return name if name.isascii() else "xn--" + name.encode("punycode").decode("ascii")
+
+
+def knowledge_base_name(collection: str) -> str:
+    """The knowledge base a Chroma collection holds (the inverse of `chroma_name`)."""
+    if collection.startswith("xn--"):
+        return collection[4:].encode("ascii").decode("punycode")
+    return collection
+
+
 def open_vector_store(settings: Settings, embeddings: Embeddings, collection: str) -> Chroma:
     """The collection as a LangChain vector store, created if missing (cosine space)."""
-    validate_collection_name(collection)
+    name = chroma_name(collection)
     client = make_client(settings)
     model = embedding_id(embeddings)
     store = Chroma(
         client=client,
-        collection_name=collection,
+        collection_name=name,
         embedding_function=embeddings,
         collection_metadata={"hnsw:space": "cosine", EMBEDDING_KEY: model},
     )
-    built_with = (client.get_collection(collection).metadata or {}).get(EMBEDDING_KEY)
+    built_with = (client.get_collection(name).metadata or {}).get(EMBEDDING_KEY)
     if built_with and built_with != model:
         raise StoreError(
             f"knowledge base {collection!r} was built with embedding model {built_with!r}, "

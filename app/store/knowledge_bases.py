@@ -12,18 +12,18 @@ from collections import Counter
 from langchain_chroma import Chroma
 
 from app.settings import Settings
-from app.store.chroma import iter_pages, make_client
+from app.store.chroma import chroma_name, iter_pages, knowledge_base_name, make_client
 
 
 def list_collections(settings: Settings) -> list[str]:
     """The knowledge bases of this data folder (or Chroma server), by name."""
-    return sorted(c.name for c in make_client(settings).list_collections())
+    return sorted(knowledge_base_name(c.name) for c in make_client(settings).list_collections())
 
 
 def collection_size(settings: Settings, collection: str) -> int:
     """Chunks in a collection (0 if it does not exist)."""
     try:
-        return make_client(settings).get_collection(collection).count()
+        return make_client(settings).get_collection(chroma_name(collection)).count()
     except Exception as exc:  # chromadb raises NotFoundError or ValueError by version
         if "does not exist" in str(exc) or type(exc).__name__ == "NotFoundError":
             return 0

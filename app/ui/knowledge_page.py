@@ -27,7 +27,7 @@ from ingest.uploads import (
 
 def create_section() -> None:
     with st.expander("新建知识库 New knowledge base"):
-        name = st.text_input("名称 Name (letters, digits, . _ -)", key="new_kb_name")
+        name = st.text_input("名称 Name (中文, letters, digits, . _ -)", key="new_kb_name")
         if st.button("创建 Create", key="create_kb") and name:
             try:
                 validate_collection_name(name.strip())

@@ -43,14 +43,63 @@ def test_bad_value_is_one_line_naming_the_setting(overrides: dict, named: str) -
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("name", ["kb", "-bad", "bad-", "有中文", "a/b"])
+@pytest.mark.parametrize(
+    "name",
+    ["kb", "-bad", "bad-", "a/b", "a..b", "..", "a\\b", "x" * 64, "a" * 300, "中/文", "中..文",
+     "127.0.0.1", "xn--abc", "with space"],
+)  # fmt: skip
 def test_invalid_collection_names(name: str) -> None:
-    with pytest.raises(SettingsError):
+    with pytest.raises(SettingsError) as info:
         validate_collection_name(name)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200
 
 
-def test_valid_collection_name() -> None:
-    assert validate_collection_name("my_notes-2.0") == "my_notes-2.0"
+@pytest.mark.parametrize(
+    "name", ["my_notes-2.0", "法律资料", "有中文", "中", "合同-2024.v2", "x" * 63]
+)
+def test_valid_collection_names(name: str) -> None:
+    assert validate_collection_name(name) == name
+
+
+@pytest.mark.parametrize(
+    ("value", "keys"),
+    [
+        ("sk-abc", ["sk-abc"]),
+        ("sk-a, sk-b", ["sk-a", "sk-b"]),
+        ('["sk-a", "sk-b"]', ["sk-a", "sk-b"]),
+        ("[]", []),
+    ],
+)
+def test_api_keys_plain_comma_or_json(monkeypatch: pytest.MonkeyPatch, value, keys) -> None:
+    monkeypatch.setenv("ZHIKU_API_KEYS", value)
+    assert [k.get_secret_value() for k in load_settings().api_keys] == keys
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ZHIKU_API_KEYS", '["sk-secret-1", '),
+        ("ZHIKU_API_KEYS", '["sk-secret-1", ""]'),
+        ("ZHIKU_STOP_SEQUENCES", "[broken"),
+        ("ZHIKU_HOSTED_ALLOWED_BASE_URLS", "ftp://x"),
+        ("ZHIKU_HOSTED_BASE_URL", "127.0.0.1:8080"),
+        ("ZHIKU_TOP_K", "many"),
+        ("ZHIKU_COLLECTION", "a..b"),
+    ],
+)
+def test_malformed_env_is_one_line_naming_it(monkeypatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert variable in message and "\n" not in message
+    assert "sk-secret-1" not in message  # keys are never printed
+
+
+def test_hosted_backend_needs_the_operators_url() -> None:
+    with pytest.raises(SettingsError, match="ZHIKU_HOSTED_BASE_URL"):
+        load_settings(backend="hosted")
+    assert load_settings().hosted_base_url == ""  # no hosted backend unless configured
 
 
 def test_env_example_documents_every_setting() -> None:
