@@ -15,7 +15,7 @@ demo: setup ## the same in a terminal: ingest the samples, answer one question
 test: setup browser postgres ## install, lint, and run every test (real models, real Chroma, real browser)
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q -ra tests/unit tests/integration
+	$(BIN)/python -m pytest -q -ra tests/unit tests/integration tests/security
 
 unit: setup ## the fast suite: pure logic, no models, no ../shared (seconds)
 	$(BIN)/python -m pytest -q tests/unit

@@ -9,6 +9,26 @@ name the errors it may show.
 
 from __future__ import annotations
 
+import errno
+
 
 class UserError(Exception):
     """A problem with the input or the environment, with a message that says what to do."""
+
+
+DISK_FULL = "disk full: the data folder's disk has no space left; free some and retry"
+
+
+def disk_full(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the exception's chain, or SQLite's "database or disk is full":
+    said as one line instead of whatever the library that hit it prints."""
+    for _ in range(10):
+        if exc is None:
+            return False
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        text = str(exc).lower()
+        if "no space left on device" in text or "disk is full" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False

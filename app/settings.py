@@ -238,6 +238,28 @@ class Settings(BaseSettings):
         default=2048, ge=1, le=100000, description="Texts one POST /v1/embeddings may send."
     )
 
+    # --- limits: what one request or one file may cost (issue 22) ------------------------
+    max_request_mb: float = Field(
+        default=100.0,
+        gt=0,
+        description="An upload request's body; refused (413) before it is written.",
+    )
+    max_json_mb: float = Field(
+        default=8.0, gt=0, description="Any other request's body (chat, embeddings), 413 above it."
+    )
+    max_question_chars: int = Field(
+        default=4000,
+        ge=1,
+        description="A chat message (question or earlier turn); longer is 400 before retrieval.",
+    )
+    max_unpacked_mb: float = Field(
+        default=20.0, gt=0, description="A DOCX's XML once unpacked; larger files are skipped."
+    )
+    max_pdf_pages: int = Field(default=2000, ge=1, description="PDFs with more pages are skipped.")
+    max_chunks_per_file: int = Field(
+        default=20000, ge=1, description="A file that would make more chunks is skipped."
+    )
+
     # --- saved conversations and feedback (app/conversations) ------------------------
     conversations_url: str = Field(
         default="", description="SQLAlchemy URL; empty means SQLite in data_dir."

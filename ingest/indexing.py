@@ -27,7 +27,7 @@ from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     open_knowledge_base,
     writer_lock,
 )
-from ingest.loaders import LoadError, load_file
+from ingest.loaders import LoadError, check_chunk_count, load_file
 from ingest.roots import remember_roots, remembered_roots
 from ingest.splitting import make_splitter, split_file
 
@@ -102,6 +102,11 @@ def ingest_paths(
     progress.start(len(candidates))
     splitter = make_splitter(kb.settings.chunk_size, kb.settings.chunk_overlap)
     max_bytes = int(kb.settings.max_file_mb * 1_000_000)
+    limits = {
+        "max_unpacked_bytes": int(kb.settings.max_unpacked_mb * 1_000_000),
+        "max_pages": kb.settings.max_pdf_pages,
+    }
+    chunk_limits = (kb.settings.chunk_size, kb.settings.max_chunks_per_file)
     manager = kb.record_manager
     run_started = manager.get_time()
     batch_size = min(batch_size, max_batch_size(kb.settings))
@@ -117,8 +122,11 @@ def ingest_paths(
         try:
             for candidate in candidates:
                 try:
-                    loaded = load_file(candidate.path, max_bytes)
-                    group[candidate.source] = split_file(loaded, candidate.source, splitter)
+                    loaded = load_file(candidate.path, max_bytes, **limits)
+                    check_chunk_count(loaded, *chunk_limits)
+                    chunks = split_file(loaded, candidate.source, splitter)
+                    check_chunk_count(loaded, *chunk_limits, chunks=len(chunks))
+                    group[candidate.source] = chunks
                 except LoadError as exc:
                     problems = report.skipped if exc.skipped else report.failed
                     problems.append(FileProblem(candidate.source, str(exc)))

@@ -229,8 +229,75 @@ LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
 }
 
 
-def load_file(path: Path, max_bytes: int) -> LoadedFile:
-    """Load a supported file, or raise LoadError with a one-line reason."""
+def check_unpacked(path: Path, max_xml_bytes: int, max_other_bytes: int) -> None:
+    """A DOCX is a zip: a 178 KB file can unpack to 48 MB of XML that takes a minute and
+    a GB to parse. The sizes its directory declares bound what unzipping yields (zipfile
+    stops at the declared size), so they are checked before any part is read."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise LoadError(f"corrupt DOCX ({_short(exc)})") from None
+    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
+    other = sum(m.file_size for m in members) - xml
+    if xml > max_xml_bytes:
+        raise LoadError(
+            f"unpacks to {xml / 1e6:.1f} MB of XML (limit {max_xml_bytes / 1e6:g} MB, "
+            "ZHIKU_MAX_UNPACKED_MB)",
+            skipped=True,
+        )
+    if other > max_other_bytes:
+        raise LoadError(
+            f"unpacks to {other / 1e6:.1f} MB of images and other parts (limit "
+            f"{max_other_bytes / 1e6:g} MB, ZHIKU_MAX_FILE_MB)",
+            skipped=True,
+        )
+
+
+def check_pages(path: Path, max_pages: int) -> None:
+    """A PDF's page count, read from its page tree before any page's text is extracted."""
+    from pypdf import PdfReader
+
+    try:
+        pages = len(PdfReader(path, strict=True).pages)
+    except Exception:  # a broken PDF is reported by its loader, in its words
+        return
+    if pages > max_pages:
+        raise LoadError(
+            f"{pages} pages (limit {max_pages}, ZHIKU_MAX_PDF_PAGES)", skipped=True
+        )
+
+
+def check_chunk_count(
+    loaded: LoadedFile, chunk_size: int, limit: int, chunks: int | None = None
+) -> None:
+    """ZHIKU_MAX_CHUNKS_PER_FILE: a 20 MB one-line text would be 80,000 chunks (2 GB).
+
+    Before splitting, the text's length over the chunk size is the fewest chunks it can
+    make, so such a file is refused without being split; after, the real count."""
+    if chunks is None:
+        chunks = sum(len(s.text) for s in loaded.sections) // chunk_size
+    if chunks > limit:
+        raise LoadError(
+            f"would make at least {chunks:,} chunks (limit {limit:,}, ZHIKU_MAX_CHUNKS_PER_FILE)",
+            skipped=True,
+        )
+
+
+def load_file(
+    path: Path,
+    max_bytes: int,
+    *,
+    max_unpacked_bytes: int | None = None,
+    max_pages: int | None = None,
+) -> LoadedFile:
+    """Load a supported file, or raise LoadError with a one-line reason.
+
+    `max_unpacked_bytes` (DOCX XML) and `max_pages` (PDF) refuse files whose cost is not
+    in their size on disk, before they are parsed.
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -246,6 +313,10 @@ def load_file(path: Path, max_bytes: int) -> LoadedFile:
     if loader is None:
         raise LoadError(f"unsupported file type {path.suffix!r}", skipped=True)
     try:
+        if max_unpacked_bytes is not None and loader is _load_docx:
+            check_unpacked(path, max_unpacked_bytes, max_bytes)
+        if max_pages is not None and loader is _load_pdf:
+            check_pages(path, max_pages)
         loaded = loader(path)
     except LoadError:
         raise

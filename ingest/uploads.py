@@ -12,7 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from app.errors import UserError
+from app.errors import DISK_FULL, UserError, disk_full
 from app.settings import Settings, validate_collection_name
 from ingest.loaders import SUPPORTED_SUFFIXES
 
@@ -77,8 +77,14 @@ def save_upload(
         raise UploadError(f"file name {name!r} is not allowed")
     folder.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.part")
-    partial.write_bytes(data)
-    partial.replace(target)
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if disk_full(exc):
+            raise UploadError(f"{filename}: not saved, {DISK_FULL}") from None
+        raise
     return target
 
 

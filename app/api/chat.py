@@ -27,7 +27,7 @@ from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
 from app.answering.result import AnswerResult
 from app.api import schemas
-from app.api.conversations import Thread, response_field
+from app.api.conversations import API_OWNER, Thread, response_field
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
@@ -92,10 +92,13 @@ def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict, thread: Thre
         job.emit("end")
 
 
-def resolve(chains: Chains, body: schemas.ChatRequest) -> tuple[RagChain, dict, Thread | None]:
+def resolve(
+    chains: Chains, body: schemas.ChatRequest, owner: str = API_OWNER
+) -> tuple[RagChain, dict, Thread | None]:
     """The chain for the request's model id, the chain's input, and the conversation the
-    request continues (its stored turns are then the history)."""
+    request continues (its stored turns are then the history; only `owner`'s)."""
     settings = chains.settings
+    body.check_size(settings.max_question_chars)  # 400 before any model or index is touched
     collection, suffix = schemas.parse_model(body.model)
     if collection not in list_collections(settings):
         raise LookupError(f"no knowledge base {collection!r}; GET /v1/models lists them")
@@ -113,14 +116,16 @@ def resolve(chains: Chains, body: schemas.ChatRequest) -> tuple[RagChain, dict, 
     chain = chains.get(collection, strategy, body.k, overrides)
     thread = None
     if body.conversation_id:
-        thread = Thread(settings, collection, body.conversation_id)
+        thread = Thread(settings, collection, body.conversation_id, owner)
         history = thread.history() or history
     return chain, {"question": question, "history": history}, thread
 
 
 async def chat_completions(request: Request, body: schemas.ChatRequest, chains: Chains):
     settings = chains.settings
-    chain, payload, thread = await asyncio.to_thread(resolve, chains, body)  # may load models
+    owner = getattr(request.state, "owner", API_OWNER)
+    # may load models
+    chain, payload, thread = await asyncio.to_thread(resolve, chains, body, owner)
     ticket = admission_for(settings, chain.backend).enter()  # QueueFull → 429 here
     loop = asyncio.get_running_loop()
     job = Job(asyncio.Queue(), loop, threading.Event())

@@ -4,7 +4,9 @@ the chat's (`app.conversations`), so the web chat can show it when history is sh
 
 A named conversation's stored turns are the history (the request's earlier messages are
 then ignored: the store is the record). Conversations made over the API belong to the
-owner "api": with `ZHIKU_SHARED_HISTORY` off, a browser's conversations stay its own.
+key that made them (owner `api:<digest of the key>`; another key gets 404), or to the
+owner "api" on a server without keys: with `ZHIKU_SHARED_HISTORY` off, a browser's
+conversations stay its own.
 A database that cannot be written is logged in one line and the answer still returns.
 """
 
@@ -32,6 +34,7 @@ class Thread:
     settings: Settings
     collection: str
     conversation_id: str  # NEW until the first save
+    owner: str = API_OWNER  # the key's owner name (app.api.server)
     saved_id: str | None = None  # the conversation the exchange went to; None: not saved
 
     def history(self) -> list[dict] | None:
@@ -40,7 +43,9 @@ class Thread:
         if self.conversation_id == NEW:
             return None
         store = open_conversation_store(self.settings)
-        owner = None if self.settings.shared_history else API_OWNER
+        # shared history opens the keyless API's conversations to the chat, never a key's
+        shared = self.settings.shared_history and self.owner == API_OWNER
+        owner = None if shared else self.owner
         try:
             conversation = store.get(self.conversation_id, owner)
         except ConversationStoreError as exc:
@@ -55,7 +60,7 @@ class Thread:
         store = open_conversation_store(self.settings)
         try:
             if self.conversation_id == NEW:
-                self.conversation_id = store.create(API_OWNER, question, self.collection)
+                self.conversation_id = store.create(self.owner, question, self.collection)
             store.add_exchange(self.conversation_id, question, result, self.collection, model)
         except ConversationStoreError as exc:
             log.warning("answer not saved: %s", exc)

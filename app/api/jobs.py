@@ -3,20 +3,30 @@
 A job indexes a knowledge base's upload folder (after an upload) or re-reads all its
 folders (re-index), through the same `ingest_paths` / `reindex` as the CLI, so its
 guarantees hold: a crash or restart mid-job leaves an index the next run repairs, with
-no duplicates. A marker file per pending job makes a restarted server run it again.
+no duplicates.
+
+Each job is one durable record, `data/jobs/<uuid4>.json`, written (atomically) when it
+is queued, starts and ends. A server that starts again queues every record not yet
+done, in the order they were submitted, once each: a job queued behind another one
+survives a SIGKILL too (one marker shared by a knowledge base's jobs did not: the first
+job's end deleted the second's). Ids are random, so nobody can guess another's job, and
+a job answers only the key that submitted it (`owner`).
 """
 
 from __future__ import annotations
 
-import itertools
+import json
 import logging
+import os
 import queue
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
+from app.errors import DISK_FULL, disk_full
 from app.settings import Settings
 from ingest.indexing import IngestBusyError, IngestReport, Progress, ingest_paths, reindex
 from ingest.knowledge_base import open_knowledge_base
@@ -25,6 +35,8 @@ from ingest.uploads import upload_folder
 log = logging.getLogger("zhiku.jobs")
 Kind = Literal["index-uploads", "reindex"]
 BUSY_RETRY_S = 2.0  # another writer (the CLI, the chat) holds the data folder: wait
+KEEP_FINISHED = 500  # finished records kept for GET /v1/jobs/<id> across restarts
+UNFINISHED = ("queued", "waiting-for-writer", "running")
 
 
 @dataclass
@@ -32,6 +44,7 @@ class JobStatus:
     id: str
     kind: Kind
     knowledge_base: str
+    owner: str = "api"  # who may read it (a digest of the key; never shown)
     state: Literal["queued", "waiting-for-writer", "running", "done", "failed"] = "queued"
     files_total: int = 0
     files_done: int = 0
@@ -40,9 +53,12 @@ class JobStatus:
     error: str | None = None
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    resumed: int = 0  # how often a restarted server queued it again
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        shown = asdict(self)
+        del shown["owner"]
+        return shown
 
 
 class _JobProgress(Progress):
@@ -61,32 +77,64 @@ class JobRunner:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.folder = settings.data_dir / "jobs"
         self.jobs: dict[str, JobStatus] = {}
         self._queue: queue.Queue[JobStatus] = queue.Queue()
-        self._numbers = itertools.count(1)
+        self._resume()
         self._thread = threading.Thread(target=self._run, name="zhiku-jobs", daemon=True)
         self._thread.start()
-        self._resume()
 
-    def submit(self, kind: Kind, collection: str) -> JobStatus:
-        status = JobStatus(f"job-{int(time.time())}-{next(self._numbers)}", kind, collection)
+    def submit(self, kind: Kind, collection: str, owner: str = "api") -> JobStatus:
+        status = JobStatus(str(uuid.uuid4()), kind, collection, owner)
+        self._save(status)  # durable before the client hears of it
         self.jobs[status.id] = status
-        self._marker(collection, kind).touch()
         self._queue.put(status)
         return status
 
-    def _marker(self, collection: str, kind: str) -> Path:
-        folder = self.settings.data_dir / "jobs"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{collection}.{kind}.pending"
+    def get(self, job_id: str, owner: str) -> JobStatus | None:
+        """The job, if `owner` submitted it (anyone else: None, as for an unknown id)."""
+        status = self.jobs.get(job_id)
+        return status if status is not None and status.owner == owner else None
+
+    def _record(self, job_id: str) -> Path:
+        return self.folder / f"{job_id}.json"
+
+    def _save(self, status: JobStatus) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f".{status.id}.json.part"
+        partial.write_text(json.dumps(asdict(status), ensure_ascii=False), encoding="utf-8")
+        os.replace(partial, self._record(status.id))
 
     def _resume(self) -> None:
-        """Jobs a stopped server did not finish run again (indexing is idempotent)."""
-        folder = self.settings.data_dir / "jobs"
-        for marker in sorted(folder.glob("*.pending")) if folder.is_dir() else []:
+        """Every job a stopped server did not finish is queued again, oldest first."""
+        if not self.folder.is_dir():
+            return
+        known = {f.name for f in fields(JobStatus)}
+        records: list[JobStatus] = []
+        for path in self.folder.glob("*.json"):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                records.append(JobStatus(**{k: v for k, v in data.items() if k in known}))
+            except (OSError, ValueError, TypeError) as exc:
+                log.warning("job record %s unreadable, ignored: %s", path.name, exc)
+        records.sort(key=lambda status: status.created)
+        finished = [s for s in records if s.state not in UNFINISHED]
+        for old in finished[:-KEEP_FINISHED]:
+            self._record(old.id).unlink(missing_ok=True)
+        for status in finished[-KEEP_FINISHED:]:
+            self.jobs[status.id] = status
+        for status in records:
+            if status.state in UNFINISHED:
+                log.info("resuming job %s (%s)", status.id, status.kind)
+                status.state, status.resumed = "queued", status.resumed + 1
+                status.files_done = 0
+                self._save(status)
+                self.jobs[status.id] = status
+                self._queue.put(status)
+        for marker in sorted(self.folder.glob("*.pending")):  # written by older versions
             collection, kind = marker.name.removesuffix(".pending").rsplit(".", 1)
-            log.info("resuming %s of %s after a restart", kind, collection)
             self.submit(kind, collection)  # type: ignore[arg-type]
+            marker.unlink(missing_ok=True)
 
     def _run(self) -> None:
         while True:
@@ -100,16 +148,25 @@ class JobRunner:
                     for p in problems
                 ]
                 status.state = "done"
-                self._marker(status.knowledge_base, status.kind).unlink(missing_ok=True)
             except Exception as exc:  # reported in the status; the server keeps running
-                log.exception("job %s failed", status.id)
-                status.state, status.error = "failed", str(exc).splitlines()[0][:300]
+                if disk_full(exc):
+                    log.error("job %s failed: %s", status.id, DISK_FULL)
+                    status.error = DISK_FULL
+                else:
+                    log.exception("job %s failed", status.id)
+                    status.error = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+                status.state = "failed"
             status.finished = time.time()
+            try:
+                self._save(status)
+            except OSError as exc:  # the status stays in memory; a restart runs it again
+                log.error("job %s: record not written: %s", status.id, exc)
 
     def _with_writer(self, status: JobStatus) -> IngestReport:
         kb = open_knowledge_base(self.settings, status.knowledge_base)
         while True:
             status.state = "running"
+            self._save(status)
             try:
                 if status.kind == "reindex":
                     return reindex(kb, progress=_JobProgress(status))

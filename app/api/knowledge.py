@@ -16,7 +16,7 @@ from app.api.jobs import JobRunner
 from app.settings import Settings, validate_collection_name
 from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
 from ingest.indexing import delete_source, open_knowledge_base
-from ingest.uploads import UploadError, delete_upload, save_upload
+from ingest.uploads import UploadError, delete_upload, safe_filename, save_upload, upload_folder
 
 router = APIRouter(prefix="/v1")
 
@@ -31,6 +31,11 @@ def _settings(request: Request) -> Settings:
 
 def _jobs(request: Request) -> JobRunner:
     return request.app.state.jobs
+
+
+def _owner(request: Request) -> str:
+    """Who made the request (`app.api.server` sets it from the key): jobs are theirs."""
+    return request.state.owner
 
 
 def _existing(settings: Settings, name: str) -> str:
@@ -75,19 +80,33 @@ async def list_documents(request: Request, name: str) -> dict:
 
 @router.post("/knowledge_bases/{name}/documents", status_code=202)
 async def upload_documents(request: Request, name: str, files: list[UploadFile]) -> dict:
-    """Save the files (each checked on its own), then index the folder in the background."""
+    """Save the files (each checked on its own), then index the folder in the background.
+
+    Two files of one request that end up with the same name (`same.txt` twice, or `café`
+    in NFC and NFD) would replace each other: the second is refused. A file that replaces
+    one uploaded earlier is saved and named in `replaced` (that is how a document is updated).
+    """
     settings = _settings(request)
     _existing(settings, name)
-    saved, refused = [], []
+    saved, refused, replaced = [], [], []
     for upload in files:
         data = await upload.read(int(settings.max_file_mb * 1_000_000) + 1)
         try:
+            filename = safe_filename(upload.filename or "")
+            if filename in saved:
+                raise UploadError(
+                    f"{filename}: another file of this upload has the same name; rename one"
+                )
+            existed = (upload_folder(settings, name) / filename).is_file()
             path = await asyncio.to_thread(save_upload, settings, name, upload.filename or "", data)
             saved.append(path.name)
+            if existed:
+                replaced.append(path.name)
         except UploadError as exc:
             refused.append({"file": upload.filename, "reason": str(exc)})
-    job = _jobs(request).submit("index-uploads", name).as_dict() if saved else None
-    return {"saved": saved, "refused": refused, "job": job}
+    jobs = _jobs(request)
+    job = jobs.submit("index-uploads", name, _owner(request)).as_dict() if saved else None
+    return {"saved": saved, "replaced": replaced, "refused": refused, "job": job}
 
 
 @router.delete("/knowledge_bases/{name}/documents/{source:path}")
@@ -108,12 +127,12 @@ async def delete_document(request: Request, name: str, source: str) -> dict:
 @router.post("/knowledge_bases/{name}/reindex", status_code=202)
 async def reindex_knowledge_base(request: Request, name: str) -> dict:
     _existing(_settings(request), name)
-    return {"job": _jobs(request).submit("reindex", name).as_dict()}
+    return {"job": _jobs(request).submit("reindex", name, _owner(request)).as_dict()}
 
 
 @router.get("/jobs/{job_id}")
 async def job_status(request: Request, job_id: str) -> dict:
-    status = _jobs(request).jobs.get(job_id)
-    if status is None:
-        raise HTTPException(404, f"no job {job_id!r} (jobs are kept until the server restarts)")
+    status = _jobs(request).get(job_id, _owner(request))
+    if status is None:  # another key's job is not there either
+        raise HTTPException(404, f"no job {job_id!r}")
     return status.as_dict()

@@ -12,11 +12,16 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.answering.result import AnswerResult
+from app.errors import UserError
 from app.settings import STRATEGIES
 from app.text import detect_language
+
+
+class MessageTooLong(UserError, ValueError):
+    """A chat message longer than the model could ever read (400 at once)."""
 
 
 class ChatMessage(BaseModel):
@@ -50,8 +55,26 @@ class ChatRequest(BaseModel):
     # zhiku's own: the strategy (also as a model suffix, zhiku/<kb>:<strategy>) and top-k
     strategy: Literal[STRATEGIES] | None = None  # type: ignore[valid-type]
     k: int | None = Field(default=None, ge=1, le=50)
+    n: int | None = Field(default=None, description="choices wanted; only 1 is supported")
     # a saved conversation to continue, or "new" to start one (app.api.conversations)
     conversation_id: str | None = Field(default=None, max_length=64)
+
+    @field_validator("n")
+    @classmethod
+    def _one_choice(cls, n: int | None) -> int | None:
+        if n not in (None, 1):
+            raise ValueError("only n=1 is supported (one answer per request)")
+        return n
+
+    def check_size(self, max_chars: int) -> None:
+        """Refuse a message longer than ZHIKU_MAX_QUESTION_CHARS: it cannot fit the model's
+        context, and finding out by generating takes minutes (then a 500)."""
+        for number, message in enumerate(self.messages):
+            if len(text := message.text()) > max_chars:
+                raise MessageTooLong(
+                    f"messages[{number}] has {len(text):,} characters; the limit is "
+                    f"{max_chars:,} (ZHIKU_MAX_QUESTION_CHARS): ask a shorter question"
+                )
 
     def question_and_history(self) -> tuple[str, list[dict]]:
         """The last user message is the question; earlier turns are the history."""

@@ -11,22 +11,28 @@
 
 Keys (`ZHIKU_API_KEYS`) are compared in constant time and never logged or echoed; every
 error is `{"error": {"message", "type", "code"}}` with its status, never a traceback.
+Conversations and jobs belong to the key that made them (`request.state.owner`); without
+keys, `app.api.guard` admits only loopback Host and Origin headers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.answering.admission import QueueFull, admission_for
 from app.api import chat, embeddings, knowledge, retrieve, schemas
+from app.api.conversations import API_OWNER
+from app.api.guard import Guard
 from app.api.jobs import JobRunner
-from app.errors import UserError
+from app.errors import DISK_FULL, UserError, disk_full
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
 from app.store.knowledge_bases import list_collections
@@ -46,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     list_collections(settings)  # the Chroma client, once, before any request arrives
     _add_auth(app, settings)
     _add_errors(app)
+    app.add_middleware(Guard, settings=settings)  # outermost: before auth and routes
 
     @app.get("/healthz")
     async def healthz() -> dict:
@@ -73,8 +80,12 @@ def create_app(settings: Settings) -> FastAPI:
 def _add_auth(app: FastAPI, settings: Settings) -> None:
     keys = [key.get_secret_value().encode() for key in settings.api_keys]
 
+    # what a key owns is recorded under a digest of it, never the key itself
+    owners = [f"{API_OWNER}:{hashlib.sha256(key).hexdigest()[:16]}" for key in keys]
+
     @app.middleware("http")
     async def require_key(request: Request, call_next):
+        request.state.owner = API_OWNER
         if not keys or request.url.path in OPEN_PATHS:
             return await call_next(request)
         given = request.headers.get("authorization", "")
@@ -90,6 +101,7 @@ def _add_auth(app: FastAPI, settings: Settings) -> None:
                               "invalid_request_error", "invalid_api_key"),
                 status_code=401,
             )  # fmt: skip
+        request.state.owner = owners[matched.index(True)]
         return await call_next(request)
 
 
@@ -121,10 +133,11 @@ def _add_errors(app: FastAPI) -> None:
         return reply(400, f"{where or 'request'}: {first.get('msg', 'invalid')}",
                      "invalid_request_error", "invalid_request")  # fmt: skip
 
-    @app.exception_handler(HTTPException)
+    @app.exception_handler(StarletteHTTPException)  # also unknown routes (404) and 405
     async def http_error(_request: Request, exc: HTTPException):
         kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
-        return reply(exc.status_code, str(exc.detail), kind, None)
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return reply(exc.status_code, str(exc.detail), kind, codes.get(exc.status_code))
 
     @app.exception_handler(ConnectionAbortedError)
     async def gone(_request: Request, _exc: ConnectionAbortedError):
@@ -132,5 +145,9 @@ def _add_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal(_request: Request, exc: Exception):
+        if disk_full(exc):
+            log.error("disk full: %s", str(exc).splitlines()[0][:200] if str(exc) else "")
+            return reply(507, DISK_FULL, "server_error", "disk_full")
         log.exception("unexpected error")
         return reply(500, "internal error; see the server log", "server_error", None)
+

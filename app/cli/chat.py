@@ -24,6 +24,11 @@ def chat(ctx: typer.Context) -> None:
         "--server.address": "127.0.0.1",
         "--browser.gatherUsageStats": "false",
         "--client.toolbarMode": "minimal",  # no "Deploy" button
+        # Streamlit's defaults, said here so a config.toml cannot quietly turn them off:
+        # uploads need the page's XSRF cookie, other sites get no CORS headers. A
+        # rebinding host name is refused by the page itself (app/ui/main.py).
+        "--server.enableXsrfProtection": "true",
+        "--server.enableCORS": "true",
         # Streamlit refuses larger uploads itself; zhiku skips larger files anyway.
         "--server.maxUploadSize": str(max(1, int(settings.max_file_mb))),
     }

@@ -1,20 +1,11 @@
-"""`zhiku serve`: the OpenAI-compatible HTTP API (FastAPI on uvicorn)."""
+"""`zhiku serve`: the OpenAI-compatible HTTP API (FastAPI on uvicorn), retrieval for
+other platforms, and the MCP server at `/mcp`, all behind the same keys."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Annotated
 
 import typer
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(
@@ -26,16 +17,19 @@ def serve(
 
     from app.api.server import create_app
     from app.cli.errors import user_errors
+    from app.loopback import is_loopback
+    from app.mcp.http import mount_mcp
     from app.settings import SettingsError, get_settings
 
     with user_errors():
         settings = get_settings()
-        if not settings.api_keys and not _is_loopback(host):
+        if not settings.api_keys and not is_loopback(host):
             raise SettingsError(
                 f"refusing to listen on {host} without API keys: set ZHIKU_API_KEYS "
                 '(e.g. ["sk-…"]) in the environment, or keep --host 127.0.0.1'
             )
         app = create_app(settings)
+        mount_mcp(app, settings, app.state.retrieval)
     auth = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key (loopback)"
     typer.echo(f"zhiku API on http://{host}:{port}/v1 — {auth}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

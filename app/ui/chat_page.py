@@ -162,7 +162,8 @@ def chat(settings) -> None:
                 conversations.feedback(message)
             else:
                 st.markdown(escape_markdown(message["content"]))
-    question = st.chat_input("输入问题 Ask a question…")
+    # the API's limit too (ZHIKU_MAX_QUESTION_CHARS): the box stops typing and pasting there
+    question = st.chat_input("输入问题 Ask a question…", max_chars=settings.max_question_chars)
     if not question:
         return
     history = [{"role": m["role"], "content": m["content"]} for m in messages]

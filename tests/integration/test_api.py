@@ -324,7 +324,8 @@ def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_sett
             documents = httpx.get(f"{url}/v1/knowledge_bases/wiki/documents", headers=AUTH).json()[
                 "data"
             ]
-            pending = list((settings.data_dir / "jobs").glob("*.pending"))
+            records = (settings.data_dir / "jobs").glob("*.json")
+            pending = [r for r in records if json.loads(r.read_text())["state"] != "done"]
             if len(documents) == len(papers) and not pending:
                 break
             time.sleep(1)
