@@ -93,7 +93,6 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
             choice["k"],
             choice["backend"],
             choice["base_url"],
-            choice["model"],
             choice["temperature"],
         )
         result: dict = {}
@@ -138,7 +137,7 @@ def render() -> None:
     conversation saved by this run's answer is already in it."""
     settings = resources.settings()
     conversation_list = st.sidebar.container()
-    answer_options()
+    answer_options(settings)
     chat(settings)
     with conversation_list:
         conversations.sidebar(settings)

@@ -77,7 +77,7 @@ def save_exchange(question: str, result: dict, choice: dict) -> int | None:
     """Save a question and its answer in the open conversation (made on the first one);
     the answer's id, or None when the database cannot be written."""
     settings = resources.settings()
-    model = settings.llm_model if choice["backend"] == "local" else choice["model"]
+    model = settings.llm_model if choice["backend"] == "local" else settings.hosted_model
 
     def save() -> int:
         store = _store()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.answering.chain import RagChain, build_rag_chain
+from app.models.chat import ChatModelError, for_endpoint, offered_backends
 from app.settings import Settings, get_settings
 from ingest.indexing import KnowledgeBase, open_knowledge_base
 
@@ -33,14 +34,19 @@ def chain(
     k: int,
     backend: str,
     base_url: str,
-    model: str,
     temperature: float,
 ) -> RagChain:
-    """One chain per choice of sidebar options; models inside are shared (lru caches)."""
+    """One chain per choice of sidebar options. All of them share one model per file
+    (app.models.chat): the temperature is passed with each call, so 16 chains hold one
+    copy of the weights. The backend and endpoint are checked against what the operator
+    configured, the key sent only to its own endpoint."""
     base = settings()
-    overrides = {"temperature": temperature, "hosted_base_url": base_url, "hosted_model": model}
+    if backend not in offered_backends(base):
+        raise ChatModelError(f"the {backend} backend is not configured here")
+    if backend == "hosted":
+        base = for_endpoint(base, base_url)
     return build_rag_chain(
-        base.model_copy(update=overrides),
+        base.model_copy(update={"temperature": temperature}),
         collection=collection,
         strategy=strategy,
         k=k,

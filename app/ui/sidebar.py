@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.models.chat import hosted_endpoints, offered_backends
 from app.settings import Settings
 from app.store.knowledge_bases import collection_size, list_collections
 
@@ -12,6 +13,7 @@ STRATEGIES = {
     "few-shot": "示例 few-shot",
     "cot": "推理 CoT",
     "extractive": "摘录原文 extractive",
+    "grounded": "据原文作答 grounded",
 }
 
 
@@ -27,14 +29,19 @@ def knowledge_base_picker(settings: Settings) -> None:
         st.caption(f"{size} 个片段 chunks")
 
 
-def answer_options() -> None:
-    """Strategy, top-k, backend and temperature for the chat."""
+def answer_options(settings: Settings) -> None:
+    """Strategy, top-k, backend and temperature for the chat.
+
+    Only the backends and endpoints the operator configured are offered, and none can be
+    typed: a visitor who could enter a URL would receive the hosted key there.
+    """
+    backends = offered_backends(settings)
+    endpoints = hosted_endpoints(settings)
     with st.sidebar:
         st.radio("提示策略 Strategy", list(STRATEGIES), key="strategy", format_func=STRATEGIES.get)
         st.slider("检索段落数 Top-k", 1, 10, key="k")
-        st.radio("模型 Backend", ["local", "hosted"], key="backend")
-        hosted = st.session_state["backend"] == "hosted"
-        # The API key comes from ZHIKU_HOSTED_API_KEY only: never asked for, never shown.
-        st.text_input("Base URL", key="base_url", disabled=not hosted)
-        st.text_input("Model", key="model", disabled=not hosted)
+        if len(backends) > 1:
+            st.radio("模型 Backend", backends, key="backend")
+        if st.session_state["backend"] == "hosted" and len(endpoints) > 1:
+            st.selectbox("服务 Endpoint", endpoints, key="base_url")
         st.slider("Temperature", 0.0, 1.0, step=0.05, key="temperature")

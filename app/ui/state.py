@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.models.chat import hosted_endpoints
 from app.settings import Settings
 
-CHOICES = ("kb", "strategy", "k", "backend", "base_url", "model", "temperature")
+CHOICES = ("kb", "strategy", "k", "backend", "base_url", "temperature")
 _PENDING_KB = "kb_pending"
 
 
@@ -22,8 +23,7 @@ def init_choices(settings: Settings) -> None:
         "strategy": settings.strategy,
         "k": settings.top_k,
         "backend": settings.backend,
-        "base_url": settings.hosted_base_url,
-        "model": settings.hosted_model,
+        "base_url": (hosted_endpoints(settings) or [""])[0],
         "temperature": settings.temperature,
     }
     for key in CHOICES:

@@ -130,9 +130,9 @@ def test_missing_model_and_unreachable_server_are_messages(ui_settings, monkeypa
     assert "ZHIKU_LLM_MODEL" in plain(answer.error[0].value)
     assert not app.exception
 
-    app = open_chat_app(ui_settings, monkeypatch)
+    down = f"http://127.0.0.1:{free_port()}/v1"  # the operator's endpoint, not running
+    app = open_chat_app(ui_settings.model_copy(update={"hosted_base_url": down}), monkeypatch)
     app.radio(key="backend").set_value("hosted").run()
-    app.text_input(key="base_url").set_value(f"http://127.0.0.1:{free_port()}/v1").run()
     answer = ask(app, "GPT-1有多少层？")
     assert "cannot reach" in plain(answer.error[0].value)
     assert not app.exception
