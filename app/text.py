@@ -194,3 +194,16 @@ def is_refusal(answer: str, refusal_sentences: Iterable[str] = (), phrases: bool
 def reasoning_finds_nothing(reasoning: str) -> bool:
     """Chain of thought: the reasoning itself concluded that no passage answers."""
     return bool(reasoning) and bool(NOTHING_FOUND.search(reasoning))
+
+
+# --- showing text that must not render ---------------------------------------------------
+# Everything Markdown (and Streamlit's :color[...] / $math$ extensions) gives meaning to.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape (CommonMark: any ASCII punctuation) so Markdown shows the
+    characters literally: a file named `![y](http://…) b.txt` is text, not an image the
+    reader's browser fetches. Used for document and model text and for every file, folder
+    and knowledge-base name the chat or the API puts in Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.answering.result import AnswerResult
 from app.errors import UserError
 from app.settings import STRATEGIES
-from app.text import detect_language
+from app.text import detect_language, escape_markdown
 
 
 class MessageTooLong(UserError, ValueError):
@@ -99,8 +99,8 @@ def parse_model(model: str) -> tuple[str, str | None]:
 def _sources(result: AnswerResult) -> str:
     """ "来源：[1] a.txt, p.3" under the answer, for clients that show only the content."""
     cited = {c["n"] for c in result["citations"]}
-    lines = [
-        f"[{c['n']}] {c['source']}" + (f", p.{c['page']}" if c.get("page") else "")
+    lines = [  # a file name is text, never Markdown the client renders (an image it fetches)
+        f"[{c['n']}] {escape_markdown(c['source'])}" + (f", p.{c['page']}" if c.get("page") else "")
         for c in result["contexts"]
         if c["n"] in cited
     ]

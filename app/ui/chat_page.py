@@ -58,7 +58,7 @@ def show_sources(result: dict) -> None:
     for ctx in result.get("contexts", []):
         page = f" · 第{ctx['page']}页" if ctx.get("page") else ""
         mark = "✅ " if ctx["n"] in cited else ""
-        label = f"{mark}[{ctx['n']}] {ctx['source']}{page} · {ctx['score']:.2f}"
+        label = f"{mark}[{ctx['n']}] {escape_markdown(ctx['source'])}{page} · {ctx['score']:.2f}"
         with st.expander(label, expanded=False):
             quote = cited[ctx["n"]]["quote"] if ctx["n"] in cited else ""
             st.markdown(highlight(ctx["text"], quote))

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from app.text import escape_markdown
 
-# Everything Markdown (and Streamlit's :color[...] / $math$ extensions) gives meaning to.
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape so st.markdown shows the characters literally (no links, images,
-    HTML or formatting from documents or the model)."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+__all__ = ["escape_markdown", "highlight", "show_error"]
 
 
 def highlight(chunk: str, quote: str) -> str:

@@ -19,3 +19,35 @@ def test_escape_markdown_neutralises_links_images_and_html() -> None:
         + "]"
         + escape_markdown("后文。")
     )
+
+
+LEAK = "![y](https:/127.0.0.1:8123/leak.txt) b.txt"
+
+
+def rendered(markdown: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").render(markdown)
+
+
+def test_a_file_name_in_the_apis_content_renders_as_text() -> None:
+    """The API appends the cited file names to `content`, which clients render as
+    Markdown: a name that is an image must stay text (issue 22, item 7)."""
+    from app.api.schemas import answer_content
+
+    result = {
+        "question": "泄露？",
+        "answer": "答案[1]。",
+        "citations": [{"n": 1, "quote": ""}],
+        "contexts": [{"n": 1, "source": f"docs/{LEAK}", "page": None}],
+    }
+    html = rendered(answer_content(result, with_sources=True))
+    assert "<img" not in html and "<a " not in html
+    assert LEAK in html.replace("\n", "")
+
+
+def test_the_escape_is_the_one_every_layer_uses() -> None:
+    import app.text
+
+    assert escape_markdown is app.text.escape_markdown
+    assert "<img" not in rendered(escape_markdown(LEAK)) and LEAK in rendered(escape_markdown(LEAK))
