@@ -25,8 +25,7 @@ def chat(ctx: typer.Context) -> None:
         "--browser.gatherUsageStats": "false",
         "--client.toolbarMode": "minimal",  # no "Deploy" button
         # Streamlit's defaults, said here so a config.toml cannot quietly turn them off:
-        # uploads need the page's XSRF cookie, other sites get no CORS headers. A
-        # rebinding host name is refused by the page itself (app/ui/main.py).
+        # uploads need the page's XSRF cookie, other sites get no CORS headers.
         "--server.enableXsrfProtection": "true",
         "--server.enableCORS": "true",
         # Streamlit refuses larger uploads itself; zhiku skips larger files anyway.
@@ -36,5 +35,26 @@ def chat(ctx: typer.Context) -> None:
     extra = [
         item for flag, value in defaults.items() if flag not in given for item in (flag, value)
     ]
+    extra += _loopback_hosts(ctx.args, given)
     args = [sys.executable, "-m", "streamlit", "run", str(page), *extra, *ctx.args]
     os.execv(sys.executable, args)  # Streamlit owns the process (and Ctrl-C) from here
+
+
+def _loopback_hosts(args: list[str], given: set[str]) -> list[str]:
+    """On loopback, only loopback Host names may open the page's websocket: a page on
+    another site whose name resolves to 127.0.0.1 (DNS rebinding) is same-origin for
+    Streamlit's XSRF and Origin checks, and its allow-list is empty by default."""
+    from app.loopback import is_loopback
+
+    if "--server.allowedHosts" in given:
+        return []
+    address = "127.0.0.1"
+    for i, arg in enumerate(args):
+        if arg.startswith("--server.address="):
+            address = arg.split("=", 1)[1]
+        elif arg == "--server.address" and i + 1 < len(args):
+            address = args[i + 1]
+    if not is_loopback(address):
+        return []  # shared on purpose: the operator names the hosts (server.allowedHosts)
+    return [item for host in ("localhost", "127.0.0.1", "::1")
+            for item in ("--server.allowedHosts", host)]  # fmt: skip

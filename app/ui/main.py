@@ -8,18 +8,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app.errors import UserError
-from app.loopback import is_loopback, loopback_host_header
 from app.ui import first_start, resources, state
 from app.ui.safe_text import show_error
 from app.ui.sidebar import knowledge_base_picker
 
 st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
-listening = st.get_option("server.address") or ""
-if is_loopback(listening) and not loopback_host_header(st.context.headers.get("Host")):
-    # DNS rebinding: another site's name resolving to 127.0.0.1 is same-origin for
-    # Streamlit's own XSRF and websocket-origin checks; only the Host header tells.
-    st.error("This chat answers on 127.0.0.1 / localhost only (issue 22: DNS rebinding).")
-    st.stop()
 pages = st.navigation(
     [
         st.Page("views/chat.py", title="对话 Chat", icon="💬", default=True),
