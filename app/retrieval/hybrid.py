@@ -9,6 +9,7 @@ every retriever) and, when a reranker ran, its score; `Document.id` is the chunk
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,7 @@ class HybridRetriever(BaseRetriever):
     store: object  # langchain_chroma.Chroma
     bm25_folder: Path
     records: object | None = None  # app.store.records.CollectionRecords: the version to follow
+    follow_writes: object | None = None  # (version) -> None: see other processes' writes
     config: RetrievalConfig = Field(default_factory=RetrievalConfig)
     reranker: object | None = None  # app.models.reranker.Reranker
 
@@ -66,6 +68,8 @@ class HybridRetriever(BaseRetriever):
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
         cfg = self.config
+        if self.records is not None and self.follow_writes is not None:
+            self.follow_writes(self.records.version())  # another process may have ingested
         docs: dict[str, Document] = {}
         rankings: dict[str, list[str]] = {}
         vector = QueryVector(self.store, query)
@@ -264,7 +268,7 @@ def build_retriever(
     """A retriever over one knowledge base, with the configured embeddings and reranker."""
     from app.models.embeddings import make_embeddings
     from app.models.reranker import make_reranker
-    from app.store.chroma import open_vector_store
+    from app.store.chroma import follow_writes, open_vector_store
     from app.store.records import CollectionRecords
 
     name = collection or settings.collection
@@ -273,6 +277,7 @@ def build_retriever(
         store=store,
         bm25_folder=bm25.index_dir(settings, name),
         records=CollectionRecords.of(settings, name),
+        follow_writes=functools.partial(follow_writes, settings, name),
         config=config_from_settings(settings, **overrides),
         reranker=make_reranker(settings),
     )

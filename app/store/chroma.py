@@ -8,6 +8,7 @@ with a clear message instead of returning nonsense.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -89,6 +90,36 @@ def open_vector_store(settings: Settings, embeddings: Embeddings, collection: st
             "another collection"
         )
     return store
+
+
+# The collection version (app/store/records.py) each embedded Chroma folder's collections
+# were last queried at, in this process.
+_queried_at: dict[tuple[str, str], int] = {}
+_follow_lock = threading.Lock()
+
+
+def follow_writes(settings: Settings, collection: str, version: int) -> None:
+    """Let this process's embedded Chroma see what other processes wrote to `collection`.
+
+    The embedded client keeps each collection's vector index in memory and updates it
+    with this process's own writes only: the chat answered from the index it had loaded
+    while `zhiku ingest` added chunks, until restarted (issue 22, item 8). So before a
+    query, when the collection's version (bumped by every writer) is not the one this
+    process last queried at, the client's storage bindings are opened again, which
+    reloads the indexes from disk (~20 ms, then the first query's load). The client
+    object stays the same, so every store and collection handle follows. A Chroma server
+    sees every writer itself.
+    """
+    if settings.chroma_server_url:
+        return
+    key = (str(settings.chroma_dir), collection)
+    with _follow_lock:
+        if _queried_at.get(key) == version:
+            return
+        server = getattr(make_client(settings), "_server", None)  # chromadb's RustBindingsAPI
+        if hasattr(server, "bindings"):
+            server.start()  # new bindings on the same folder; calls in flight keep the old
+        _queried_at[key] = version
 
 
 def iter_pages(store: Chroma, include: list[str], page_size: int = 5000) -> Iterator[dict]:
