@@ -12,6 +12,7 @@ A database that cannot be written is logged in one line and the answer still ret
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 
@@ -21,6 +22,11 @@ from app.settings import Settings
 log = logging.getLogger("zhiku.api")
 API_OWNER = "api"
 NEW = "new"
+
+
+def key_owner(key: str) -> str:
+    """The owner name of what a key makes (conversations, jobs): a digest, never the key."""
+    return f"{API_OWNER}:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
 class UnknownConversation(LookupError):

@@ -18,7 +18,6 @@ keys, `app.api.guard` admits only loopback Host and Origin headers.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 
@@ -29,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.answering.admission import QueueFull, admission_for
 from app.api import chat, embeddings, knowledge, retrieve, schemas
-from app.api.conversations import API_OWNER
+from app.api.conversations import API_OWNER, key_owner
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
 from app.errors import DISK_FULL, UserError, disk_full
@@ -81,7 +80,7 @@ def _add_auth(app: FastAPI, settings: Settings) -> None:
     keys = [key.get_secret_value().encode() for key in settings.api_keys]
 
     # what a key owns is recorded under a digest of it, never the key itself
-    owners = [f"{API_OWNER}:{hashlib.sha256(key).hexdigest()[:16]}" for key in keys]
+    owners = [key_owner(key.decode()) for key in keys]
 
     @app.middleware("http")
     async def require_key(request: Request, call_next):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from app.api.conversations import key_owner
 from app.conversations.store import open_conversation_store
 from tests.integration.test_api import AUTH, KEY, api_settings, server  # noqa: F401 - fixtures
 
@@ -37,7 +38,9 @@ def test_a_conversation_is_saved_and_continued(server: str, api_settings) -> Non
     assert saved is not None and saved.title == "GPT-1有多少层？"
     assert [m.role for m in saved.messages] == ["user", "assistant"] * 2
     assert saved.messages[3].result["contexts"]  # the sources are kept
-    assert open_conversation_store(api_settings).get(conversation_id, owner="api") is not None
+    store = open_conversation_store(api_settings)
+    assert store.get(conversation_id, owner=key_owner(KEY)) is not None  # the key's own
+    assert store.get(conversation_id, owner="api") is None  # not the keyless API's
 
     unknown = httpx.post(
         f"{server}/v1/chat/completions",
