@@ -202,6 +202,27 @@ def main() -> None:
             for r in updates["quality"]
         ]
         lines += ["", "```", json.dumps(updates["cost"], indent=1), "```"]
+    if "abuse" in only:  # issue 22: the honest user while refused requests arrive; ~5 min
+        from bench import abuse_bench
+
+        abuse = abuse_bench.run()
+        (RESULTS / "abuse.json").write_text(json.dumps(abuse, indent=2))
+        lines += [
+            "",
+            f"| zhiku serve, {abuse['model']} | honest p50 idle s | with refused abuse s | "
+            "ratio | RSS MB start → after abuse → after sweep | 5xx |",
+            "|---|---|---|---|---|---|",
+            f"| {abuse['questions_per_phase']} questions per phase, "
+            f"{abuse['abusive_requests']} refused requests | {abuse['honest_p50_idle_s']} | "
+            f"{abuse['honest_p50_refused_abuse_s']} | **{abuse['p50_ratio_busy_idle']}×** | "
+            f"{abuse['rss_mb_start']} → {abuse['rss_mb_after_refused']} "
+            f"({abuse['rss_change_refused']:+.1%}) → {abuse['rss_mb_after_sweep']} "
+            f"({abuse['rss_change_sweep']:+.1%}) | {abuse['server_5xx']} |",
+            "",
+            "```",
+            json.dumps(abuse["status_counts"]),
+            "```",
+        ]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)
