@@ -38,8 +38,9 @@ PIECE = 24  # characters per streamed content delta
 
 
 class Chains:
-    """One chain per knowledge base, strategy, k and generation overrides, made once; the
-    models inside are shared by all of them."""
+    """One chain per knowledge base, strategy, k and generation overrides, made once (at
+    most 32). The models inside are shared by all of them: temperature and max_tokens are
+    bound to each call, so 32 chains hold one copy of the weights (app.models.chat)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
