@@ -12,6 +12,7 @@ from app.cli.ask import ask
 from app.cli.chat import chat
 from app.cli.eval import eval_app
 from app.cli.ingest import ingest
+from app.cli.mcp import mcp
 from app.cli.model import model
 from app.cli.serve import serve
 
@@ -25,6 +26,7 @@ cli.command("ingest")(ingest)
 cli.command("ask")(ask)
 cli.command("model")(model)
 cli.command("serve")(serve)
+cli.command("mcp")(mcp)
 cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
     chat
 )

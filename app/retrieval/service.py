@@ -19,7 +19,6 @@ from app.settings import Settings
 from app.store.knowledge_bases import list_collections
 
 MAX_K = 50
-MAX_QUERY_CHARS = 2000
 
 
 class UnknownKnowledgeBase(UserError):
@@ -43,13 +42,14 @@ class Chunk:
         return asdict(self)
 
 
-def check_query(query: str, k: int) -> str:
-    """The query stripped, or a one-line BadQuery naming the limit broken."""
+def check_query(query: str, k: int, max_chars: int) -> str:
+    """The query stripped, or a one-line BadQuery naming the limit broken (the length
+    limit is the chat's, `ZHIKU_MAX_QUESTION_CHARS`)."""
     query = (query or "").strip()
     if not query:
         raise BadQuery("query is empty")
-    if len(query) > MAX_QUERY_CHARS:
-        raise BadQuery(f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}")
+    if len(query) > max_chars:
+        raise BadQuery(f"query is {len(query)} characters; the limit is {max_chars}")
     if not 1 <= k <= MAX_K:
         raise BadQuery(f"k must be between 1 and {MAX_K}, not {k}")
     return query
@@ -75,7 +75,7 @@ class RetrievalService:
     ) -> list[Chunk]:
         """The top-k chunks of `collection` for `query` whose score reaches the threshold."""
         k = self.settings.top_k if k is None else k
-        query = check_query(query, k)
+        query = check_query(query, k, self.settings.max_question_chars)
         if collection not in self.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
         docs = self._retriever(collection, k).invoke(query)

@@ -1,0 +1,1 @@
+"""zhiku over the Model Context Protocol: `zhiku mcp` (stdio) and `/mcp` on `zhiku serve`."""
