@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app import tracing
 from app.cli.errors import user_errors
 from app.settings import STRATEGIES
 
@@ -44,17 +45,20 @@ def ask(
         chain = build_rag_chain(
             settings, collection=collection, strategy=strategy, k=k, backend=backend
         )
-        if as_json:
-            result = chain.invoke(question)
-            print(json.dumps(result, ensure_ascii=False))
-            return
-        result = {}
-        for event in chain.stream(question):
-            if event["event"] == "token":
-                style = "dim" if event["part"] == "reasoning" else ""
-                out.print(escape(event["text"]), end="", style=style, soft_wrap=True)
-            elif event["event"] == "result":
-                result = event
+        with tracing.answer("cli", collection=collection or settings.collection) as trace:
+            if as_json:
+                result = chain.invoke(question)
+                trace.record(result)
+                print(json.dumps(result, ensure_ascii=False))
+                return
+            result = {}
+            for event in chain.stream(question):
+                if event["event"] == "token":
+                    style = "dim" if event["part"] == "reasoning" else ""
+                    out.print(escape(event["text"]), end="", style=style, soft_wrap=True)
+                elif event["event"] == "result":
+                    result = event
+            trace.record(result)
         out.print()
         _print_abstention(result)
         _print_sources(result)

@@ -21,6 +21,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from app import tracing
 from app.store import bm25
 from app.text import QUOTED_TERM, keywords, names, normalise, squash
 
@@ -67,6 +68,13 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
+        with tracing.span("retrieve", mode=self.config.mode, k=self.config.k) as traced:
+            results = self._retrieve(query)
+            if traced.recording:
+                traced.set(**_traced_ids(results, "fused"))
+            return results
+
+    def _retrieve(self, query: str) -> list[Document]:
         cfg = self.config
         if self.records is not None and self.follow_writes is not None:
             self.follow_writes(self.records.version())  # another process may have ingested
@@ -74,21 +82,35 @@ class HybridRetriever(BaseRetriever):
         rankings: dict[str, list[str]] = {}
         vector = QueryVector(self.store, query)
         if cfg.mode in ("hybrid", "dense"):
-            rankings["dense"] = self._dense(vector, docs)
+            with tracing.span("retrieve.dense") as traced:
+                rankings["dense"] = self._dense(vector, docs)
+                if traced.recording:
+                    traced.set(**_traced_ids([docs[i] for i in rankings["dense"]], "dense"))
         if cfg.mode in ("hybrid", "bm25"):
-            rankings["bm25"] = self._bm25(query, docs)
-        weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
-        fused = rrf(rankings, weights, cfg.rrf_k)
-        ranked = sorted(fused, key=fused.get, reverse=True)
-        for chunk_id in ranked:
-            docs[chunk_id].metadata["scores"]["fused"] = round(fused[chunk_id], 4)
-        results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
-        if self.reranker is not None:
-            results = self.reranker.rerank(query, results[: cfg.fetch_k])
-        results = results[: cfg.k]
+            with tracing.span("retrieve.bm25") as traced:
+                rankings["bm25"] = self._bm25(query, docs)
+                if traced.recording:
+                    traced.set(**_traced_ids([docs[i] for i in rankings["bm25"]], "bm25"))
+        with tracing.span("retrieve.fusion", rrf_k=cfg.rrf_k) as traced:
+            weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
+            fused = rrf(rankings, weights, cfg.rrf_k)
+            ranked = sorted(fused, key=fused.get, reverse=True)
+            for chunk_id in ranked:
+                docs[chunk_id].metadata["scores"]["fused"] = round(fused[chunk_id], 4)
+            results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
+            if self.reranker is not None:
+                results = self.reranker.rerank(query, results[: cfg.fetch_k])
+            results = results[: cfg.k]
+            if traced.recording:
+                traced.set(**_traced_ids(results, "fused"))
         if not cfg.entities:
             return results
-        return self._represent_entities(vector, results, [docs[i] for i in ranked])
+        with tracing.span("retrieve.entity") as traced:
+            kept = self._represent_entities(vector, results, [docs[i] for i in ranked])
+            if traced.recording:
+                added = [d for d in kept if d.metadata["scores"].get("entity")]
+                traced.set(terms=entity_terms(query), **_traced_ids(added, "entity"))
+            return kept
 
     def _represent_entities(
         self, vector: QueryVector, results: list[Document], pool: list[Document]
@@ -236,6 +258,14 @@ def _near(text: str, term: str, words: list[str], window: int = 40) -> int:
 
 def _mentions(doc: Document, term: str) -> bool:
     return squash(term) in squash(normalise(doc.page_content))
+
+
+def _traced_ids(docs: list[Document], score: str) -> dict[str, list]:
+    """A span's attributes for a ranking: its chunk ids and each one's `score`."""
+    return {
+        "chunk_ids": [str(d.id) for d in docs],
+        "scores": [float(d.metadata["scores"].get(score) or 0.0) for d in docs],
+    }
 
 
 def _with_scores(doc: Document) -> Document:
