@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
@@ -229,7 +230,7 @@ LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
 }
 
 
-def check_unpacked(path: Path, max_xml_bytes: int, max_other_bytes: int) -> None:
+def check_unpacked(path: Path | BinaryIO, max_xml_bytes: int, max_other_bytes: int) -> None:
     """A DOCX is a zip: a 178 KB file can unpack to 48 MB of XML that takes a minute and
     a GB to parse. The sizes its directory declares bound what unzipping yields (zipfile
     stops at the declared size), so they are checked before any part is read."""
@@ -256,7 +257,7 @@ def check_unpacked(path: Path, max_xml_bytes: int, max_other_bytes: int) -> None
         )
 
 
-def check_pages(path: Path, max_pages: int) -> None:
+def check_pages(path: Path | BinaryIO, max_pages: int) -> None:
     """A PDF's page count, read from its page tree before any page's text is extracted."""
     from pypdf import PdfReader
 
@@ -265,9 +266,7 @@ def check_pages(path: Path, max_pages: int) -> None:
     except Exception:  # a broken PDF is reported by its loader, in its words
         return
     if pages > max_pages:
-        raise LoadError(
-            f"{pages} pages (limit {max_pages}, ZHIKU_MAX_PDF_PAGES)", skipped=True
-        )
+        raise LoadError(f"{pages} pages (limit {max_pages}, ZHIKU_MAX_PDF_PAGES)", skipped=True)
 
 
 def check_chunk_count(

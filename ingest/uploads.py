@@ -8,13 +8,23 @@ survives, cleaned; the final path is checked to be inside the folder regardless.
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
 from pathlib import Path
 
 from app.errors import DISK_FULL, UserError, disk_full
 from app.settings import Settings, validate_collection_name
-from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    LoadedFile,
+    LoadError,
+    Section,
+    check_chunk_count,
+    check_pages,
+    check_unpacked,
+    decode_text,
+)
 
 
 class UploadError(UserError, ValueError):
@@ -71,6 +81,7 @@ def save_upload(
         )
     if not data:
         raise UploadError(f"{filename}: the file is empty")
+    _check_cost(settings, filename, suffix, data)
     folder = upload_folder(settings, collection).resolve()
     target = (folder / filename).resolve()
     if target.parent != folder:  # belt and braces: never write outside the folder
@@ -86,6 +97,25 @@ def save_upload(
             raise UploadError(f"{filename}: not saved, {DISK_FULL}") from None
         raise
     return target
+
+
+def _check_cost(settings: Settings, filename: str, suffix: str, data: bytes) -> None:
+    """The limits that cost next to nothing to check are told to the uploader at once
+    (the job would skip the file with the same line): a DOCX's unpacked XML, a PDF's
+    pages, a text's least number of chunks. Anything else wrong is the job's to report."""
+    try:
+        if suffix == ".docx":
+            mb = 1_000_000
+            check_unpacked(io.BytesIO(data), int(settings.max_unpacked_mb * mb),
+                           int(settings.max_file_mb * mb))  # fmt: skip
+        elif suffix == ".pdf":
+            check_pages(io.BytesIO(data), settings.max_pdf_pages)
+        elif suffix in (".txt", ".md", ".markdown", ".csv"):
+            text = LoadedFile(filename, [Section(decode_text(data))])
+            check_chunk_count(text, settings.chunk_size, settings.max_chunks_per_file)
+    except LoadError as exc:
+        if exc.skipped:  # a limit, not a broken file
+            raise UploadError(f"{filename}: {exc}") from None
 
 
 def delete_upload(settings: Settings, collection: str, source: str) -> bool:

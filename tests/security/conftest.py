@@ -78,8 +78,9 @@ def samples_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_r
 
 @pytest.fixture(scope="module")
 def keyless(samples_settings, tmp_path_factory) -> Iterator[Server]:
-    """The server as the README starts it: no keys, loopback only."""
-    server = start(samples_settings, tmp_path_factory.mktemp("keyless"))
+    """The server as the README starts it: no keys, loopback only (uploads capped at 30 MB,
+    so the streamed-upload test sends 30 MB, not the default 100, before the 413)."""
+    server = start(samples_settings, tmp_path_factory.mktemp("keyless"), ZHIKU_MAX_REQUEST_MB="30")
     yield server
     err = server.stop()
     assert "Traceback" not in err, err

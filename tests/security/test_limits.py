@@ -130,36 +130,56 @@ def _many_pages(pages: int) -> bytes:
     return out.getvalue()
 
 
-def test_bombs_are_skipped_with_one_line_each_and_the_server_stays_small(keyless: Server) -> None:
-    bomb = _docx_bomb(48)
-    assert len(bomb) < 1_000_000  # small on the wire, 48 MB of XML inside
-    files = [
-        ("files", ("bomb.docx", bomb)),
-        ("files", ("one-line.txt", b"a" * 20_000_000)),  # 20 MB, no separator at all
-        ("files", ("pages.pdf", _many_pages(2001))),
+def _bombs() -> list[tuple[str, bytes]]:
+    return [
+        ("bomb.docx", _docx_bomb(48)),  # 48 MB of XML in a few hundred KB
+        ("one-line.txt", b"a" * 20_000_000),  # 20 MB, no separator at all
+        ("pages.pdf", _many_pages(2001)),
     ]
+
+
+REASONS = {
+    "bomb.docx": "ZHIKU_MAX_UNPACKED_MB",
+    "one-line.txt": "ZHIKU_MAX_CHUNKS_PER_FILE",
+    "pages.pdf": "ZHIKU_MAX_PDF_PAGES",
+}
+
+
+def test_bombs_are_refused_at_upload_with_one_line_each(keyless: Server) -> None:
+    bombs = _bombs()
+    assert len(bombs[0][1]) < 1_000_000
     before = _rss_mb(keyless)
     started = time.monotonic()
     upload = httpx.post(
-        f"{keyless.url}/v1/knowledge_bases/samples/documents", files=files, timeout=60
+        f"{keyless.url}/v1/knowledge_bases/samples/documents",
+        files=[("files", bomb) for bomb in bombs],
+        timeout=60,
     ).json()
-    assert sorted(upload["saved"]) == ["bomb.docx", "one-line.txt", "pages.pdf"], upload
-    job = upload["job"]
-    while job["state"] not in ("done", "failed") and time.monotonic() - started < 90:
-        time.sleep(0.5)
-        job = httpx.get(f"{keyless.url}/v1/jobs/{job['id']}").json()
-    assert job["state"] == "done", job
-    reasons = {p["source"]: p["reason"] for p in job["problems"]}
-    assert "ZHIKU_MAX_UNPACKED_MB" in reasons["bomb.docx"], reasons
-    assert "ZHIKU_MAX_CHUNKS_PER_FILE" in reasons["one-line.txt"], reasons
-    assert "ZHIKU_MAX_PDF_PAGES" in reasons["pages.pdf"], reasons
-    assert all("\n" not in reason for reason in reasons.values())
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 30  # was 45 s of parsing, then 80,000 chunks
+    assert upload["saved"] == [] and upload["job"] is None, upload
+    reasons = {r["file"]: r["reason"] for r in upload["refused"]}
+    for name, setting in REASONS.items():
+        assert setting in reasons[name] and "\n" not in reasons[name], reasons
     assert _rss_mb(keyless) - before < 400  # 20 MB read and decoded once, nothing parsed
-    documents = httpx.get(f"{keyless.url}/v1/knowledge_bases/samples/documents").json()
-    assert not {"bomb.docx", "one-line.txt", "pages.pdf"} & {d["source"] for d in documents["data"]}
-    for name in ("bomb.docx", "one-line.txt", "pages.pdf"):
-        httpx.delete(f"{keyless.url}/v1/knowledge_bases/samples/documents/{name}")
+    assert not list((keyless.settings.uploads_dir / "samples").glob("*.*"))
+
+
+def test_bombs_in_a_folder_are_skipped_by_ingest_with_one_line_each(make_settings, tmp_path):
+    """The same limits where files arrive without an upload: `zhiku ingest` of a folder."""
+    from tests.helpers import zhiku
+
+    folder = tmp_path / "bombs"
+    folder.mkdir()
+    for name, data in _bombs():
+        (folder / name).write_bytes(data)
+    (folder / "fine.txt").write_text("正常的文件。", encoding="utf-8")
+    started = time.monotonic()
+    result = zhiku(make_settings(), "ingest", str(folder), "--collection", "bombs", timeout=300)
+    assert time.monotonic() - started < 240  # the process's start included; was many minutes
+    for name, setting in REASONS.items():
+        lines = [line for line in result.stderr.splitlines() if name in line]
+        assert len(lines) == 1 and setting in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_an_oversized_chat_message_is_400_at_once(keyless: Server) -> None:

@@ -112,3 +112,18 @@ def test_disk_full_is_recognised_through_wrapping() -> None:
         assert disk_full(outer)
     assert not disk_full(OSError(errno.EACCES, "Permission denied"))
     assert not disk_full(ValueError("bad"))
+
+
+def test_uploads_over_a_limit_are_refused_before_they_are_written(make_settings) -> None:
+    from ingest.uploads import UploadError, save_upload
+
+    settings = make_settings(max_unpacked_mb=1, max_chunks_per_file=100)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:p/>" * 400_000)  # 2.4 MB of XML
+    with pytest.raises(UploadError, match=r"bomb\.docx: unpacks to 2\.4 MB of XML"):
+        save_upload(settings, "kb1", "bomb.docx", bomb.getvalue())
+    with pytest.raises(UploadError, match="ZHIKU_MAX_CHUNKS_PER_FILE"):
+        save_upload(settings, "kb1", "long.txt", b"a" * 300 * 101)
+    assert save_upload(settings, "kb1", "fine.txt", b"a" * 300 * 99).is_file()
+    assert not (settings.uploads_dir / "kb1" / "bomb.docx").exists()
