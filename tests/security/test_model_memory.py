@@ -65,3 +65,23 @@ def test_chains_with_other_options_share_one_loaded_model(samples_settings) -> N
     assert built[-1].model.kwargs["max_tokens"] == samples_settings.llm_context
     result = built[-1].invoke(QUESTION)  # the options reach llama.cpp with the call
     assert result["answer"]
+
+
+def test_the_chats_temperature_slider_loads_no_new_model(samples_settings, monkeypatch) -> None:
+    """The chat's slider: each step added ~610 MB before the fix. Three temperatures, one
+    llama.cpp model alive in the process."""
+    import gc
+
+    from app.models.chat import _local_model
+    from tests.helpers import open_chat_app
+
+    _local_model.cache_clear()
+    gc.collect()
+    app = open_chat_app(samples_settings, monkeypatch)
+    for temperature in (0.1, 0.3, 0.5):
+        app.slider(key="temperature").set_value(temperature).run()
+        app.chat_input[0].set_value(QUESTION).run()
+        assert not app.exception and not app.chat_message[-1].error
+    gc.collect()
+    alive = [o for o in gc.get_objects() if type(o).__name__ == "Llama"]
+    assert len(alive) == 1, f"{len(alive)} llama.cpp models loaded"
