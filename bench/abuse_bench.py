@@ -2,6 +2,8 @@
 
 Bounded and loopback-only: it starts its own `zhiku serve` (the fast 0.5B unless
 ZHIKU_LLM_MODEL says otherwise) on 127.0.0.1, sends a fixed number of requests and stops.
+On a machine other work shares, ZHIKU_LLM_THREADS=1 keeps llama.cpp's threads from
+waiting on each other behind that work (the figures in docs/benchmarks.md say which).
 
 1. Idle: the honest user asks QUESTIONS one after another (same seed, same order in
    every phase, so each phase generates the same answers) — the baseline p50.
@@ -10,6 +12,8 @@ ZHIKU_LLM_MODEL says otherwise) on 127.0.0.1, sends a fixed number of requests a
    body over ZHIKU_MAX_JSON_MB, malformed JSON, a 920k-character message, `n=5`, a
    foreign Origin and a rebinding Host (keyless server), no or a wrong key (a second,
    keyed server). Target: honest p50 within 1.2× of idle, no 5xx, RSS flat (±10 %).
+   Phases 1 and 2 alternate ROUNDS times, so load from outside the bench (the machine is
+   shared) falls on both alike.
 3. Option sweep: requests with temperature 0.11…0.14 and one max_tokens=32768 (issue 22
    item 2: each used to load another copy of the model). Each is streamed and dropped
    once its generation starts (a copy of the model is loaded before that; the server
@@ -23,6 +27,7 @@ import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,8 +40,9 @@ from app.settings import REPO_ROOT, Settings, load_settings
 from bench.common import env_for
 from bench.servers import start_zhiku_serve
 
-QUESTIONS = ["GPT-1有多少层？", "RAG是什么？", "BERT 是什么模型？", "什么是向量检索？"]
+QUESTIONS = ["GPT-1有多少层？", "RAG是什么？"]
 ABUSE_RATE = 20.0  # refused requests per second, from one client thread
+ROUNDS = 2
 KEY = "sk-zhiku-bench-abuse"
 SWEEP = [{"temperature": t} for t in (0.11, 0.12, 0.13, 0.14)] + [{"max_tokens": 32768}]
 
@@ -170,17 +176,20 @@ def run(model: str | None = None) -> dict:
     try:
         _ask(url, QUESTIONS[-1], tally)  # load the model; the prompt cache as each phase starts
         rss_start = _rss_mb(keyless.pid)
-        _say(f"model loaded, RSS {rss_start:.0f} MB; idle phase")
-        idle = _honest(url, tally)
-        _say(f"idle p50 {statistics.median(idle):.2f} s; refused-abuse phase")
-        stop = threading.Event()
-        abuser = threading.Thread(
-            target=_abuser, args=(_refused_requests(url, keyed_url), tally, stop, 5000)
-        )
-        abuser.start()
-        busy = _honest(url, tally)
-        stop.set()
-        abuser.join()
+        _say(f"model loaded, RSS {rss_start:.0f} MB")
+        idle: list[float] = []
+        busy: list[float] = []
+        for _ in range(ROUNDS):
+            idle += _honest(url, tally)
+            stop = threading.Event()
+            abuser = threading.Thread(
+                target=_abuser, args=(_refused_requests(url, keyed_url), tally, stop, 5000)
+            )
+            abuser.start()
+            busy += _honest(url, tally)
+            stop.set()
+            abuser.join()
+            _say(f"idle p50 {statistics.median(idle):.2f} s, busy {statistics.median(busy):.2f} s")
         rss_refused = _rss_mb(keyless.pid)
         _say(f"busy p50 {statistics.median(busy):.2f} s, RSS {rss_refused:.0f} MB; sweep")
         sweep_started = time.perf_counter()
@@ -194,12 +203,16 @@ def run(model: str | None = None) -> dict:
     finally:
         for proc in (keyless, keyed):
             proc.terminate()
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # a generation still running: stop it anyway
+                proc.kill()
+                proc.wait()
     p50_idle, p50_busy = statistics.median(idle), statistics.median(busy)
     abused = tally.codes.get("abuser", {})
     return {
         "model": settings.llm_model,
-        "questions_per_phase": len(QUESTIONS),
+        "questions_per_phase": len(QUESTIONS) * ROUNDS,
         "honest_p50_idle_s": round(p50_idle, 2),
         "honest_p50_refused_abuse_s": round(p50_busy, 2),
         "p50_ratio_busy_idle": round(p50_busy / p50_idle, 3),
