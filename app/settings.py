@@ -19,7 +19,7 @@ from app.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Prompt strategies; each is a file under prompts/ (app.answering.prompts.STRATEGY_FILES).
-Strategy = Literal["zero-shot", "few-shot", "cot", "extractive"]
+Strategy = Literal["zero-shot", "few-shot", "cot", "extractive", "grounded"]
 STRATEGIES: tuple[str, ...] = Strategy.__args__
 
 

@@ -76,8 +76,9 @@ def keywords(question: str) -> list[str]:
 
 
 # --- normalisation ----------------------------------------------------------------
-# 一 inside common words that do not mean "one" (cn2an would turn 一共 into 1共).
-_WORD_ONE = re.compile(r"一(?=[共起样些般直定旦致切下点同再边])|(?<=[统唯之])一")
+# 一 inside common words that do not mean "one" (cn2an would turn 一共 into 1共), and as
+# the indefinite article (一种, 一个, 一步一步): an answer's "一种索引" states no figure.
+_WORD_ONE = re.compile(r"一(?=[共起样些般直定旦致切下点同再边种类个份部步])|(?<=[统唯之])一")
 _KEEP = "\ue000"  # a private-use character holds their place while cn2an runs
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)\s*([万亿])")
 

@@ -55,7 +55,7 @@ class AbstentionConfig:
         )
 
 
-Signal = Literal["evidence", "model", "reasoning", "support"]
+Signal = Literal["evidence", "model", "reasoning", "support", "selection"]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from app.answering import abstention, extractive, prompts
+from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
 from app.answering.focus import FocusConfig, focused
 from app.answering.generation import (
@@ -35,14 +35,17 @@ from app.answering.result import (
     Clock,
     ContextInfo,
     ContextsEvent,
+    QuoteInfo,
+    QuotesEvent,
     ResultEvent,
     StreamEvent,
     TokenEvent,
     context_info,
 )
 from app.answering.trimming import trimmed_chunks
-from app.answering.verification import Verification, verify
+from app.answering.verification import Verification, names_subject, verify
 from app.models.chat import make_chat_model
+from app.models.embeddings import make_embeddings
 from app.retrieval.hybrid import HybridRetriever, build_retriever
 from app.settings import Settings, get_settings
 from app.text import detect_language, is_refusal, tokenize
@@ -106,6 +109,9 @@ class RagChain(Runnable[Any, AnswerResult]):
             yield self._result(base, clock, gate, shown="", draft="", docs=docs)
             return
 
+        if self.strategy == grounded.STRATEGY:
+            yield from self.ground(base, clock, evidence, docs)
+            return
         draft = Draft()
         if self.strategy == "extractive":
             yield from self.extract(question, docs, lang, draft)
@@ -181,27 +187,84 @@ class RagChain(Runnable[Any, AnswerResult]):
                     draft.text, draft.looped = draft.text[:cut], True
                     break
 
+    def select(
+        self, question: str, docs: list[Document], lang: str, grounding: bool = False
+    ) -> list[extractive.Sentence]:
+        """The evidence sentences the model picks by number (none: nothing answers), in
+        the documents' order, so quotes read as the passages do. For the grounded strategy
+        (`grounding`) only from chunks that name what the question is about (its names,
+        quoted terms) — "RAG 是哪一年提出的" must not be answered from a chunk about GPT-3
+        in 2020 — and with the prompt whose system part the answering step shares."""
+        limit = self.settings.extractive_candidates
+        if grounding:
+            naming = names_subject(question, [d.page_content for d in docs])
+            chunks = {n for n, named in enumerate(naming, start=1) if named} or None
+            embeddings = make_embeddings(self.settings)
+            sentences = grounded.candidates(question, docs, limit, chunks, embeddings)
+        else:
+            sentences = extractive.candidate_sentences(question, docs, limit)
+        if not sentences:
+            return []
+        limit = self.settings.max_evidence_sentences
+        choose = grounded.select_messages if grounding else extractive.choice_messages
+        messages = choose(question, sentences, lang, limit)
+        options = extractive.choice_options(self.backend, len(sentences), limit)
+        reply = invoke_short(self.model, messages, self.backend, self.settings, **options)
+        chosen = extractive.parse_choice(str(reply.content), len(sentences), limit)
+        return sorted((sentences[n - 1] for n in chosen), key=lambda s: s.at)
+
     def extract(
         self, question: str, docs: list[Document], lang: str, draft: Draft
     ) -> Iterator[TokenEvent]:
         """Extractive strategy: the model picks sentence numbers, the answer quotes them."""
-        sentences = extractive.candidate_sentences(
-            question, docs, self.settings.extractive_candidates
-        )
-        limit = self.settings.max_evidence_sentences
-        chosen: list[int] = []
-        if sentences:
-            messages = extractive.choice_messages(question, sentences, lang, limit)
-            options = extractive.choice_options(self.backend, len(sentences), limit)
-            reply = invoke_short(self.model, messages, self.backend, self.settings, **options)
-            chosen = extractive.parse_choice(str(reply.content), len(sentences), limit)
-        # quoted in the documents' order, so the answer reads as the passages do
-        picked = sorted((sentences[n - 1] for n in chosen), key=lambda s: s.at)
+        picked = self.select(question, docs, lang)
         draft.text = (
             extractive.quote(picked, lang) if picked else prompts.refusal(lang, "extractive")
         )
         draft.first_token_at = Clock.now()
         yield TokenEvent(event="token", text=draft.text, part="answer")
+
+    def ground(
+        self, base: tuple, clock: Clock, evidence: dict, docs: list[Document]
+    ) -> Iterator[StreamEvent]:
+        """Grounded strategy (`app.answering.grounded`): select the evidence, show it,
+        answer from it alone, keep what it supports."""
+        lang, standalone = base[3], base[1]
+        picked = self.select(standalone, docs, lang, grounding=True)
+        clock.quoted = clock.now()
+        quotes = grounded.quote_infos(picked, docs)
+        yield QuotesEvent(event="quotes", quotes=quotes)
+        if not picked:  # no sentence answers: nothing to write an answer from
+            clock.first_token = clock.finished = clock.now()
+            decision = abstention.Decision("selection", {"evidence": evidence})
+            yield self._result(base, clock, decision, shown="", draft="", docs=docs)
+            return
+        draft = Draft()
+        limit = self.settings.max_evidence_sentences
+        messages = grounded.answer_messages(standalone, picked, lang, limit)
+        yield from self.generate(messages, draft, lang)
+        clock.first_token = draft.first_token_at or clock.now()
+        clock.finished = clock.now()
+        answer = draft.text.strip()
+        refused = is_refusal(answer, [prompts.refusal(lang, grounded.STRATEGY)], phrases=False)
+        checked = grounded.check(standalone, answer, picked, lang)
+        support = {
+            **checked.verification.scores,
+            "from_quotes": checked.from_quotes,
+            "dropped": list(checked.dropped),
+        }
+        decision = abstention.decide(
+            self.abstention, evidence, has_context=True, support=support, refused=refused
+        )
+        if not checked.answer and not refused:  # the model wrote nothing to show
+            decision = abstention.Decision("support", decision.scores)
+        shown = checked.answer if self.abstention.enabled else answer
+        kept_all = shown == answer and not decision.withholds
+        shown = "" if decision.withholds else grounded.cite_selection(shown, picked, docs)
+        yield self._result(
+            base, clock, decision, shown=shown, draft="" if kept_all else answer, docs=docs,
+            tokens=token_counts(self.model, draft), quotes=quotes,
+        )  # fmt: skip
 
     def split_reasoning(self, text: str) -> tuple[str, str]:
         """(reasoning, answer): chain of thought puts its answer after a marker."""
@@ -246,6 +309,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         docs: list[Document],
         reasoning: str = "",
         tokens: dict | None = None,
+        quotes: list[QuoteInfo] | None = None,
     ) -> ResultEvent:
         """The one place a result is assembled. A withheld answer is the refusal sentence
         with no citations; a shown one carries its citations (inferred when the model
@@ -257,6 +321,9 @@ class RagChain(Runnable[Any, AnswerResult]):
             answer = shown if decision.signal == "model" else infer_citations(shown, docs)
             inferred = answer != shown
             citations = [c.as_dict() for c in citations_for(answer, docs, inferred)]
+            for citation in citations:  # the chosen sentence is the quote to highlight
+                chosen = [q["text"] for q in quotes or [] if q["n"] == citation["n"]]
+                citation["quote"] = chosen[0] if chosen else citation["quote"]
         return ResultEvent(
             event="result",
             question=question,
@@ -269,6 +336,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             abstention=decision.as_dict(),
             draft=draft,
             citations=citations,
+            quotes=quotes or [],
             reasoning="" if withheld and decision.signal == "evidence" else reasoning,
             timings=clock.timings(),
             tokens=(tokens or {}) if decision.signal != "evidence" else {},

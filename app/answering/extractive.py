@@ -19,7 +19,9 @@ from app.answering import prompts
 from app.text import has_han, tokenize
 
 # A sentence ends at Chinese or Latin end marks, or at a line break (lists, headings).
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+(?:[。！？!?；;]+|\.(?=\s)|$)|[^\n]+", re.MULTILINE)
+# Clauses joined by ； stay together: "BERT 只用编码器…；GPT 系列只用解码器…" is one
+# comparison, and quoting half of it answers half the question.
+_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+|\.(?=\s)|$)|[^\n]+", re.MULTILINE)
 MAX_SENTENCES = 80  # numbered sentences shown to the model (k = 5 chunks give 20–50)
 
 

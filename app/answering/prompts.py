@@ -25,6 +25,7 @@ STRATEGY_FILES: dict[str, str] = {
     "few-shot": "few_shot.yaml",
     "cot": "cot.yaml",
     "extractive": "extractive.yaml",
+    "grounded": "grounded.yaml",
 }
 # Closing tags a document could use to break out of the context fence.
 _FENCE_TAGS = re.compile(r"</?\s*(资料|documents)\s*>", re.IGNORECASE)

@@ -36,10 +36,21 @@ class CitationInfo(TypedDict):
     inferred: bool  # the model gave no marker; matched by text overlap instead
 
 
+class QuoteInfo(TypedDict):
+    """A sentence the grounded strategy chose as evidence, shown under the answer."""
+
+    n: int  # the number of its chunk, as the answer cites it
+    source: str | None
+    page: int | None
+    chunk_id: str | None
+    text: str
+
+
 class AbstentionInfo(TypedDict):
     abstained: bool
     # "evidence" (nothing relevant retrieved), "model" (it refused itself), "reasoning"
-    # (CoT found no passage), "support" (the draft is not in the documents), or None
+    # (CoT found no passage), "support" (the draft is not in the documents), "selection"
+    # (the grounded strategy's model chose no sentence), or None
     signal: str | None
     scores: dict
 
@@ -48,6 +59,7 @@ class Timings(TypedDict):
     condense_s: float
     retrieval_s: float
     first_token_s: float
+    first_text_s: float  # the first useful text on screen: the quotes, else the first token
     generation_s: float
     total_s: float
 
@@ -63,6 +75,7 @@ class AnswerResult(TypedDict):
     abstention: AbstentionInfo
     draft: str  # the whole draft when only its verified part (or nothing) is shown
     citations: list[CitationInfo]
+    quotes: list[QuoteInfo]  # grounded strategy: the chosen sentences, shown under the answer
     reasoning: str
     timings: Timings
     tokens: dict[str, int | bool]
@@ -72,6 +85,13 @@ class ContextsEvent(TypedDict):
     event: Literal["contexts"]
     question: str
     contexts: list[ContextInfo]
+
+
+class QuotesEvent(TypedDict):
+    """Grounded strategy: the chosen sentences, as soon as they are chosen."""
+
+    event: Literal["quotes"]
+    quotes: list[QuoteInfo]
 
 
 class TokenEvent(TypedDict):
@@ -84,7 +104,7 @@ class ResultEvent(AnswerResult):
     event: Literal["result"]
 
 
-StreamEvent = ContextsEvent | TokenEvent | ResultEvent
+StreamEvent = ContextsEvent | QuotesEvent | TokenEvent | ResultEvent
 
 
 def context_info(n: int, doc: Document) -> ContextInfo:
@@ -108,16 +128,19 @@ class Clock:
     def __init__(self) -> None:
         self.started = time.perf_counter()
         self.condensed = self.retrieved = self.first_token = self.finished = self.started
+        self.quoted: float | None = None  # when the grounded strategy's quotes were shown
 
     @staticmethod
     def now() -> float:
         return time.perf_counter()
 
     def timings(self) -> Timings:
+        first_text = min(self.quoted, self.first_token) if self.quoted else self.first_token
         return Timings(
             condense_s=round(self.condensed - self.started, 3),
             retrieval_s=round(self.retrieved - self.condensed, 3),
             first_token_s=round(self.first_token - self.started, 3),
+            first_text_s=round(first_text - self.started, 3),
             generation_s=round(self.finished - self.retrieved, 3),
             total_s=round(self.finished - self.started, 3),
         )

@@ -109,6 +109,13 @@ def novelty(question: str, answer: str) -> float:
     return sum(w not in asked for w in words) / len(words)
 
 
+def names_subject(question: str, texts: Sequence[str]) -> list[bool]:
+    """For each text, whether it names what the question is about (one of its names or
+    quoted terms); every text does when the question names nothing."""
+    anchors = [squash(a) for a in names(question) + QUOTED_TERM.findall(question)]
+    return [not anchors or any(a in squash(normalise(t)) for a in anchors) for t in texts]
+
+
 def verify(
     question: str,
     answer: str,
@@ -121,8 +128,7 @@ def verify(
     asked_squashed = squash(asked)
     chunks = [normalise(c) for c in contexts]
     sources = list(sources) if sources is not None else [str(n) for n in range(len(chunks))]
-    anchors = [squash(a) for a in names(question) + QUOTED_TERM.findall(question)]
-    naming = [not anchors or any(a in squash(c) for a in anchors) for c in chunks]
+    naming = names_subject(question, chunks)
     # Without any chunk naming the subject, facts are checked against all chunks.
     subject_chunks = [c for c, named in zip(chunks, naming, strict=True) if named] or chunks
     # The figure a question asks for must come from a document that names its subject

@@ -110,15 +110,27 @@ def _sources(result: AnswerResult) -> str:
     return f"\n\n{title}:\n" + "\n".join(lines)
 
 
+def _quotes(result: AnswerResult) -> str:
+    """The grounded strategy's evidence under the answer: "原文：> sentence [1]"."""
+    quotes = result.get("quotes") or []
+    if not quotes or result["refused"]:
+        return ""
+    title = "原文" if detect_language(result["question"]) == "zh" else "Quoted"
+    lines = [f"> {escape_markdown(q['text'])} [{q['n']}]" for q in quotes]
+    return f"\n\n{title}:\n" + "\n".join(lines)
+
+
 def answer_content(result: AnswerResult, with_sources: bool) -> str:
-    """The message text: the answer, then (if configured) the cited sources, numbered."""
-    return result["answer"] + (_sources(result) if with_sources else "")
+    """The message text: the answer, the quoted evidence (grounded strategy), then (if
+    configured) the cited sources, numbered."""
+    return result["answer"] + _quotes(result) + (_sources(result) if with_sources else "")
 
 
 def extras(result: AnswerResult) -> dict:
     """zhiku's fields beside OpenAI's: what was cited, what was retrieved, whether withheld."""
     return {
         "citations": result["citations"],
+        "quotes": result.get("quotes") or [],
         "contexts": [
             {k: c[k] for k in ("n", "source", "page", "chunk_id", "score", "text")}
             for c in result["contexts"]

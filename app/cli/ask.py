@@ -21,7 +21,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     strategy: Annotated[
         str | None,
-        typer.Option("--strategy", "-s", help="zero-shot | few-shot | cot | extractive"),
+        typer.Option("--strategy", "-s", help="zero-shot | few-shot | cot | extractive | grounded"),
     ] = None,
     k: Annotated[int | None, typer.Option("--k", min=1, max=50, help="Chunks to use.")] = None,
     backend: Annotated[str | None, typer.Option("--backend", help="local | hosted")] = None,
@@ -61,6 +61,7 @@ def ask(
             trace.record(result)
         out.print()
         _print_abstention(result)
+        _print_quotes(result)
         _print_sources(result)
 
 
@@ -89,9 +90,20 @@ def _print_abstention(result: dict) -> None:
             if unsupported
             else "it only restates the question, or too little of it is in the documents"
         )
+    elif decision["signal"] == "selection":
+        why = "no sentence of the passages answers it"
     else:
         why = "draft above withheld; its reasoning found no support"
     out.print(f"{escape(result['answer'])}  ({escape(why)})", style="bold yellow", soft_wrap=True)
+
+
+def _print_quotes(result: dict) -> None:
+    """The grounded strategy's evidence, verbatim, under a shown answer."""
+    if result.get("refused") or not result.get("quotes"):
+        return
+    out.print("原文 Quoted:", style="bold")
+    for quote in result["quotes"]:
+        out.print(f"  > {escape(quote['text'])} [{quote['n']}]", soft_wrap=True)
 
 
 def _print_sources(result: dict) -> None:

@@ -102,7 +102,8 @@ def evaluate(
     corpus: CORPUS = None,  # type: ignore[assignment]
     collection: COLLECTION = None,
     strategy: Annotated[
-        str | None, typer.Option("--strategy", help="zero-shot, few-shot, cot or extractive.")
+        str | None,
+        typer.Option("--strategy", help="zero-shot, few-shot, cot, extractive or grounded."),
     ] = None,
     k: K = None,
     retriever: Annotated[

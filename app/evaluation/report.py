@@ -13,10 +13,10 @@ from app.evaluation import answer_metrics as am
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "evidence_hit@5")
 ANSWER_KEYS = (
     "accuracy", "fact_recall", "match", "precision", "coverage", "false_refusal_correct",
-    "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal",
+    "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "quotes_correct", "from_quotes",
     "faithfulness", "citation_acc", "ppl_context", "ppl_no_context",
 )  # fmt: skip
-LATENCY_STAGES = ("retrieval_s", "first_token_s", "generation_s", "total_s")
+LATENCY_STAGES = ("retrieval_s", "first_token_s", "first_text_s", "generation_s", "total_s")
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -49,7 +49,9 @@ def summarise(rows: list[dict]) -> dict:
     `match` — drafts containing a reference span; `coverage` — answerable questions whose
     *shown* answer is correct; `precision` — correct answers among all answers shown
     (an answer shown to an unanswerable question is wrong); `false_refusal_correct` —
-    correct drafts that were withheld.
+    correct drafts that were withheld. All of them read the answer text alone: the
+    grounded strategy's quotes are scored apart (`quotes_correct`), unless they stand in
+    for an answer none of which held up (`from_quotes`, the share of shown answers).
     """
     with_sources = [r for r in rows if "hit@1" in r]
     answered = [r for r in rows if "answer" in r]
@@ -81,6 +83,12 @@ def summarise(rows: list[dict]) -> dict:
             )
             if answerable
             else None,
+            # grounded strategy: the quotes under the answer hold every key fact; answers
+            # shown as the quotes because nothing of the written one held up
+            quotes_correct=_mean(
+                [float(r["quotes_correct"]) for r in answerable if "quotes_correct" in r]
+            ),
+            from_quotes=_mean([float(r["from_quotes"]) for r in shown if "from_quotes" in r]),
             refusal_acc=_mean([float(r["refused"]) for r in unanswerable]),
             false_refusal=_mean([float(r["refused"]) for r in answerable]),
             faithfulness=_mean([r["faithfulness"] for r in answered]),

@@ -156,9 +156,19 @@ def _answer_row(question: Question, result: dict) -> dict:
         "contexts_n": len(result["contexts"]),
         "context_sources": [c["source"] for c in result["contexts"]],
         "first_token_s": timings.get("first_token_s"),
+        "first_text_s": timings.get("first_text_s", timings.get("first_token_s")),
         "generation_s": timings.get("generation_s"),
         "total_s": timings.get("total_s"),
     }
+    quotes = result.get("quotes") or []
+    if quotes:  # grounded strategy: the evidence shown under the answer, scored apart
+        row["quotes"] = [q["text"] for q in quotes]
+        support = (abstention.get("scores") or {}).get("support") or {}
+        row["from_quotes"] = bool(support.get("from_quotes")) and not refused
+        if question.answerable:
+            row["quotes_correct"] = am.is_correct(
+                "\n".join(row["quotes"]), question.answers, question.facts
+            )
     if question.answerable:
         plain = strip_citations(answer).strip()
         row.update(correctness(question, answer, result.get("draft", ""), refused))

@@ -34,10 +34,24 @@ def abstained(result: dict) -> bool:
     return bool((result.get("abstention") or {}).get("abstained"))
 
 
+def show_quotes(quotes: list[dict]) -> None:
+    """The grounded strategy's evidence under the answer: each chosen sentence verbatim,
+    with its marker and source, so the reader can check the answer against it."""
+    if not quotes:
+        return
+    lines = [
+        f"> {escape_markdown(q['text'])} [{q['n']}] · {escape_markdown(str(q['source']))}"
+        for q in quotes
+    ]
+    st.caption("原文 Quoted from the documents")
+    st.markdown("\n>\n".join(lines))
+
+
 def show_answer(result: dict) -> None:
     """The answer, or for an abstention a distinct friendly note (never an error)."""
     if not abstained(result):
         st.markdown(escape_markdown(result["answer"]))
+        show_quotes(result.get("quotes") or [])
         if result.get("draft"):  # trimmed to its verified sentences
             st.caption(TRIMMED)
             with st.expander("完整草稿 Full draft", expanded=False):
@@ -100,19 +114,24 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
 
         def tokens():
             for event in chain.stream({"question": question, "history": history}):
-                if event["event"] == "token" and event["part"] == "answer":
+                if event["event"] == "quotes":  # the evidence, before the answer is written
+                    with quotes_slot.container():
+                        show_quotes(event["quotes"])
+                elif event["event"] == "token" and event["part"] == "answer":
                     streamed.append(event["text"])
                     yield escape_markdown(event["text"])
                 elif event["event"] == "result":
                     result.update(event)
 
-        slot = st.empty()
+        slot, quotes_slot = st.empty(), st.empty()
         with admitted(choice["backend"]), slot.container():
             st.write_stream(tokens())
+        quotes_slot.empty()
         # withheld, trimmed to its verified part, or a loop cut: show what was kept
         if (
             abstained(result)
             or result.get("draft")
+            or result.get("quotes")
             or "".join(streamed).strip() != result["answer"]
         ):
             with slot.container():
