@@ -67,7 +67,10 @@ def chroma_name(name: str) -> str:
 def knowledge_base_name(collection: str) -> str:
     """The knowledge base a Chroma collection holds (the inverse of `chroma_name`)."""
     if collection.startswith("xn--"):
-        return collection[4:].encode("ascii").decode("punycode")
+        try:
+            return collection[4:].encode("ascii").decode("punycode")
+        except UnicodeError:  # not one of ours: shown as Chroma names it
+            return collection
     return collection
 
 
