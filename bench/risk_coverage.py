@@ -51,7 +51,10 @@ def _withheld(row: dict, config: abstention.AbstentionConfig) -> bool:
 
 def _shown_text(row: dict, config: abstention.AbstentionConfig) -> str:
     """What the chain would show: the draft, cut to its verified sentences with the facts
-    check on (the chain's trimming)."""
+    check on (the chain's trimming). The grounded strategy's rows (they have quotes)
+    show the answer its check kept; a withheld one would show its draft."""
+    if "quotes" in row:
+        return row["draft"] if row["refused"] else row["answer"]
     draft = row.get("draft") or row["answer"]
     support = (row.get("abstention_scores") or {}).get("support") or {}
     verified, total = support.get("verified", 0), support.get("sentences", 0)

@@ -62,10 +62,13 @@ def numbered_sentences(
     quoted as an answer are left out unless `quotable_only` is false."""
     found: list[Sentence] = []
     for chunk, doc in enumerate(docs, start=1):
-        asked = ""  # a question line stays with its answer: "GPT-1模型基本参数?答案:12层…"
+        # A question line stays with its answer ("GPT-1模型基本参数?答案:12层…"), and a
+        # line that announces what follows with a colon stays with its first item
+        # ("训练过程分为以下三个阶段:" says nothing alone).
+        asked = ""
         for match in _SENTENCE.finditer(doc.page_content):
             text = asked + match.group(0).strip()
-            asked = text if text.endswith(("?", "？")) and len(text) < 60 else ""
+            asked = text if text.endswith(("?", "？", ":", "：")) and len(text) < 60 else ""
             unwanted = not text or (quotable_only and not _worth_quoting(text))
             if asked or unwanted or any(s.text == text for s in found):
                 continue  # chunks overlap: a sentence is offered once

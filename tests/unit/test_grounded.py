@@ -65,7 +65,7 @@ def test_both_steps_share_their_static_system_prompt_and_show_only_their_sentenc
     assert "GPT-1" not in select[0][1]  # the same for every question
     assert f"1. {GPT1}" in select[1][1] and f"2. {LAYERS}" in select[1][1]
     assert f"- {GPT1} [1]" in answer[1][1] and LAYERS not in answer[1][1]
-    assert "问题：GPT-1有多少层？" in answer[1][1] and answer[1][1].endswith("回答：")
+    assert answer[1][1].startswith("只根据下面") and answer[1][1].endswith("问题：GPT-1有多少层？")
     english = grounded.answer_messages("How many layers?", chosen, "en", 3)
     assert "English" in english[1][1]
 
