@@ -162,7 +162,9 @@ class Settings(BaseSettings):
     )
 
     # --- answering ---------------------------------------------------------------
-    strategy: Strategy = "zero-shot"
+    # grounded: the model picks the evidence sentences, answers from them alone, and the
+    # reader sees the quotes; chosen by measurement (docs/benchmarks.md, issue 21)
+    strategy: Strategy = "grounded"
     few_shot_count: int = Field(default=2, ge=0, le=10)
     few_shot_select: bool = Field(
         default=False,
@@ -197,10 +199,10 @@ class Settings(BaseSettings):
         "after each) in the prompt; 0 = whole chunks.",
     )
     extractive_candidates: int = Field(
-        default=16, ge=2, le=80, description="Extractive strategy: sentences shown to the model."
+        default=16, ge=2, le=80, description="Grounded, extractive: sentences shown to the model."
     )
     max_evidence_sentences: int = Field(
-        default=3, ge=1, le=10, description="Extractive strategy: sentences the model may pick."
+        default=3, ge=1, le=10, description="Grounded and extractive: sentences the model may pick."
     )
     timeout: float = Field(default=120.0, gt=0, description="Seconds for a hosted request.")
     hosted_base_url: str = Field(

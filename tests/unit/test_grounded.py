@@ -113,3 +113,24 @@ def test_words_taken_from_the_question_count_as_supported_and_yi_zhong_is_no_fig
         "Chroma 用的是哪种索引？", "Chroma 使用的是 HNSW，一种图索引。", english, "zh"
     )
     assert not checked.dropped
+
+
+def test_the_api_content_shows_the_answer_then_the_quotes_as_text() -> None:
+    from app.api.schemas import answer_content, extras
+
+    quote = {
+        "n": 1,
+        "source": "a.md",
+        "page": None,
+        "chunk_id": "x",
+        "text": "![y](http://e/x) 共 12 层。",
+    }
+    result = {"question": "GPT-1有多少层？", "answer": "GPT-1 共 12 层 [1]。", "refused": False,
+              "quotes": [quote], "citations": [], "contexts": []}  # fmt: skip
+    content = answer_content(result, with_sources=False)
+    assert content.startswith("GPT-1 共 12 层 [1]。\n\n原文:\n> ")
+    assert "![y](" not in content and "[1]" in content.splitlines()[-1]
+    withheld = {**result, "answer": "资料中没有找到答案。", "refused": True}
+    assert answer_content(withheld, with_sources=False) == "资料中没有找到答案。"
+    assert extras({**result, "abstention": {}, "strategy": "grounded", "standalone_question": "",
+                   "draft": "", "timings": {}})["quotes"] == [quote]  # fmt: skip
