@@ -223,6 +223,15 @@ def main() -> None:
             json.dumps(abuse["status_counts"]),
             "```",
         ]
+    if "integrations" in only:  # issue 26: MCP and /v1/retrieve over in-process; tracing
+        from bench import integrations_bench
+
+        integrations = {"retrieval": integrations_bench.retrieval()}
+        (RESULTS / "integrations.json").write_text(json.dumps(integrations, indent=2))
+        if "--no-model" not in sys.argv:  # tracing on vs off answers with the 0.5B
+            integrations["tracing"] = integrations_bench.tracing()
+            (RESULTS / "integrations.json").write_text(json.dumps(integrations, indent=2))
+        lines += ["", *integrations_bench.report(**integrations)]
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)
