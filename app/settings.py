@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     abstain_min_support: float = Field(
         default=0.7, ge=0, le=1, description="Share of the answer's words found in the chunks."
     )
+    abstain_grounded_min_support: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Grounded: share of the answer's words in the chosen sentences or question.",
+    )
     abstain_min_novelty: float = Field(
         default=0.1,
         ge=0,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import nullcontext
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.documents import Document
@@ -253,8 +254,9 @@ class RagChain(Runnable[Any, AnswerResult]):
             "from_quotes": checked.from_quotes,
             "dropped": list(checked.dropped),
         }
+        config = replace(self.abstention, min_support=self.settings.abstain_grounded_min_support)
         decision = abstention.decide(
-            self.abstention, evidence, has_context=True, support=support, refused=refused
+            config, evidence, has_context=True, support=support, refused=refused
         )
         if not checked.answer and not refused:  # the model wrote nothing to show
             decision = abstention.Decision("support", decision.scores)
