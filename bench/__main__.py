@@ -232,6 +232,12 @@ def main() -> None:
             integrations["tracing"] = integrations_bench.tracing()
             (RESULTS / "integrations.json").write_text(json.dumps(integrations, indent=2))
         lines += ["", *integrations_bench.report(**integrations)]
+    if "grounded-speed" in only:  # issue 21: prefix reuse and prompt lookup; ~10 min
+        from bench import grounded_speed
+
+        speed = grounded_speed.run()
+        grounded_speed.write(speed, RESULTS)
+        lines += grounded_speed.report(speed)
     report = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(report)
     print(report)
