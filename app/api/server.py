@@ -149,4 +149,3 @@ def _add_errors(app: FastAPI) -> None:
             return reply(507, DISK_FULL, "server_error", "disk_full")
         log.exception("unexpected error")
         return reply(500, "internal error; see the server log", "server_error", None)
-

@@ -42,7 +42,7 @@ def test_eval_writes_a_summary_with_every_metric_in_range(make_settings, tmp_pat
     assert set(answer) == {
         "accuracy", "fact_recall", "match", "precision", "coverage", "false_refusal_correct",
         "em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "faithfulness",
-        "citation_acc", "ppl_context", "ppl_no_context",
+        "citation_acc", "ppl_context", "ppl_no_context", "quotes_correct", "from_quotes",
     }  # fmt: skip
     for key in ("em", "f1", "rouge_l", "bleu", "refusal_acc", "false_refusal", "faithfulness",
                 "accuracy", "fact_recall", "match", "coverage"):  # fmt: skip

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from pydantic import SecretStr
 
 from app.answering.chain import build_rag_chain
 from app.models.chat import ChatModelError
@@ -51,7 +52,7 @@ def llama_server(kb_settings) -> Iterator[str]:
 
 def hosted(settings, url: str, key: str = API_KEY):
     return settings.model_copy(
-        update={"backend": "hosted", "hosted_base_url": url, "hosted_api_key": key}
+        update={"backend": "hosted", "hosted_base_url": url, "hosted_api_key": SecretStr(key)}
     )
 
 

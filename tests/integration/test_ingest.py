@@ -169,7 +169,7 @@ def test_cli_user_errors_are_one_line(tmp_path: Path, make_settings) -> None:
     settings = make_settings()
     result = zhiku(settings, "ingest", str(tmp_path), "--collection", "x")
     assert result.returncode == 1
-    assert "collection name 'x' is invalid" in result.stderr
+    assert "knowledge base name 'x' is invalid" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -54,13 +54,14 @@ def test_chains_with_other_options_share_one_loaded_model(samples_settings) -> N
     from app.api.chat import Chains
     from app.models.chat import loaded_local_models, local_client
 
+    before = loaded_local_models()  # other tests of this process may hold another file
     chains = Chains(samples_settings)
     built = [
         chains.get("samples", "zero-shot", None, (("temperature", t), ("max_tokens", m)))
         for t, m in [(0.11, 32), (0.12, 32), (0.13, 32), (0.14, 32), (0.11, 32768)]
     ]
     clients = {id(local_client(chain.model)) for chain in built}
-    assert len(clients) == 1 and loaded_local_models() == 1
+    assert len(clients) == 1 and loaded_local_models() <= max(before, 1)
     assert [chain.model.kwargs["temperature"] for chain in built] == [0.11, 0.12, 0.13, 0.14, 0.11]
     assert built[-1].model.kwargs["max_tokens"] == samples_settings.llm_context
     result = built[-1].invoke(QUESTION)  # the options reach llama.cpp with the call
