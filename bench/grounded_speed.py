@@ -134,7 +134,7 @@ def report(result: dict) -> list[str]:
         f"{r['total_p50_s']} | {r['total_ratio']}× | {r['same_answer_as_shipped']} |"
         for r in result["rows"]
     ]
-    return [*lines, f"peak RSS {result['peak_rss_mb']} MB (two model copies)"]
+    return [*lines, f"peak RSS {result['peak_rss_mb']} MB"]
 
 
 def write(result: dict, results: Path) -> None:
