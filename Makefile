@@ -62,14 +62,17 @@ eval: setup ## score both shared question sets (about 1.5 hours on 2 cores); res
 	    --corpus ../shared/corpora/cmrc2018_trial --limit 20 --k 3 --out docs/eval/cmrc2018_trial-answers-k3 \
 	    --resume --run zero-shot:hybrid --run zero-shot:dense --run zero-shot:bm25
 
-# The shipped defaults (1.5B, zero-shot, k = 3, abstention on) on llm_articles dev + the 30
-# unanswerable questions and on the first 100 CMRC2018 trial questions (about 30 minutes).
-eval-defaults: setup ## score the default configuration; results in docs/eval/answers-2026-12*
+# The shipped defaults (1.5B, grounded, k = 3, abstention on) on llm_articles dev + the 30
+# unanswerable questions, the samples set and the first 100 CMRC2018 trial questions
+# (about 45 minutes; docs/benchmarks.md, "Answers a user can check").
+eval-defaults: setup ## score the default configuration; results in docs/eval/answers-2026-12-grounded
 	$(BIN)/zhiku eval --qa ../shared/eval/llm_articles.dev.jsonl \
 	    --qa bench/questions/llm_articles.unanswerable.jsonl --corpus ../shared/corpora/llm_articles \
-	    --no-perplexity --out docs/eval/answers-2026-12/llm-1.5b-zero-shot-k3-default
+	    --no-perplexity --out docs/eval/answers-2026-12-grounded/llm-default
+	$(BIN)/zhiku eval --qa bench/questions/samples.jsonl --corpus samples \
+	    --no-perplexity --out docs/eval/answers-2026-12-grounded/samples-default
 	$(BIN)/zhiku eval --qa ../shared/eval/cmrc2018_trial.jsonl --corpus ../shared/corpora/cmrc2018_trial \
-	    --limit 100 --no-perplexity --out docs/eval/answers-2026-12-cmrc/cmrc-1.5b-zero-shot-k3-first100
+	    --limit 100 --no-perplexity --out docs/eval/answers-2026-12-grounded/cmrc-default-first100
 
 lock: ## regenerate requirements.lock from the current venv
 	( echo "# Exact versions of a clean install (pip freeze), used as constraints by scripts/setup.sh."; \
