@@ -12,9 +12,10 @@ demo: setup ## the same in a terminal: ingest the samples, answer one question
 	$(BIN)/zhiku ingest samples --collection samples
 	$(BIN)/zhiku ask "GPT-1有多少层？参数量是多少？" --collection samples
 
-test: setup browser postgres ## install, lint, and run every test (real models, real Chroma, real browser)
+test: setup browser postgres ## install, lint, type-check, and run every test (real models, real Chroma, real browser)
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -ra tests/unit tests/integration tests/security
 
 unit: setup ## the fast suite: pure logic, no models, no ../shared (seconds)
@@ -33,10 +34,11 @@ browser: ## Debian's chromium for the browser test (apt; no browser download exi
 postgres: ## Debian's PostgreSQL binaries for the several-writers test (it starts its own server)
 	bash scripts/setup-postgres.sh
 
-lint: setup
+lint: setup ## ruff, the layer contracts, mypy
 	$(BIN)/ruff check app ingest tests bench
 	$(BIN)/ruff format --check app ingest tests bench
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy  # app/ and ingest/, configured in pyproject.toml ([tool.mypy])
 
 bench: setup ## measure ingest and retrieval; results in docs/benchmarks.md
 	$(BIN)/python -m bench

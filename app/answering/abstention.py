@@ -21,7 +21,7 @@ from typing import Literal
 
 from langchain_core.documents import Document
 
-from app.answering.result import AbstentionInfo
+from app.schema import AbstentionInfo
 from app.text import (
     jieba_words,
     keywords,

@@ -3,7 +3,7 @@
 `build_rag_chain()` returns an LCEL Runnable. Input: a question string, or
 `{"question": ..., "history": [{"role": "user"|"assistant", "content": ...}, ...]}`.
 `invoke` returns an `AnswerResult`; `stream` yields a `ContextsEvent`, then `TokenEvent`s,
-then a `ResultEvent` holding the same result (`app.answering.result`).
+then a `ResultEvent` holding the same result (`app.schema`).
 
 `RagChain.stream` reads as the list of steps; each step is a method or function a reader
 takes in at once, and whether to answer is one pure function, `abstention.decide`.
@@ -31,7 +31,12 @@ from app.answering.generation import (
     stream_reply,
     token_counts,
 )
-from app.answering.result import (
+from app.answering.trimming import trimmed_chunks
+from app.answering.verification import Verification, names_subject, verify
+from app.models.chat import make_chat_model
+from app.models.embeddings import make_embeddings
+from app.retrieval.hybrid import HybridRetriever, build_retriever
+from app.schema import (
     AnswerResult,
     Clock,
     ContextInfo,
@@ -43,11 +48,6 @@ from app.answering.result import (
     TokenEvent,
     context_info,
 )
-from app.answering.trimming import trimmed_chunks
-from app.answering.verification import Verification, names_subject, verify
-from app.models.chat import make_chat_model
-from app.models.embeddings import make_embeddings
-from app.retrieval.hybrid import HybridRetriever, build_retriever
 from app.settings import Settings, get_settings
 from app.text import detect_language, is_refusal, tokenize
 

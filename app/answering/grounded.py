@@ -28,7 +28,6 @@ from langchain_core.embeddings import Embeddings
 
 from app.answering import extractive, prompts
 from app.answering.citations import infer_citations
-from app.answering.result import QuoteInfo
 from app.answering.verification import (
     Verification,
     asks_only_for_a_figure,
@@ -36,6 +35,7 @@ from app.answering.verification import (
     sentences,
     verify,
 )
+from app.schema import QuoteInfo
 from app.text import cited_numbers, has_han, strip_citations
 
 STRATEGY = "grounded"

@@ -25,11 +25,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
-from app.answering.result import AnswerResult
 from app.api import schemas
 from app.api.conversations import API_OWNER, Thread, response_field
 from app.errors import UserError
 from app.once import once_per_arguments
+from app.schema import AnswerResult
 from app.settings import Settings
 from app.store.knowledge_bases import list_collections
 

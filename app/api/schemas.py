@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.answering.result import AnswerResult
 from app.errors import UserError
+from app.schema import AnswerResult
 from app.settings import STRATEGIES
 from app.text import detect_language, escape_markdown
 

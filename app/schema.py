@@ -1,4 +1,6 @@
-"""The one typed result of the RAG chain, shared by the CLI, the UI, eval and the API.
+"""The typed results of zhiku, in the lowest layer so every layer can name them: the RAG
+chain's answer (answering builds it; conversations store it, the UI, CLI and API show it,
+eval scores it) and its stream events.
 
 TypedDicts rather than dataclasses: the result is JSON as it stands (`zhiku ask --json`
 prints it, eval stores it, an HTTP API returns it) and every reader indexes it the same
