@@ -24,7 +24,7 @@ from app.answering.verification import sentences
 from app.evaluation import answer_metrics as am
 from app.evaluation.report import summarise
 from app.evaluation.runner import EvalOptions, prepare_collection, run_questions
-from app.settings import REPO_ROOT, load_settings
+from app.settings import REPO_ROOT, AbstentionSettings, load_settings
 from bench.common import CORPORA, QUESTIONS
 
 EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
@@ -64,15 +64,15 @@ def decide(row: dict, dense: float | None, coverage: float | None, support: floa
     """Would the chain abstain on this row with these thresholds (None = signal off)?
     The chain's own rule, `abstention.decide`, applied to the recorded scores."""
     evidence_on = dense is not None or coverage is not None
-    config = abstention.AbstentionConfig(
-        enabled=True,
-        check_names=evidence_on,
+    config = AbstentionSettings.model_construct(  # unvalidated: math.inf means "never enough"
+        abstain=True,
+        abstain_check_names=evidence_on,
         # with one evidence threshold given, the other never saves a chunk ("always low")
-        min_dense=(math.inf if dense is None else dense) if evidence_on else 0.0,
-        min_coverage=(math.inf if coverage is None else coverage) if evidence_on else 0.0,
-        min_support=support or 0.0,
-        min_novelty=novelty or 0.0,
-        check_facts=facts,
+        abstain_min_dense=(math.inf if dense is None else dense) if evidence_on else 0.0,
+        abstain_min_coverage=(math.inf if coverage is None else coverage) if evidence_on else 0.0,
+        abstain_min_support=support or 0.0,
+        abstain_min_novelty=novelty or 0.0,
+        abstain_check_facts=facts,
     )
     decision = abstention.decide(
         config,
@@ -158,11 +158,11 @@ def best(points: list[tuple[float, float, dict]]) -> tuple[float, float, dict]:
 def shipped_thresholds(settings) -> dict:
     """The settings' thresholds in `decide`'s terms."""
     return {
-        "dense": settings.abstain_min_dense,
-        "coverage": settings.abstain_min_coverage,
-        "support": settings.abstain_min_support,
-        "facts": settings.abstain_check_facts,
-        "novelty": settings.abstain_min_novelty,
+        "dense": settings.abstention.abstain_min_dense,
+        "coverage": settings.abstention.abstain_min_coverage,
+        "support": settings.abstention.abstain_min_support,
+        "facts": settings.abstention.abstain_check_facts,
+        "novelty": settings.abstention.abstain_min_novelty,
     }
 
 
@@ -302,9 +302,9 @@ def cmrc_false_refusals() -> dict[str, dict]:
     from app.retrieval.hybrid import build_retriever
 
     settings = _settings(Path(tempfile.mkdtemp(prefix="zhiku-bench-cmrc-")), abstain=True)
-    collection = "eval-cmrc2018_trial-" + settings.embedding_backend
+    collection = "eval-cmrc2018_trial-" + settings.embedding.embedding_backend
     prepare_collection(settings, CORPORA["cmrc2018_trial"], collection)
-    retriever = build_retriever(settings, collection, k=10)
+    retriever = build_retriever(settings, collection, top_k=10)
     defaults = shipped_thresholds(settings)
     result = {}
     for rows_file in sorted(EVAL_DOCS.glob("cmrc2018_trial-answers*/*-hybrid/rows.jsonl")):

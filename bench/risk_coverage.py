@@ -24,7 +24,7 @@ from app.answering import abstention
 from app.answering.verification import sentences
 from app.evaluation import answer_metrics as am
 from app.evaluation.dataset import load_question_files
-from app.settings import REPO_ROOT
+from app.settings import REPO_ROOT, AbstentionSettings
 
 EXTRA = REPO_ROOT / "bench" / "questions" / "llm_articles.unanswerable.jsonl"
 TARGET_REFUSAL, LIMIT_FALSE = 0.85, 0.05
@@ -34,7 +34,7 @@ def _rows(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "rows.jsonl").read_text().splitlines() if line]
 
 
-def _withheld(row: dict, config: abstention.AbstentionConfig) -> bool:
+def _withheld(row: dict, config: AbstentionSettings) -> bool:
     if row.get("abstention_signal") == "evidence":
         return True
     support = (row.get("abstention_scores") or {}).get("support")
@@ -49,7 +49,7 @@ def _withheld(row: dict, config: abstention.AbstentionConfig) -> bool:
     return decision.abstained
 
 
-def _shown_text(row: dict, config: abstention.AbstentionConfig) -> str:
+def _shown_text(row: dict, config: AbstentionSettings) -> str:
     """What the chain would show: the draft, cut to its verified sentences with the facts
     check on (the chain's trimming). The grounded strategy's rows (they have quotes)
     show the answer its check kept; a withheld one would show its draft."""
@@ -58,12 +58,12 @@ def _shown_text(row: dict, config: abstention.AbstentionConfig) -> str:
     draft = row.get("draft") or row["answer"]
     support = (row.get("abstention_scores") or {}).get("support") or {}
     verified, total = support.get("verified", 0), support.get("sentences", 0)
-    if config.check_facts and 0 < verified < total:
+    if config.abstain_check_facts and 0 < verified < total:
         return "".join(sentences(draft)[:verified])
     return draft
 
 
-def point(rows: list[dict], facts: dict, config: abstention.AbstentionConfig) -> dict:
+def point(rows: list[dict], facts: dict, config: AbstentionSettings) -> dict:
     """The four figures for one configuration of the checks."""
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -99,8 +99,10 @@ def sweep(folder: Path) -> list[dict]:
     for check_facts, min_support, min_novelty in itertools.product(
         (True, False), (0.0, 0.3, 0.5, 0.6, 0.7, 0.8), (0.0, 0.1, 0.2, 0.3)
     ):
-        checks = abstention.AbstentionConfig(
-            check_facts=check_facts, min_support=min_support, min_novelty=min_novelty
+        checks = AbstentionSettings(
+            abstain_check_facts=check_facts,
+            abstain_min_support=min_support,
+            abstain_min_novelty=min_novelty,
         )
         points.append({"check_facts": check_facts, "min_support": min_support,
                        "min_novelty": min_novelty, **point(rows, facts, checks)})  # fmt: skip

@@ -19,58 +19,36 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
-from app.models.embeddings import EmbeddingModelError, _LazyEmbeddings
-from app.settings import Settings
+from app.models.lazy_embeddings import EmbeddingModelError, LazyEmbeddings
+from app.settings import EmbeddingSettings, Settings
 
 PROBE_TEXT = "知库 zhiku"
 
 
-@dataclass(frozen=True)
-class RemoteConfig:
-    """What reaching the server takes; hashable, so one client per configuration."""
-
-    base_url: str
-    model: str
-    api_key: str = field(repr=False)
-    timeout: float = 60.0
-    max_retries: int = 2
-    batch_size: int = 32
-    input_type: bool = True
-
-
-def remote_config(settings: Settings) -> RemoteConfig:
+def remote_config(settings: Settings) -> EmbeddingSettings:
     """The backend `openai` settings, checked: the server and its model must be named."""
-    if not settings.embedding_base_url:
+    if not settings.embedding.embedding_base_url:
         raise EmbeddingModelError(
             "ZHIKU_EMBEDDING_BACKEND=openai needs ZHIKU_EMBEDDING_BASE_URL, the server's /v1 "
             "address (e.g. http://10.0.0.5:8000/v1)"
         )
-    if not settings.embedding_model:
+    if not settings.embedding.embedding_model:
         raise EmbeddingModelError(
             "ZHIKU_EMBEDDING_BACKEND=openai needs ZHIKU_EMBEDDING_MODEL, the model name the "
             "server lists in GET /v1/models"
         )
-    return RemoteConfig(
-        base_url=settings.embedding_base_url,
-        model=settings.embedding_model,
-        api_key=settings.embedding_api_key.get_secret_value(),
-        timeout=settings.embedding_timeout,
-        max_retries=settings.embedding_max_retries,
-        batch_size=settings.embedding_batch_size,
-        input_type=settings.embedding_input_type,
-    )
+    return settings.embedding
 
 
-class RemoteEmbeddings(_LazyEmbeddings):
-    """`OpenAIEmbeddings` against `config.base_url`; batching (`chunk_size`) and retries
-    with backoff (`max_retries`) are its own."""
+class RemoteEmbeddings(LazyEmbeddings):
+    """`OpenAIEmbeddings` against `config.embedding_base_url`; batching (`chunk_size`) and
+    retries with backoff (`max_retries`) are its own."""
 
-    def __init__(self, config: RemoteConfig) -> None:
+    def __init__(self, config: EmbeddingSettings) -> None:
         super().__init__()
         self.config = config
-        self.batch_size = config.batch_size
+        self.batch_size = config.embedding_batch_size
         self._name: str | None = None
         self._name_lock = threading.Lock()  # not _lock: the client is made under that one
 
@@ -82,7 +60,7 @@ class RemoteEmbeddings(_LazyEmbeddings):
                 if self._name is None:
                     with self._errors():
                         dimension = len(self._embed([PROBE_TEXT], "passage")[0])
-                    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.config.model)
+                    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", self.config.embedding_model)
                     self._name = f"openai-{safe}-{dimension}d"
         return self._name
 
@@ -91,19 +69,19 @@ class RemoteEmbeddings(_LazyEmbeddings):
 
         config = self.config
         return OpenAIEmbeddings(
-            model=config.model,
-            base_url=config.base_url,
-            api_key=config.api_key,
-            timeout=config.timeout,
-            max_retries=config.max_retries,
-            chunk_size=config.batch_size,
+            model=config.embedding_model,
+            base_url=config.embedding_base_url,
+            api_key=config.embedding_api_key,
+            timeout=config.embedding_timeout_s,
+            max_retries=config.embedding_max_retries,
+            chunk_size=config.embedding_batch_size,
             # plain strings, no tiktoken download, no OpenAI context-length splitting
             tiktoken_enabled=False,
             check_embedding_ctx_length=False,
         )
 
     def _embed(self, texts: list[str], kind: str) -> list[list[float]]:
-        extra = {"extra_body": {"input_type": kind}} if self.config.input_type else {}
+        extra = {"extra_body": {"input_type": kind}} if self.config.embedding_input_type else {}
         return self.model.embed_documents(texts, **extra)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -123,13 +101,13 @@ class RemoteEmbeddings(_LazyEmbeddings):
         """The openai SDK's exceptions as one line naming the setting to change."""
         import openai
 
-        url = self.config.base_url
+        url = self.config.embedding_base_url
         try:
             yield
         except openai.APITimeoutError:
             raise EmbeddingModelError(
-                f"the embedding server at {url} did not answer in {self.config.timeout:g} s; "
-                "raise ZHIKU_EMBEDDING_TIMEOUT or lower ZHIKU_EMBEDDING_BATCH_SIZE"
+                f"the embedding server at {url} did not answer in {self.config.embedding_timeout_s:g} s; "
+                "raise ZHIKU_EMBEDDING_TIMEOUT_S or lower ZHIKU_EMBEDDING_BATCH_SIZE"
             ) from None
         except openai.APIConnectionError:
             raise EmbeddingModelError(
@@ -143,7 +121,7 @@ class RemoteEmbeddings(_LazyEmbeddings):
             ) from None
         except openai.NotFoundError as exc:
             raise EmbeddingModelError(
-                f"the embedding server at {url} has no model {self.config.model!r} "
+                f"the embedding server at {url} has no model {self.config.embedding_model!r} "
                 f"({_server_message(exc)}); check ZHIKU_EMBEDDING_MODEL, and that "
                 "ZHIKU_EMBEDDING_BASE_URL ends in /v1"
             ) from None

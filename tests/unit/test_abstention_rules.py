@@ -7,6 +7,7 @@ from langchain_core.documents import Document
 from app import text
 from app.answering import abstention as ab
 from app.answering.verification import facts, novelty, sentences, verify
+from app.settings import AbstentionSettings
 
 MISTRAL = "Mistral-7B\n模型特点:70亿参数的语言模型,采用分组查询注意力和滑动窗口注意力技术。"
 
@@ -36,10 +37,10 @@ def test_an_invented_number_is_caught() -> None:
     invented = verify(question, "Mistral-7B的滑动窗口大小是4096 [1]。", [MISTRAL], "zh")
     assert invented.scores["unsupported"] == ["4096"] and invented.kept == ""
     assert not invented.trimmed  # nothing verified: withheld, not trimmed
-    assert ab.support_says_abstain(invented.scores, ab.AbstentionConfig())
+    assert ab.support_says_abstain(invented.scores, AbstentionSettings())
     faithful = verify(question, "Mistral-7B有七十亿参数，用了滑动窗口注意力 [1]。", [MISTRAL], "zh")
     assert faithful.scores["unsupported"] == [] and faithful.scores["support"] >= 0.75
-    assert not ab.support_says_abstain(faithful.scores, ab.AbstentionConfig(min_support=0.5))
+    assert not ab.support_says_abstain(faithful.scores, AbstentionSettings(abstain_min_support=0.5))
     quoted = verify("它叫什么？", "它叫“长程注意力”。", [MISTRAL], "zh")
     assert quoted.scores["unsupported"] == ["长程注意力"]
 
@@ -75,7 +76,7 @@ def test_a_figure_asked_for_must_be_given_and_come_from_the_subjects_document() 
     assert borrowed.scores["unsupported"] == ["6144"]
     echo = verify(question, "Baichuan-7B 预训练一共用了多少 token [1]。", chunks, "zh", sources)
     assert echo.scores["figure_missing"]
-    assert ab.support_says_abstain(echo.scores, ab.AbstentionConfig())
+    assert ab.support_says_abstain(echo.scores, AbstentionSettings())
     # the same figure from a document about the subject, though its passage omits the name
     chunks = ["ChatGPT 的训练分三个阶段。", "第二阶段：用约33K个人工标注数据训练奖励模型。"]
     question = "ChatGPT 训练奖励模型用了多少人工标注数据？"
@@ -100,12 +101,13 @@ def test_an_answer_that_restates_the_question_says_nothing_new() -> None:
     echo = "大模型能力随规模提升的规律叫什么 [1]。"
     scores = verify(question, echo, ["这种规律被称为标度律。"], "zh").scores
     assert scores["novelty"] == 0.0 and not scores["figure_missing"]
-    assert ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.1))
-    assert not ab.support_says_abstain(scores, ab.AbstentionConfig(min_novelty=0.0))
+    assert ab.support_says_abstain(scores, AbstentionSettings(abstain_min_novelty=0.1))
+    lenient = AbstentionSettings(abstain_min_novelty=0.0, abstain_min_support=0.0)
+    assert not ab.support_says_abstain(scores, lenient)
 
 
 def test_evidence_needs_the_question_names_and_a_close_chunk() -> None:
-    config = ab.AbstentionConfig(min_dense=0.7, min_coverage=0.5)
+    config = AbstentionSettings(abstain_min_dense=0.7, abstain_min_coverage=0.5)
     absent = ab.evidence_scores("Mixtral 8x7B有多少个专家？", [doc(MISTRAL)])
     assert absent["missing_names"] == ["Mixtral", "8x7B"]
     assert ab.evidence_says_abstain(absent, config)

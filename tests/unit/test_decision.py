@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from app.answering.abstention import AbstentionConfig, decide
+from app.answering.abstention import decide
+from app.settings import AbstentionSettings
 
 EVIDENCE = {"dense_top": 0.8, "coverage": 0.9, "missing_names": []}
 SUPPORTED = {"support": 0.9, "unsupported": [], "sentences": 1, "verified": 1,
              "novelty": 0.5, "figure_missing": False}  # fmt: skip
-ON, OFF = AbstentionConfig(), AbstentionConfig(enabled=False)
+ON, OFF = AbstentionSettings(), AbstentionSettings(abstain=False)
 
 
 def test_before_generation_only_the_evidence_decides() -> None:
@@ -16,7 +17,10 @@ def test_before_generation_only_the_evidence_decides() -> None:
     assert decide(ON, missing, has_context=True).signal == "evidence"
     assert decide(ON, EVIDENCE, has_context=False).signal == "evidence"  # nothing retrieved
     assert decide(OFF, missing, has_context=False).signal is None
-    assert decide(AbstentionConfig(check_names=False), missing, has_context=True).signal is None
+    assert (
+        decide(AbstentionSettings(abstain_check_names=False), missing, has_context=True).signal
+        is None
+    )
 
 
 def test_after_generation_in_order_model_reasoning_support() -> None:
@@ -40,19 +44,19 @@ def test_after_generation_in_order_model_reasoning_support() -> None:
 
 def test_thresholds() -> None:
     far = {**EVIDENCE, "dense_top": 0.3, "coverage": 0.1}
-    strict = AbstentionConfig(min_dense=0.5, min_coverage=0.5)
+    strict = AbstentionSettings(abstain_min_dense=0.5, abstain_min_coverage=0.5)
     assert decide(strict, far, has_context=True).signal == "evidence"
     assert decide(ON, far, has_context=True).signal is None
     thin = {**SUPPORTED, "support": 0.3}
     assert decide(
-        AbstentionConfig(min_support=0.5), EVIDENCE, has_context=True, support=thin
+        AbstentionSettings(abstain_min_support=0.5), EVIDENCE, has_context=True, support=thin
     ).withholds
     echo = {**SUPPORTED, "novelty": 0.0}
     assert decide(
-        AbstentionConfig(min_novelty=0.1), EVIDENCE, has_context=True, support=echo
+        AbstentionSettings(abstain_min_novelty=0.1), EVIDENCE, has_context=True, support=echo
     ).withholds
     figure = {**SUPPORTED, "figure_missing": True}
     assert decide(ON, EVIDENCE, has_context=True, support=figure).withholds
     assert not decide(
-        AbstentionConfig(check_facts=False), EVIDENCE, has_context=True, support=figure
+        AbstentionSettings(abstain_check_facts=False), EVIDENCE, has_context=True, support=figure
     ).withholds

@@ -132,8 +132,8 @@ def test_the_key_stays_out_of_reprs_and_urls_are_checked() -> None:
         embedding_api_key="sk-secret-value",
     )
     config = remote_config(settings)
-    assert config.base_url == "http://10.0.0.5:8000/v1"
-    assert config.api_key == "sk-secret-value"
+    assert config.embedding_base_url == "http://10.0.0.5:8000/v1"
+    assert config.embedding_api_key.get_secret_value() == "sk-secret-value"
     assert "sk-secret-value" not in repr(config) + repr(settings)
     with pytest.raises(SettingsError, match="ZHIKU_EMBEDDING_BASE_URL"):
         load_settings(embedding_base_url="10.0.0.5:8000")

