@@ -22,6 +22,7 @@ from typing import Literal
 from langchain_core.documents import Document
 
 from app.schema import AbstentionInfo
+from app.settings import AbstentionSettings
 from app.text import (
     jieba_words,
     keywords,
@@ -31,29 +32,6 @@ from app.text import (
     squash,
     strip_citations,
 )
-
-
-@dataclass(frozen=True)
-class AbstentionConfig:
-    enabled: bool = True
-    check_names: bool = True  # the question's names must occur in a retrieved chunk
-    min_dense: float = 0.0
-    min_coverage: float = 0.0
-    min_support: float = 0.0
-    min_novelty: float = 0.0
-    check_facts: bool = True
-
-    @classmethod
-    def from_settings(cls, settings) -> AbstentionConfig:
-        return cls(
-            enabled=settings.abstain,
-            min_dense=settings.abstain_min_dense,
-            min_coverage=settings.abstain_min_coverage,
-            min_support=settings.abstain_min_support,
-            min_novelty=settings.abstain_min_novelty,
-            check_facts=settings.abstain_check_facts,
-        )
-
 
 Signal = Literal["evidence", "model", "reasoning", "support", "selection"]
 
@@ -80,7 +58,7 @@ class Decision:
 
 
 def decide(
-    config: AbstentionConfig,
+    config: AbstentionSettings,
     evidence: dict,
     *,
     has_context: bool,
@@ -96,15 +74,15 @@ def decide(
     scores = (
         {"evidence": evidence} if support is None else {"evidence": evidence, "support": support}
     )
-    if config.enabled and (not has_context or evidence_says_abstain(evidence, config)):
+    if config.abstain and (not has_context or evidence_says_abstain(evidence, config)):
         return Decision("evidence", scores)
     if support is None:
         return Decision(None, scores)
     if refused:
         return Decision("model", scores)
-    if config.enabled and reasoning_finds_nothing(reasoning):
+    if config.abstain and reasoning_finds_nothing(reasoning):
         return Decision("reasoning", scores)
-    if config.enabled and support_says_abstain(support, config):
+    if config.abstain and support_says_abstain(support, config):
         return Decision("support", scores)
     return Decision(None, scores)
 
@@ -134,20 +112,23 @@ def evidence_scores(question: str, docs: Sequence[Document]) -> dict:
     }
 
 
-def evidence_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
-    if config.check_names and scores["missing_names"]:
+def evidence_says_abstain(scores: dict, config: AbstentionSettings) -> bool:
+    if config.abstain_check_names and scores["missing_names"]:
         return True
-    return scores["dense_top"] < config.min_dense and scores["coverage"] < config.min_coverage
+    return (
+        scores["dense_top"] < config.abstain_min_dense
+        and scores["coverage"] < config.abstain_min_coverage
+    )
 
 
-def support_says_abstain(scores: dict, config: AbstentionConfig) -> bool:
+def support_says_abstain(scores: dict, config: AbstentionSettings) -> bool:
     """Scores from `app.answering.verification.verify`: withhold when not even the first sentence
     is verified, when a figure was asked for and none is given, when what is left
     restates the question, or when too few of its words are found in the chunks."""
-    if config.check_facts and scores["sentences"] and not scores["verified"]:
+    if config.abstain_check_facts and scores["sentences"] and not scores["verified"]:
         return True
-    if config.check_facts and scores.get("figure_missing"):
+    if config.abstain_check_facts and scores.get("figure_missing"):
         return True
-    if scores["novelty"] < config.min_novelty:
+    if scores["novelty"] < config.abstain_min_novelty:
         return True
-    return scores["support"] is not None and scores["support"] < config.min_support
+    return scores["support"] is not None and scores["support"] < config.abstain_min_support
