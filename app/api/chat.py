@@ -28,10 +28,10 @@ from app.answering.chain import RagChain, build_rag_chain
 from app.api import schemas
 from app.api.conversations import API_OWNER, Thread, response_field
 from app.errors import UserError
+from app.knowledge.service import KnowledgeBases
 from app.once import once_per_arguments
 from app.schema import AnswerResult
 from app.settings import Settings
-from app.store.knowledge_bases import list_collections
 
 log = logging.getLogger("zhiku.api")
 PIECE = 24  # characters per streamed content delta
@@ -101,7 +101,7 @@ def resolve(
     settings = chains.settings
     body.check_size(settings.max_question_chars)  # 400 before any model or index is touched
     collection, suffix = schemas.parse_model(body.model)
-    if collection not in list_collections(settings):
+    if collection not in KnowledgeBases(settings).names():
         raise LookupError(f"no knowledge base {collection!r}; GET /v1/models lists them")
     strategy = body.strategy or suffix or settings.strategy
     if strategy not in schemas.STRATEGIES:
@@ -226,6 +226,6 @@ async def list_models(settings: Settings) -> dict:
         "object": "list",
         "data": [
             {"id": schemas.model_id(name), "object": "model", "created": 0, "owned_by": "zhiku"}
-            for name in list_collections(settings)
+            for name in KnowledgeBases(settings).names()
         ],
     }

@@ -1,9 +1,9 @@
 """Indexing jobs for the HTTP API: one worker thread, jobs run in order, status by id.
 
 A job indexes a knowledge base's upload folder (after an upload) or re-reads all its
-folders (re-index), through the same `ingest_paths` / `reindex` as the CLI, so its
-guarantees hold: a crash or restart mid-job leaves an index the next run repairs, with
-no duplicates.
+folders (re-index), through the knowledge-base service the chat and the CLI use, so
+the ingest pipeline's guarantees hold: a crash or restart mid-job leaves an index the
+next run repairs, with no duplicates.
 
 Each job is one durable record, `data/jobs/<uuid4>.json`, written (atomically) when it
 is queued, starts and ends. A server that starts again queues every record not yet
@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Literal
 
 from app.errors import DISK_FULL, disk_full
+from app.knowledge.service import KnowledgeBases
+from app.knowledge.types import IngestBusyError, IngestReport, Progress
 from app.settings import Settings
-from ingest.indexing import IngestBusyError, IngestReport, Progress, ingest_paths, reindex
-from ingest.knowledge_base import open_knowledge_base
-from ingest.uploads import upload_folder
 
 log = logging.getLogger("zhiku.jobs")
 Kind = Literal["index-uploads", "reindex"]
@@ -75,9 +74,10 @@ class _JobProgress(Progress):
 class JobRunner:
     """Runs indexing jobs one at a time in a background thread."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, knowledge: KnowledgeBases | None = None) -> None:
         self.settings = settings
-        self.folder = settings.data_dir / "jobs"
+        self.knowledge = knowledge or KnowledgeBases(settings)
+        self.folder = settings.storage.data_dir / "jobs"
         self.jobs: dict[str, JobStatus] = {}
         self._queue: queue.Queue[JobStatus] = queue.Queue()
         self._resume()
@@ -163,15 +163,14 @@ class JobRunner:
                 log.error("job %s: record not written: %s", status.id, exc)
 
     def _with_writer(self, status: JobStatus) -> IngestReport:
-        kb = open_knowledge_base(self.settings, status.knowledge_base)
+        name = status.knowledge_base
         while True:
             status.state = "running"
             self._save(status)
             try:
                 if status.kind == "reindex":
-                    return reindex(kb, progress=_JobProgress(status))
-                folder = upload_folder(self.settings, status.knowledge_base)
-                return ingest_paths(kb, [folder], progress=_JobProgress(status))
+                    return self.knowledge.reindex(name, _JobProgress(status))
+                return self.knowledge.index_uploads(name, _JobProgress(status))
             except IngestBusyError:
                 status.state = "waiting-for-writer"
                 time.sleep(BUSY_RETRY_S)

@@ -32,9 +32,9 @@ from app.api.conversations import API_OWNER, key_owner
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
 from app.errors import DISK_FULL, UserError, disk_full
+from app.knowledge.service import KnowledgeBases
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
-from app.store.knowledge_bases import list_collections
 
 log = logging.getLogger("zhiku.api")
 OPEN_PATHS = {"/healthz"}
@@ -45,10 +45,11 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="zhiku", version="1", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.chains = chat.Chains(settings)
-    app.state.jobs = JobRunner(settings)
+    app.state.knowledge = KnowledgeBases(settings)
+    app.state.jobs = JobRunner(settings, app.state.knowledge)
     app.state.embeddings = embeddings.EmbeddingService(settings)
     app.state.retrieval = RetrievalService(settings)
-    list_collections(settings)  # the Chroma client, once, before any request arrives
+    app.state.knowledge.names()  # the Chroma client, once, before any request arrives
     _add_auth(app, settings)
     _add_errors(app)
     app.add_middleware(Guard, settings=settings)  # outermost: before auth and routes

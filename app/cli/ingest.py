@@ -17,14 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemaini
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from ingest.indexing import (
-    IngestReport,
-    KnowledgeBase,
-    Progress,
-    delete_source,
-    ingest_paths,
-    open_knowledge_base,
-)
+from app.knowledge.service import KnowledgeBases
+from app.knowledge.types import IngestReport, Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -88,17 +82,27 @@ def print_report(report: IngestReport, collection: str) -> None:
         )
 
 
-def list_files(kb: KnowledgeBase) -> None:
-    from app.store.knowledge_bases import chunk_counts
-
-    counts = chunk_counts(kb.store)
-    table = Table(title=f"knowledge base {kb.collection!r}")
+def list_files(knowledge: KnowledgeBases, name: str) -> None:
+    documents = knowledge.documents(name)
+    table = Table(title=f"knowledge base {name!r}")
     table.add_column("source")
     table.add_column("chunks", justify="right")
-    for source, count in sorted(counts.items()):
-        table.add_row(source, str(count))
+    for document in documents:
+        table.add_row(document.source, str(document.chunks))
     out.print(table)
-    out.print(f"{len(counts)} files, {sum(counts.values())} chunks")
+    out.print(f"{len(documents)} files, {sum(d.chunks for d in documents)} chunks")
+
+
+def delete_document(knowledge: KnowledgeBases, name: str, source: str) -> None:
+    """What the chat's Delete button and the API's DELETE do: the uploaded file too."""
+    deleted = knowledge.delete_document(name, source)
+    if not deleted.found:
+        console.print(f"no chunks of {source!r} in {name!r}; see --list")
+        raise typer.Exit(EXIT_PARTIAL)
+    upload = " and its uploaded file" if deleted.file_removed else ""
+    out.print(f"deleted {deleted.chunks_deleted} chunks of {source}{upload}")
+    if deleted.still_on_disk:
+        console.print("the file is still in its folder: a re-index adds it back")
 
 
 def ingest(
@@ -113,25 +117,25 @@ def ingest(
         bool, typer.Option("--list", help="List indexed files with chunk counts.")
     ] = False,
     delete: Annotated[
-        str | None, typer.Option("--delete", help="Remove one file's chunks (its source path).")
+        str | None,
+        typer.Option(
+            "--delete", help="Remove one file (its source path): its chunks, and its upload."
+        ),
     ] = None,
 ) -> None:
     """Index documents (txt md pdf docx html csv) into a knowledge base, incrementally."""
     from app.cli.errors import user_errors
-    from app.settings import get_settings
+    from app.settings import get_settings, validate_collection_name
 
     with user_errors():
         settings = get_settings()
-        kb = open_knowledge_base(settings, collection or settings.collection)
+        name = validate_collection_name(collection or settings.knowledge.collection)
+        knowledge = KnowledgeBases(settings)
         if list_:
-            list_files(kb)
+            list_files(knowledge, name)
             return
         if delete:
-            removed = delete_source(kb, delete)
-            if not removed:
-                console.print(f"no chunks of {delete!r} in {kb.collection!r}; see --list")
-                raise typer.Exit(EXIT_PARTIAL)
-            out.print(f"deleted {removed} chunks of {delete}")
+            delete_document(knowledge, name, delete)
             return
         if not paths:
             console.print("give at least one file or folder to ingest (or --list / --delete)")
@@ -143,8 +147,9 @@ def ingest(
             TimeRemainingColumn(),
         )
         with RichProgress(*columns, console=console, transient=True) as bars:
-            report = ingest_paths(kb, paths, prune=prune, progress=RichIngestProgress(bars))
-        print_report(report, kb.collection)
+            progress = RichIngestProgress(bars)
+            report = knowledge.ingest_paths(name, paths, prune=prune, progress=progress)
+        print_report(report, name)
         if report.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         if not report.ok:

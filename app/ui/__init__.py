@@ -1,2 +1,2 @@
-"""The Streamlit web chat. It calls the chain (app.answering), the ingest pipeline and the
-knowledge-base reads of app.store.knowledge_bases; never retrieval or Chroma directly."""
+"""The Streamlit web chat. It calls the chain (app.answering) and the knowledge-base
+service (app.knowledge); never ingest, retrieval or Chroma directly."""

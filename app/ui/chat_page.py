@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.answering.admission import admission_for
 from app.errors import UserError
-from app.store.knowledge_bases import collection_size
+from app.knowledge.service import KnowledgeBases
 from app.ui import conversations, resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
@@ -166,7 +166,7 @@ def chat(settings) -> None:
     choice = state.choices()
     choice["collection"] = choice.pop("kb")
     st.title("知库 zhiku")
-    empty = collection_size(settings, choice["collection"]) == 0
+    empty = KnowledgeBases(settings).size(choice["collection"]) == 0
     if empty:
         st.info(empty_knowledge_base_message(choice["collection"]))
     if note := conversations.missing_knowledge_base_note(settings):

@@ -21,8 +21,8 @@ from app.conversations.store import (
     ConversationStoreError,
     open_conversation_store,
 )
+from app.knowledge.service import KnowledgeBases
 from app.settings import Settings
-from app.store.knowledge_bases import list_collections
 from app.ui import resources, state
 from app.ui.browser import browser_id
 from app.ui.safe_text import escape_markdown
@@ -61,7 +61,7 @@ def open_conversation(conversation_id: str) -> None:
         return
     st.session_state.conversation_id = conversation.id
     st.session_state.messages = _as_messages(conversation)
-    if conversation.knowledge_base in list_collections(settings):
+    if conversation.knowledge_base in KnowledgeBases(settings).names():
         state.switch_knowledge_base(conversation.knowledge_base)
 
 
@@ -177,7 +177,7 @@ def missing_knowledge_base_note(settings: Settings) -> str | None:
     """A note when the open conversation used a knowledge base that has been deleted."""
     used = {m["knowledge_base"] for m in st.session_state.get("messages", [])
             if m.get("knowledge_base")}  # fmt: skip
-    gone = sorted(used - set(list_collections(settings)))
+    gone = sorted(used - set(KnowledgeBases(settings).names()))
     if not gone:
         return None
     names = ", ".join(gone)

@@ -5,35 +5,35 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.knowledge.types import IngestBusyError
 from app.settings import Settings
-from app.store.knowledge_bases import collection_size
 from app.ui import resources
 from app.ui.progress import StreamlitProgress, show_report
-from ingest.indexing import IngestBusyError, ingest_paths
-from ingest.knowledge_base import wait_for_writer
 
 
 def ingest_samples_if_empty(settings: Settings) -> None:
     """Ingest `sample_corpus` into the default collection once, if it is empty."""
     done = resources.first_start_done()
-    if done or not settings.first_start_samples or not settings.sample_corpus.is_dir():
+    if done or not settings.knowledge.first_start_samples or not settings.knowledge.sample_corpus.is_dir():
         return
-    if collection_size(settings, settings.collection) > 0:
-        done.append(settings.collection)
+    knowledge = resources.knowledge()
+    if knowledge.size(settings.knowledge.collection) > 0:
+        done.append(settings.knowledge.collection)
         return
     with st.status("首次启动：正在导入示例文档 First start: indexing the samples…") as status:
         progress = StreamlitProgress()
         try:
-            kb = resources.knowledge_base(settings.collection)
-            report = ingest_paths(kb, [settings.sample_corpus], progress=progress)
+            report = knowledge.ingest_paths(
+                settings.knowledge.collection, [settings.knowledge.sample_corpus], progress=progress
+            )
         except IngestBusyError:
             # Another session opened at the same moment is indexing them: wait for it.
             status.update(label="另一个会话正在导入示例，请稍候 Another session is indexing…")
-            wait_for_writer(settings)
+            knowledge.wait_for_writer(settings.knowledge.collection)
             status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
-            done.append(settings.collection)
+            done.append(settings.knowledge.collection)
             return
         progress.finish()
         show_report(report)
         status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
-    done.append(settings.collection)
+    done.append(settings.knowledge.collection)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ingest.indexing import IngestReport, Progress
+from app.knowledge.types import IngestReport, Progress
 
 
 class StreamlitProgress(Progress):

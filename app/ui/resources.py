@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app.answering.chain import RagChain, build_rag_chain
+from app.knowledge.service import KnowledgeBases
 from app.models.chat import ChatModelError, for_endpoint, offered_backends
 from app.settings import Settings, get_settings
-from ingest.indexing import KnowledgeBase, open_knowledge_base
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,10 +21,10 @@ def first_start_done() -> list[str]:
     return []
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def knowledge_base(collection: str) -> KnowledgeBase:
-    """The writable side of a knowledge base (ingest, delete, re-index)."""
-    return open_knowledge_base(settings(), collection)
+@st.cache_resource(show_spinner=False)
+def knowledge() -> KnowledgeBases:
+    """The knowledge-base service (create, upload, delete, re-index; the API's too)."""
+    return KnowledgeBases(settings())
 
 
 @st.cache_resource(show_spinner="Loading the model and the knowledge base…", max_entries=16)

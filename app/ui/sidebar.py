@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app.knowledge.service import KnowledgeBases
 from app.models.chat import hosted_endpoints, offered_backends
 from app.settings import Settings
-from app.store.knowledge_bases import collection_size, list_collections
 
 STRATEGIES = {
     "zero-shot": "直接回答 zero-shot",
@@ -19,13 +19,14 @@ STRATEGIES = {
 
 def knowledge_base_picker(settings: Settings) -> None:
     """The knowledge base both pages work on, with its size."""
-    names = list_collections(settings)
+    knowledge = KnowledgeBases(settings)
+    names = knowledge.names()
     current = st.session_state["kb"]
     if current not in names:
         names = sorted([*names, current])
     with st.sidebar:
         st.selectbox("知识库 Knowledge base", names, key="kb")
-        size = collection_size(settings, st.session_state["kb"])
+        size = knowledge.size(st.session_state["kb"])
         st.caption(f"{size} 个片段 chunks")
 
 

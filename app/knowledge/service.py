@@ -1,0 +1,170 @@
+"""Every operation on a knowledge base, once: the chat page, the HTTP API (and its job
+runner) and `zhiku ingest` call this and nothing below it, so a delete, an upload or a
+re-index does the same thing whichever door it came through.
+
+A knowledge base is a Chroma collection with its record-manager rows and BM25 index
+(kept in step by `ingest`), the files uploaded into it (`data/uploads/<name>/`), and
+the folders it was ingested from (what a re-index reads again, the uploads folder among
+them). Reads (`names`, `size`, `list_all`) load no model; writes take the writer lock
+inside `ingest` and raise `IngestBusyError` when another writer holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from app.knowledge.types import (
+    DeletedDocument,
+    DocumentInfo,
+    IngestReport,
+    KnowledgeBaseInfo,
+    Progress,
+    RefusedUpload,
+    SavedUploads,
+)
+from app.settings import Settings, validate_collection_name
+from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
+from ingest.indexing import delete_source, ingest_paths, reindex
+from ingest.knowledge_base import KnowledgeBase, open_knowledge_base
+from ingest.roots import locate_source
+from ingest.uploads import (
+    UploadError,
+    delete_upload,
+    safe_filename,
+    save_upload,
+    upload_folder,
+    upload_limit_mb,
+)
+from ingest.writer_lock import wait_for_writer, writer_lock
+
+OPENED_MAX = 32  # knowledge bases kept open (a Chroma handle each) per service
+
+
+class KnowledgeBases:
+    """The knowledge bases of one data folder (or Chroma server), as the settings say."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._opened: dict[str, KnowledgeBase] = {}
+
+    def _open(self, name: str) -> KnowledgeBase:
+        """The collection with the configured embeddings (created if missing), kept open."""
+        kb = self._opened.get(name)
+        if kb is None:
+            kb = open_knowledge_base(self.settings, name)
+            if len(self._opened) >= OPENED_MAX:
+                self._opened.clear()
+            self._opened[name] = kb
+        return kb
+
+    # Reads
+
+    def names(self) -> list[str]:
+        return list_collections(self.settings)
+
+    def exists(self, name: str) -> bool:
+        return validate_collection_name(name) in self.names()
+
+    def size(self, name: str) -> int:
+        """Chunks in the knowledge base (0 if it does not exist); loads no model."""
+        return collection_size(self.settings, name)
+
+    def list_all(self) -> list[KnowledgeBaseInfo]:
+        return [KnowledgeBaseInfo(name, self.size(name)) for name in self.names()]
+
+    def documents(self, name: str) -> list[DocumentInfo]:
+        """Every document with its chunk count, by source."""
+        counts = chunk_counts(self._open(name).store)
+        return [DocumentInfo(source, n) for source, n in sorted(counts.items())]
+
+    def upload_limit_mb(self, server_limit_mb: float | None = None) -> float:
+        """The size limit of one uploaded file (the smaller of ours and the server's)."""
+        return upload_limit_mb(self.settings, server_limit_mb)
+
+    # Writes
+
+    def create(self, name: str) -> KnowledgeBaseInfo:
+        """Make the collection and its uploads folder (both kept if they exist)."""
+        name = validate_collection_name(name.strip())
+        self._open(name)
+        upload_folder(self.settings, name).mkdir(parents=True, exist_ok=True)
+        return KnowledgeBaseInfo(name, self.size(name))
+
+    def save_uploads(
+        self, name: str, files: Iterable[tuple[str, bytes]], limit_mb: float | None = None
+    ) -> SavedUploads:
+        """Check each file on its own and save the good ones into the uploads folder;
+        `index_uploads` indexes them (now, or in a job).
+
+        Two files of one upload that end up with the same name (`same.txt` twice, or `café`
+        in NFC and NFD) would replace each other: the second is refused. A file that
+        replaces one uploaded earlier is saved and named in `replaced` (that is how a
+        document is updated).
+        """
+        result = SavedUploads()
+        folder = upload_folder(self.settings, name)
+        for filename, data in files:
+            try:
+                safe = safe_filename(filename)
+                if safe in result.saved:
+                    raise UploadError(
+                        f"{safe}: another file of this upload has the same name; rename one"
+                    )
+                existed = (folder / safe).is_file()
+                path = save_upload(self.settings, name, filename, data, limit_mb)
+                result.saved.append(path.name)
+                if existed:
+                    result.replaced.append(path.name)
+            except UploadError as exc:
+                result.refused.append(RefusedUpload(filename, str(exc)))
+        return result
+
+    def index_uploads(self, name: str, progress: Progress | None = None) -> IngestReport:
+        """Index the uploads folder (new and changed files; unchanged ones cost a hash)."""
+        folder = upload_folder(self.settings, name)
+        return ingest_paths(self._open(name), [folder], progress=progress)
+
+    def ingest_paths(
+        self,
+        name: str,
+        paths: list[Path],
+        *,
+        prune: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestReport:
+        """Index files and folders (remembered, so a re-index reads them again)."""
+        return ingest_paths(self._open(name), paths, prune=prune, progress=progress)
+
+    def reindex(self, name: str, progress: Progress | None = None) -> IngestReport:
+        """Read every folder the knowledge base was built from again, pruning what is gone."""
+        return reindex(self._open(name), progress=progress)
+
+    def delete_document(self, name: str, source: str) -> DeletedDocument:
+        """Remove one document: its uploaded file, then its chunks, then their records.
+
+        The order is what makes a crash in between harmless. The uploaded file goes
+        first, because the uploads folder is what a re-index reads: once it is gone,
+        chunks left behind by a crash are chunks of a missing file, which the next
+        re-index prunes (and the next delete of the same source removes). The other
+        order would leave the file after a crash, and the next re-index would bring back
+        a document the user deleted. Chunks leave Chroma before their record-manager rows
+        (`ingest`'s order: rows without chunks are dropped by the next prune or delete),
+        and the BM25 index follows the collection's version, bumped after each write.
+
+        The file step holds the writer lock for the uploads folder, so it never runs
+        under an ingest of that folder; when another writer holds it, nothing is deleted
+        (IngestBusyError). A file in a folder ingested from elsewhere is not ours to
+        delete: `still_on_disk` says a re-index will add it back.
+        """
+        kb = self._open(name)
+        folder = str(upload_folder(self.settings, name).resolve())
+        with writer_lock(self.settings, name, roots=[folder]):
+            file_removed = delete_upload(self.settings, name, source)
+        chunks = delete_source(kb, source)
+        on_disk = locate_source(self.settings, name, source) is not None
+        return DeletedDocument(source, chunks, file_removed, on_disk)
+
+    def wait_for_writer(self, name: str) -> bool:
+        """Block until no writer uses the knowledge base (True), or ten minutes pass."""
+        return wait_for_writer(self.settings, name)
