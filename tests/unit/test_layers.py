@@ -42,6 +42,11 @@ def test_the_tree_keeps_its_layers() -> None:
         ("ingest/indexing.py", "from app.retrieval.hybrid import rrf"),  # ingest → retrieval
         ("bench/common.py", "from tests import helpers"),  # bench → tests
         ("app/answering/chain.py", "from app.ui import state"),  # anything → UI
+        # Pages, routes and commands go through the knowledge-base service (app.knowledge):
+        ("app/ui/knowledge_page.py", "from ingest.uploads import delete_upload"),
+        ("app/api/knowledge.py", "from app.store.knowledge_bases import chunk_counts"),
+        ("app/cli/ingest.py", "from ingest.indexing import delete_source"),
+        ("app/knowledge/service.py", "from app.api import jobs"),  # the service → API
     ],
 )
 def test_a_planted_wrong_import_breaks_the_check(tmp_path: Path, module: str, planted: str) -> None:
