@@ -12,13 +12,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForRetrieverRun,
+    CallbackManagerForRetrieverRun,
+)
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
 from app import tracing
@@ -66,16 +70,26 @@ class HybridRetriever(BaseRetriever):
     reranker: object | None = None  # app.models.reranker.Reranker
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
-        with tracing.span("retrieve", mode=self.config.mode, k=self.config.k) as traced:
-            results = self._retrieve(query)
+        """`k` at call time (`retriever.invoke(query, k=1)`, as LangChain retrievers take
+        it) overrides the configured number of chunks for this call only."""
+        cfg = self.config if k is None else replace(self.config, k=k)
+        with tracing.span("retrieve", mode=cfg.mode, k=cfg.k) as traced:
+            results = self._retrieve(query, cfg)
             if traced.recording:
                 traced.set(**_traced_ids(results, "fused"))
             return results
 
-    def _retrieve(self, query: str) -> list[Document]:
-        cfg = self.config
+    async def _aget_relevant_documents(
+        self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, k: int | None = None
+    ) -> list[Document]:
+        # LangChain's default runs the search in a worker thread but drops `k`
+        return await run_in_executor(
+            None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k
+        )
+
+    def _retrieve(self, query: str, cfg: RetrievalConfig) -> list[Document]:
         if self.records is not None and self.follow_writes is not None:
             self.follow_writes(self.records.version())  # another process may have ingested
         docs: dict[str, Document] = {}
