@@ -14,7 +14,11 @@ from app.ui.progress import StreamlitProgress, show_report
 def ingest_samples_if_empty(settings: Settings) -> None:
     """Ingest `sample_corpus` into the default collection once, if it is empty."""
     done = resources.first_start_done()
-    if done or not settings.knowledge.first_start_samples or not settings.knowledge.sample_corpus.is_dir():
+    if (
+        done
+        or not settings.knowledge.first_start_samples
+        or not settings.knowledge.sample_corpus.is_dir()
+    ):
         return
     knowledge = resources.knowledge()
     if knowledge.size(settings.knowledge.collection) > 0:
