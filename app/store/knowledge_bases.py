@@ -1,4 +1,4 @@
-"""Reads about knowledge bases that the UI and the CLI need, without loading any model.
+"""Reads about knowledge bases (for the service in app.knowledge and retrieval), no model loaded.
 
 A knowledge base is one Chroma collection (plus its BM25 index and record manager,
 kept in step by the ingest pipeline). Writing goes through `ingest`; these are the
