@@ -27,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from app.evaluation.retrieval_metrics import hit_at, reciprocal_rank
-from app.store.bm25_segments import CompactionPolicy, SegmentedIndex
+from app.store.bm25._segments import CompactionPolicy, SegmentedIndex  # white-box
 from bench.common import CORPORA, QUESTIONS, read_questions
 from bench.stores import postgres_bin, postgres_server
 from ingest.loaders import load_file
@@ -198,7 +198,7 @@ def regrow(collection: str) -> dict:
     file through the segments, so `zhiku eval` can score it; returns its shape."""
     from app.models.embeddings import make_embeddings
     from app.settings import get_settings
-    from app.store import bm25
+    from app.store.bm25._index import index_dir
     from app.store.chroma import iter_pages, open_vector_store
     from app.store.records import CollectionRecords
 
@@ -208,7 +208,7 @@ def regrow(collection: str) -> dict:
     for page in iter_pages(store, ["documents", "metadatas"]):
         for i, text, meta in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
             files.setdefault(str(meta["source"]), []).append((i, text))
-    folder = bm25.index_dir(settings, collection)
+    folder = index_dir(settings, collection)
     index = grown_index(folder, dict(sorted(files.items())))
     version = CollectionRecords.of(settings, collection).version()
     index = index.apply({}, [], version, dict, None, POLICY)  # mark it current

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from app.settings import load_settings
-from app.store import bm25
+from app.store.bm25 import BM25Index
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
@@ -42,7 +42,7 @@ def run(cache_dir: Path, chunk_size: int = 300, chunk_overlap: int = 50) -> list
         for name, config in CONFIGS.items():
             retriever = HybridRetriever(
                 store=kb.store,
-                bm25_folder=bm25.index_dir(settings, collection),
+                bm25=BM25Index.open(settings, collection, kb.store),
                 config=config,
             )
             results.append(

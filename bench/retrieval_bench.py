@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from app.settings import Settings, load_settings
-from app.store import bm25
+from app.store.bm25 import BM25Index
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
@@ -21,7 +21,7 @@ def evaluate(settings: Settings, corpus_name: str) -> dict:
     assert report.ok, report
     retriever = HybridRetriever(
         store=kb.store,
-        bm25_folder=bm25.index_dir(settings, collection),
+        bm25=BM25Index.open(settings, collection, kb.store),
         config=RetrievalConfig(mode="dense", k=10),
     )
     return score_retriever(retriever, read_questions(QUESTIONS[corpus_name]))

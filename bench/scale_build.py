@@ -31,7 +31,7 @@ from pathlib import Path
 
 from app.models.embeddings import make_base_embeddings
 from app.settings import Settings, load_settings
-from app.store import bm25
+from app.store.bm25._index import index_dir  # white-box: its size on disk
 from bench.common import CORPORA
 from bench.scale_corpus import passage, read_paragraphs, write_corpus
 from bench.scale_vectors import SentenceVectors, seed_cache
@@ -139,7 +139,7 @@ def disk_usage(settings: Settings) -> dict[str, float]:
     data = settings.data_dir
     return {
         "chroma": _mb(settings.chroma_dir),
-        "bm25": _mb(bm25.index_dir(settings, COLLECTION)),
+        "bm25": _mb(index_dir(settings, COLLECTION)),
         "record_manager": sum(_mb(p) for p in data.glob("record_manager.sqlite*")),
     }
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from app.evaluation.retrieval_metrics import hit_at
 from app.models.embeddings import make_embeddings
 from app.retrieval.hybrid import build_retriever, entity_terms
-from app.store import bm25
+from app.store.bm25 import BM25Index
 from app.store.chroma import open_vector_store
-from app.store.records import CollectionRecords
 from bench.common import QUESTIONS, read_questions
 from bench.scale_build import COLLECTION, settings_for
 
@@ -68,9 +67,9 @@ def measure(root: Path, size: int, limit: int) -> dict:
     store = open_vector_store(settings, embeddings, COLLECTION)
     store.similarity_search_by_vector(embeddings.embed_query("预热"), k=1)
     memory["chroma"] = rss_mb()
-    folder = bm25.index_dir(settings, COLLECTION)
+    index = BM25Index.open(settings, COLLECTION, store)  # no version read per search
     started = time.perf_counter()
-    index = bm25.load_current(store, folder, CollectionRecords.of(settings, COLLECTION))
+    index.follow()  # reads it from disk into this process
     bm25_load_s = time.perf_counter() - started
     memory["bm25"] = rss_mb()
 

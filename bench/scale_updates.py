@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.store import bm25
+from app.store.bm25 import BM25Index
 from bench.common import CORPORA
 from bench.scale_build import COLLECTION, settings_for
 from bench.scale_corpus import passage, read_paragraphs
@@ -56,7 +56,7 @@ def measure(root: Path, size: int) -> dict:
 
     scratch = root / f"kb-{size}" / "bm25-rebuild-baseline"
     started = time.perf_counter()
-    bm25.rebuild(kb.store, scratch)
+    BM25Index(scratch, kb.store).follow(rebuild=True)
     rebuild_s = time.perf_counter() - started
     shutil.rmtree(scratch, ignore_errors=True)
     shutil.rmtree(folder, ignore_errors=True)

@@ -23,7 +23,6 @@ from ingest.discovery import discover
 from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     IngestBusyError,
     KnowledgeBase,
-    bm25_in_step,
     open_knowledge_base,
     writer_lock,
 )
@@ -118,7 +117,7 @@ def ingest_paths(
         group.clear()
 
     roots = [str(p.resolve()) for p in paths]
-    with writer_lock(kb.settings, kb.collection, roots=roots, whole=prune), bm25_in_step(kb):
+    with writer_lock(kb.settings, kb.collection, roots=roots, whole=prune), kb.bm25.writing():
         try:
             for candidate in candidates:
                 try:
@@ -241,5 +240,5 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport
 def delete_source(kb: KnowledgeBase, source: str) -> int:
     """Remove every chunk of one file (by its source path); returns how many."""
     manager = kb.record_manager
-    with writer_lock(kb.settings, kb.collection), bm25_in_step(kb):
+    with writer_lock(kb.settings, kb.collection), kb.bm25.writing():
         return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))

@@ -1,4 +1,4 @@
-"""`zhiku ingest` (also `python -m ingest`): index folders, list or delete files.
+"""`zhiku ingest`: index folders, list or delete files.
 
 Exit codes: 0 everything indexed; 1 nothing done (bad setting, store unreachable,
 another ingest running); 2 done, but some files were skipped or failed; 130
@@ -154,8 +154,3 @@ def ingest(
             raise typer.Exit(EXIT_INTERRUPTED)
         if not report.ok:
             raise typer.Exit(EXIT_PARTIAL)
-
-
-def main() -> None:
-    """Entry point of `python -m ingest`."""
-    typer.run(ingest)

@@ -13,7 +13,6 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Literal
 
 from langchain_core.callbacks import (
@@ -26,7 +25,7 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
 from app import tracing
-from app.store import bm25
+from app.store.bm25 import BM25Index
 from app.text import QUOTED_TERM, keywords, names, normalise, squash
 
 Mode = Literal["hybrid", "dense", "bm25"]
@@ -63,7 +62,7 @@ class HybridRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: object  # langchain_chroma.Chroma
-    bm25_folder: Path
+    bm25: BM25Index
     records: object | None = None  # app.store.records.CollectionRecords: the version to follow
     follow_writes: object | None = None  # (version) -> None: see other processes' writes
     config: RetrievalConfig = Field(default_factory=RetrievalConfig)
@@ -189,8 +188,7 @@ class HybridRetriever(BaseRetriever):
 
     def _bm25(self, query: str, docs: dict[str, Document]) -> list[str]:
         cfg = self.config
-        index = bm25.load_current(self.store, self.bm25_folder, self.records)
-        hits = index.search(query, cfg.fetch_k, self._allowed())
+        hits = self.bm25.search(query, cfg.fetch_k, self._allowed())
         missing = [chunk_id for chunk_id, _ in hits if chunk_id not in docs]
         if missing:
             for doc in self.store.get_by_ids(missing):
@@ -226,8 +224,7 @@ class HybridRetriever(BaseRetriever):
 
     def _bm25_mentions(self, term: str, seen: set[str]) -> list[Document]:
         """Chunks outside `seen` that contain `term`, among BM25's best for the term."""
-        index = bm25.load_current(self.store, self.bm25_folder, self.records)
-        hits = [i for i, _ in index.search(term, self.config.fetch_k, self._allowed())]
+        hits = [i for i, _ in self.bm25.search(term, self.config.fetch_k, self._allowed())]
         fresh = [chunk_id for chunk_id in hits if chunk_id not in seen]
         if not fresh:
             return []
@@ -317,10 +314,11 @@ def build_retriever(
 
     name = collection or settings.collection
     store = open_vector_store(settings, make_embeddings(settings), name)
+    records = CollectionRecords.of(settings, name)
     return HybridRetriever(
         store=store,
-        bm25_folder=bm25.index_dir(settings, name),
-        records=CollectionRecords.of(settings, name),
+        bm25=BM25Index.open(settings, name, store, records),
+        records=records,
         follow_writes=functools.partial(follow_writes, settings, name),
         config=config_from_settings(settings, **overrides),
         reranker=make_reranker(settings),

@@ -43,7 +43,7 @@ def test_cli_indexes_good_files_and_reports_each_bad_one(tmp_path: Path, make_se
     assert "gbk 中文.txt" in listing.stdout and "8 files" in listing.stdout
 
 
-def test_python_m_ingest_is_the_same_command(tmp_path: Path, make_settings) -> None:
+def test_python_m_app_cli_is_the_zhiku_command(tmp_path: Path, make_settings) -> None:
     import subprocess
     import sys
 
@@ -54,7 +54,7 @@ def test_python_m_ingest_is_the_same_command(tmp_path: Path, make_settings) -> N
     folder.mkdir()
     (folder / "a.txt").write_text("模块入口测试。", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder)],
+        [sys.executable, "-m", "app.cli", "ingest", str(folder)],
         env=settings_env(settings),
         capture_output=True,
         text=True,

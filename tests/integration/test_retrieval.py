@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from app.retrieval.hybrid import QueryVector, build_retriever
-from app.store import bm25
+from app.store.bm25._marker import STALE_MARKER, is_stale
+from app.store.bm25._segments import SegmentedIndex
 from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
 from tests.helpers import GPT1_EVIDENCE, LLM_ARTICLES, write_heads_corpus
 
@@ -64,10 +65,10 @@ def test_bm25_index_follows_ingest_deletes_and_a_crash(tmp_path: Path, make_sett
     (folder / "extra.txt").write_text("知库的吉祥物是一只叫阿库的熊猫。", encoding="utf-8")
     kb = open_knowledge_base(settings, "follow")
     ingest_paths(kb, [folder])
-    index_folder = bm25.index_dir(settings, "follow")
+    index_folder = kb.bm25.folder
     ids = set(kb.store.get(include=[])["ids"])
-    assert set(bm25.SegmentedIndex.open(index_folder).ids) == ids
-    assert not bm25.is_stale(index_folder)
+    assert set(SegmentedIndex.open(index_folder).ids) == ids
+    assert not is_stale(index_folder)
 
     retriever = build_retriever(settings, "follow", mode="bm25")
     assert retriever.invoke("知库的吉祥物")[0].metadata["source"] == "extra.txt"
@@ -75,12 +76,12 @@ def test_bm25_index_follows_ingest_deletes_and_a_crash(tmp_path: Path, make_sett
     assert all(d.metadata["source"] != "extra.txt" for d in retriever.invoke("知库的吉祥物"))
 
     # A run killed between writing Chroma and rebuilding BM25 leaves the marker behind.
-    bm25.mark_stale(index_folder)
+    index_folder.with_name(f"{index_folder.name}.{STALE_MARKER}").touch()  # nobody holds it
     (folder / "extra.txt").unlink()
     kb.store.add_texts(["阿库熊猫回来了。"], metadatas=[{"source": "manual.txt"}], ids=["manual"])
     hits = retriever.invoke("阿库熊猫")
     assert hits[0].id == "manual"
-    assert not bm25.is_stale(index_folder)
+    assert not is_stale(index_folder)
 
 
 def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: Path) -> None:

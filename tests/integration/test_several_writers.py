@@ -18,7 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.settings import Settings, load_settings
-from app.store import bm25
+from app.store.bm25 import BM25Index
+from app.store.bm25._index import all_chunks, index_dir
+from app.store.bm25._segments import CompactionPolicy, SegmentedIndex
 from app.store.records import namespace
 from bench.stores import chroma_server, postgres_server
 from ingest.indexing import delete_source, ingest_paths, open_knowledge_base
@@ -67,7 +69,7 @@ def clean(halves, tmp_path_factory, embedding_cache_root) -> dict[str, str]:
 
 
 def chunks(kb) -> dict[str, str]:
-    ids, texts = bm25.all_chunks(kb.store)
+    ids, texts = all_chunks(kb.store)
     assert len(ids) == len(set(ids))
     return dict(zip(ids, texts, strict=True))
 
@@ -137,7 +139,8 @@ def test_two_ingests_of_different_folders_run_at_once_and_a_killed_one_is_repair
     kb = open_knowledge_base(settings, COLLECTION)
     assert chunks(kb) == clean  # ids and texts, no duplicate, nothing lost
     assert sorted(kb.record_manager.list_keys()) == sorted(clean)
-    index = bm25.load_current(kb.store, bm25.index_dir(settings, COLLECTION), kb.records)
+    kb.bm25.follow()
+    index = SegmentedIndex.open(kb.bm25.folder)
     assert len(index.ids) == len(set(index.ids)) and set(index.ids) == set(clean)
 
 
@@ -159,10 +162,9 @@ def test_a_second_instance_follows_another_instances_writes(
     """Two data folders (two machines) on one Chroma server and one record-manager
     database: B's BM25 copy notices A's add and delete at its next query."""
     from app.retrieval.hybrid import build_retriever
-    from app.store.bm25_segments import CompactionPolicy
 
     # A small collection is normally rebuilt whole (milliseconds); here it must not be.
-    monkeypatch.setattr(bm25, "POLICY", CompactionPolicy(rebuild_below=0))
+    monkeypatch.setattr(BM25Index, "policy", CompactionPolicy(rebuild_below=0))
 
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -179,13 +181,13 @@ def test_a_second_instance_follows_another_instances_writes(
     bm25_b = build_retriever(b, "shared", mode="bm25")
     hybrid_b = build_retriever(b, "shared")
     assert bm25_b.invoke("阿库熊猫的吉祥物编号")  # B loads its own copy now
-    before = bm25.SegmentedIndex.open(bm25.index_dir(b, "shared"))
+    before = SegmentedIndex.open(index_dir(b, "shared"))
 
     (folder / "new.txt").write_text("知库的吉祥物是一只叫阿库的熊猫，编号 A-1207。", "utf-8")
     assert ingest_paths(kb_a, [folder]).ok
     assert bm25_b.invoke("阿库熊猫的吉祥物编号")[0].metadata["source"] == "new.txt"
     assert "new.txt" in {d.metadata["source"] for d in hybrid_b.invoke("阿库熊猫的吉祥物编号")}
-    after = bm25.SegmentedIndex.open(bm25.index_dir(b, "shared"))
+    after = SegmentedIndex.open(index_dir(b, "shared"))
     assert len(after.segments) == len(before.segments) + 1  # one small segment, no rebuild
     assert after.segments[0].name == before.segments[0].name
 

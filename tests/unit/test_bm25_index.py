@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from app.store.bm25 import BM25Index
+from app.store.bm25._scoring import Bm25sIndex
 from app.text import tokenize
 
 
@@ -16,7 +16,7 @@ def test_full_width_text_matches_half_width() -> None:
 
 def test_search_ranks_filters_and_survives_save_and_load(tmp_path: Path) -> None:
     texts = ["GPT-1有12层，参数量1.17亿。", "BERT是双向编码器。", "Transformer基于注意力机制。"]
-    index = BM25Index.build(["a", "b", "c"], texts)
+    index = Bm25sIndex.build(["a", "b", "c"], texts)
     hits = index.search("GPT-1的参数量", k=3)
     assert hits[0][0] == "a" and all(score > 0 for _, score in hits)
     assert [i for i, _ in index.search("注意力", k=3)] == ["c"]
@@ -24,12 +24,12 @@ def test_search_ranks_filters_and_survives_save_and_load(tmp_path: Path) -> None
     assert index.search("！？", k=3) == []
 
     index.save(tmp_path / "idx")
-    loaded = BM25Index.load(tmp_path / "idx")
+    loaded = Bm25sIndex.load(tmp_path / "idx")
     assert loaded.search("GPT-1的参数量", k=3) == hits
 
 
 def test_empty_index(tmp_path: Path) -> None:
-    index = BM25Index.build([], [])
+    index = Bm25sIndex.build([], [])
     assert index.search("任何问题", k=5) == []
     index.save(tmp_path / "empty")
-    assert BM25Index.load(tmp_path / "empty").search("任何问题", k=5) == []
+    assert Bm25sIndex.load(tmp_path / "empty").search("任何问题", k=5) == []

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.store.bm25_index import BM25Index, CorpusStats
-from app.store.bm25_segments import MANIFEST, CompactionPolicy, SegmentedIndex
+from app.store.bm25._scoring import Bm25sIndex, CorpusStats
+from app.store.bm25._segments import MANIFEST, CompactionPolicy, SegmentedIndex
 from app.text import tokenize
 
 # Characters with a Zipf-like spread (common ones everywhere, rare ones in few chunks),
@@ -74,8 +74,8 @@ def test_a_segment_weighted_with_its_own_statistics_equals_a_plain_bm25s_build()
         for token in set(doc):
             doc_freq[token] = doc_freq.get(token, 0) + 1
     stats = CorpusStats(len(texts), sum(map(len, tokens)), doc_freq)
-    plain = BM25Index.build(list(chunks), texts)
-    weighted = BM25Index.build(list(chunks), texts, stats)
+    plain = Bm25sIndex.build(list(chunks), texts)
+    weighted = Bm25sIndex.build(list(chunks), texts, stats)
     for query in queries(chunks, 10):
         expected = plain.scores(tokenize(query))
         assert np.allclose(weighted.scores(tokenize(query)), expected, rtol=1e-5)
@@ -116,7 +116,7 @@ def test_deltas_use_the_collections_statistics_not_their_own(tmp_path: Path) -> 
     rebuilt = fresh(tmp_path / "fresh", {**chunks, **added})
     score = dict(grown.search("的一是", 300))["new"]
     assert score == pytest.approx(dict(rebuilt.search("的一是", 300))["new"], rel=0.05)
-    naive = dict(BM25Index.build(list(added), list(added.values())).search("的一是", 3))["new"]
+    naive = dict(Bm25sIndex.build(list(added), list(added.values())).search("的一是", 3))["new"]
     assert naive > 1.3 * score  # what the delta would score with only its own 3 chunks
 
 

@@ -1,4 +1,4 @@
-"""One bm25s index over some of a collection's chunks: a segment of its BM25 index.
+"""One bm25s index over some of a collection's chunks: the scoring inside one segment.
 
 Tokens: character unigrams + bigrams for Chinese (measured on CMRC as slightly better
 than jieba words, and it needs no dictionary: see docs/benchmarks.md), Latin and digit
@@ -7,7 +7,7 @@ width "ＧＰＴ－１" and "GPT-1" match. Whitespace tokenisation, bm25s' defau
 Chinese text near zero.
 
 bm25s cannot update an index in place, so a collection's index is a set of these
-(app/store/bm25_segments.py): a change adds a small one, weighted with the whole
+(_segments.py): a change adds a small one, weighted with the whole
 collection's statistics (`CorpusStats`), and compaction folds them back into one.
 """
 
@@ -77,7 +77,7 @@ def _collection_stats_bm25(stats: CorpusStats, vocab: dict[str, int]):
 
 
 @dataclass
-class BM25Index:
+class Bm25sIndex:
     """A bm25s retriever plus the Chroma ids of the chunks it indexes, in order, and the
     corpus size and length that the next segment's statistics are summed from."""
 
@@ -86,7 +86,9 @@ class BM25Index:
     total_len: int = 0
 
     @classmethod
-    def build(cls, ids: list[str], texts: list[str], stats: CorpusStats | None = None) -> BM25Index:
+    def build(
+        cls, ids: list[str], texts: list[str], stats: CorpusStats | None = None
+    ) -> Bm25sIndex:
         """Index `texts`; with `stats`, weighted by those collection statistics (which
         must include these texts) instead of the texts' own."""
         return cls.from_tokens(ids, [tokenize(t) for t in texts], stats)
@@ -94,7 +96,7 @@ class BM25Index:
     @classmethod
     def from_tokens(
         cls, ids: list[str], tokens: list[list[str]], stats: CorpusStats | None = None
-    ) -> BM25Index:
+    ) -> Bm25sIndex:
         import bm25s
 
         if not ids:
@@ -137,7 +139,7 @@ class BM25Index:
         return top_k(self.ids, self.scores(tokenize(query), mask), k)
 
     def save(self, folder: Path) -> None:
-        """Write into a new folder (the caller publishes it: see bm25_segments)."""
+        """Write into a new folder (the caller publishes it: see _segments.py)."""
         folder.mkdir(parents=True)
         meta = {"ids": self.ids, "total_len": self.total_len}
         (folder / "ids.json").write_text(json.dumps(meta))
@@ -145,7 +147,7 @@ class BM25Index:
             self.retriever.save(str(folder / "bm25s"), show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path) -> BM25Index:
+    def load(cls, folder: Path) -> Bm25sIndex:
         import bm25s
 
         meta = json.loads((folder / "ids.json").read_text())

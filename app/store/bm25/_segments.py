@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.store.bm25_index import BM25Index, CorpusStats, top_k
+from app.store.bm25._scoring import Bm25sIndex, CorpusStats, top_k
 from app.text import tokenize
 
 MANIFEST = "manifest.json"
@@ -52,7 +52,7 @@ class CompactionPolicy:
 @dataclass
 class Segment:
     name: str
-    index: BM25Index
+    index: Bm25sIndex
     deleted: frozenset[str] = frozenset()
     live: np.ndarray = field(init=False)
 
@@ -117,7 +117,7 @@ class SegmentedIndex:
         """One fresh segment over the given chunks (a first build or a compaction)."""
         if folder.exists() and not published(folder):
             shutil.rmtree(folder)  # an index of the unsegmented format, or never finished
-        index = cls(folder, [Segment(_new_name(), BM25Index.build(ids, texts))], version)
+        index = cls(folder, [Segment(_new_name(), Bm25sIndex.build(ids, texts))], version)
         index._publish(fresh=index.segments)
         return index
 
@@ -158,7 +158,7 @@ class SegmentedIndex:
             ids = list(added)
             tokens = [tokenize(added[i]) for i in ids]
             stats = _stats(segments, tokens)
-            fresh = [Segment(_new_name(), BM25Index.from_tokens(ids, tokens, stats))]
+            fresh = [Segment(_new_name(), Bm25sIndex.from_tokens(ids, tokens, stats))]
         result = SegmentedIndex(self.folder, [*segments, *fresh], version)
         result._publish(fresh=fresh)
         return result
@@ -201,7 +201,7 @@ class SegmentedIndex:
                 segments = [
                     Segment(
                         entry["name"],
-                        BM25Index.load(folder / entry["name"]),
+                        Bm25sIndex.load(folder / entry["name"]),
                         frozenset(entry["deleted"]),
                     )
                     for entry in manifest["segments"]
