@@ -50,10 +50,6 @@ def remember_roots(settings: Settings, collection: str, paths: list[Path]) -> No
         Path(partial.name).replace(target)
 
 
-def forget_roots(settings: Settings, collection: str) -> None:
-    _roots_file(settings, collection).unlink(missing_ok=True)
-
-
 def locate_source(settings: Settings, collection: str, source: str) -> Path | None:
     """The file on disk a chunk's `source` came from, if it is still there."""
     for root in remembered_roots(settings, collection):
