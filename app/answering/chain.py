@@ -11,13 +11,15 @@ takes in at once, and whether to answer is one pure function, `abstention.decide
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables.config import patch_config, run_in_executor
 
 from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
@@ -82,12 +84,33 @@ class RagChain(Runnable[Any, AnswerResult]):
     def invoke(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AnswerResult:
-        for event in self.stream(input, config):
+        # one run the config's callbacks see (start, result or error), as `batch` and
+        # `abatch` report each input to them; the retrieval is its child run
+        return self._call_with_config(self._answer, input, config, run_type="chain")
+
+    def _answer(self, input: Any, run_manager: Any, config: RunnableConfig) -> AnswerResult:
+        child = patch_config(config, callbacks=run_manager.get_child())
+        for event in self.stream(input, child):
             if event["event"] == "result":
                 result = dict(event)
                 result.pop("event")
                 return result  # type: ignore[return-value]
         raise RuntimeError("the chain ended without a result")  # pragma: no cover
+
+    async def astream(
+        self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
+    ) -> AsyncIterator[StreamEvent]:
+        """The events of `stream`, each made in a worker thread so the event loop serves
+        others while the model writes (LangChain's default yields the result once, at the
+        end). Leaving early closes the stream, which stops the generation."""
+        events = self.stream(input, config)
+        end = object()
+        try:
+            while (event := await run_in_executor(config, next, events, end)) is not end:
+                yield event  # type: ignore[misc]
+        finally:
+            with contextlib.suppress(ValueError):  # still running in its thread: it ends there
+                events.close()
 
     def stream(
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
