@@ -10,7 +10,7 @@ way, while a type checker still knows every key. Each shape is built in one plac
 from __future__ import annotations
 
 import time
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from langchain_core.documents import Document
 
@@ -54,7 +54,7 @@ class AbstentionInfo(TypedDict):
     # (CoT found no passage), "support" (the draft is not in the documents), "selection"
     # (the grounded strategy's model chose no sentence), or None
     signal: str | None
-    scores: dict
+    scores: dict[str, Any]
 
 
 class Timings(TypedDict):

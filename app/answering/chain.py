@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import patch_config, run_in_executor
 
@@ -37,7 +38,7 @@ from app.answering.trimming import trimmed_chunks
 from app.answering.verification import Verification, names_subject, verify
 from app.models.chat import make_chat_model
 from app.models.embeddings import make_embeddings
-from app.retrieval.hybrid import HybridRetriever, build_retriever
+from app.retrieval.hybrid import build_retriever
 from app.schema import (
     AnswerResult,
     Clock,
@@ -64,7 +65,7 @@ class RagChain(Runnable[Any, AnswerResult]):
     """Retrieval-augmented answering over one knowledge base."""
 
     def __init__(
-        self, settings: Settings, retriever: HybridRetriever, strategy: str, backend: str
+        self, settings: Settings, retriever: BaseRetriever, strategy: str, backend: str
     ) -> None:
         self.settings = settings
         self.retriever = retriever
@@ -393,7 +394,7 @@ def build_rag_chain(
     strategy: str | None = None,
     k: int | None = None,
     backend: str | None = None,
-    retriever: HybridRetriever | None = None,
+    retriever: BaseRetriever | None = None,
 ) -> RagChain:
     """The RAG chain over a knowledge base; arguments override the settings."""
     settings = settings or get_settings()

@@ -17,8 +17,9 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
+from typing import cast
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -30,7 +31,7 @@ from app.api.conversations import API_OWNER, Thread, response_field
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
 from app.once import once_per_arguments
-from app.schema import AnswerResult
+from app.schema import AnswerResult, StreamEvent
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.api")
@@ -69,7 +70,8 @@ def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict, thread: Thre
     try:
         ticket.wait(lambda position: job.emit("queue", position), job.cancel.is_set)
         job.emit("queue", 0)
-        stream = chain.stream(payload)
+        # a generator: closing it stops llama.cpp mid-generation
+        stream = cast("Generator[StreamEvent, None, None]", chain.stream(payload))
         try:
             for event in stream:
                 if job.cancel.is_set():

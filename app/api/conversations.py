@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 
 from app.conversations.store import ConversationStoreError, open_conversation_store
+from app.schema import AnswerResult
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.api")
@@ -50,7 +51,7 @@ class Thread:
             return None
         store = open_conversation_store(self.settings)
         # shared history opens the keyless API's conversations to the chat, never a key's
-        shared = self.settings.shared_history and self.owner == API_OWNER
+        shared = self.settings.conversations.shared_history and self.owner == API_OWNER
         owner = None if shared else self.owner
         try:
             conversation = store.get(self.conversation_id, owner)
@@ -61,7 +62,7 @@ class Thread:
             raise UnknownConversation(f"no conversation {self.conversation_id!r}")
         return conversation.history()
 
-    def save(self, question: str, result: dict, model: str) -> str | None:
+    def save(self, question: str, result: AnswerResult, model: str) -> str | None:
         """Append the exchange; the conversation's id (None when it could not be saved)."""
         store = open_conversation_store(self.settings)
         try:

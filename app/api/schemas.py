@@ -100,7 +100,8 @@ def _sources(result: AnswerResult) -> str:
     """ "来源：[1] a.txt, p.3" under the answer, for clients that show only the content."""
     cited = {c["n"] for c in result["citations"]}
     lines = [  # a file name is text, never Markdown the client renders (an image it fetches)
-        f"[{c['n']}] {escape_markdown(c['source'])}" + (f", p.{c['page']}" if c.get("page") else "")
+        f"[{c['n']}] {escape_markdown(c['source'] or '')}"
+        + (f", p.{c['page']}" if c.get("page") else "")
         for c in result["contexts"]
         if c["n"] in cited
     ]

@@ -11,13 +11,15 @@ Every failure of the database (locked, read-only, corrupt, missing folder) becom
 
 from __future__ import annotations
 
+import builtins
 import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 from app.errors import UserError
 from app.once import once_per_arguments
+from app.schema import AnswerResult
 from app.settings import Settings
 from app.sql import create_tables, engine
 
@@ -91,7 +94,7 @@ class Message:
     id: int
     role: str
     content: str
-    result: dict | None
+    result: AnswerResult | None  # the chain's whole result, for answers
     knowledge_base: str
     model: str
     created_at: float
@@ -125,7 +128,7 @@ class RatedAnswer:
     conversation_id: str
     question: str
     answer: str
-    result: dict
+    result: AnswerResult
     knowledge_base: str
     model: str
     rating: int
@@ -206,7 +209,12 @@ class ConversationStore:
             )
 
     def add_exchange(
-        self, conversation_id: str, question: str, result: dict, knowledge_base: str, model: str
+        self,
+        conversation_id: str,
+        question: str,
+        result: AnswerResult,
+        knowledge_base: str,
+        model: str,
     ) -> int:
         """Append a question and its answer (one transaction); the answer's message id."""
         now = time.time()
@@ -214,8 +222,11 @@ class ConversationStore:
             row = session.get(_Conversation, conversation_id)
             if row is None:
                 raise ConversationStoreError(f"conversation {conversation_id} no longer exists")
-            position = session.scalar(
-                select(func.count()).where(_Message.conversation_id == conversation_id)
+            position = (
+                session.scalar(
+                    select(func.count()).where(_Message.conversation_id == conversation_id)
+                )
+                or 0
             )
             common = {"knowledge_base": knowledge_base, "model": model, "created_at": now}
             session.add(
@@ -263,7 +274,7 @@ class ConversationStore:
             row.comment = comment.strip()
             row.rated_at = time.time() if rating is not None else None
 
-    def rated_answers(self) -> list[RatedAnswer]:
+    def rated_answers(self) -> builtins.list[RatedAnswer]:
         """Every rated answer, oldest rating first, with the question asked before it."""
         query = select(_Message).where(_Message.rating.is_not(None)).order_by(_Message.rated_at)
         with self._session() as session:
@@ -281,10 +292,10 @@ class ConversationStore:
                         conversation_id=answer.conversation_id,
                         question=question or "",
                         answer=answer.content,
-                        result=answer.result or {},
+                        result=cast(AnswerResult, answer.result or {}),
                         knowledge_base=answer.knowledge_base,
                         model=answer.model,
-                        rating=answer.rating,
+                        rating=answer.rating or 0,  # rated: never None here
                         comment=answer.comment,
                         rated_at=answer.rated_at or 0.0,
                     )
@@ -293,12 +304,15 @@ class ConversationStore:
 
 
 def conversations_url(settings: Settings) -> str:
-    return settings.conversations_url or f"sqlite:///{settings.data_dir / 'conversations.sqlite'}"
+    return (
+        settings.conversations.conversations_url
+        or f"sqlite:///{settings.storage.data_dir / 'conversations.sqlite'}"
+    )
 
 
 def open_conversation_store(settings: Settings) -> ConversationStore:
     """The store for these settings, one per process and URL (its engine is shared)."""
-    return _store(conversations_url(settings), settings.conversations_timeout_s)
+    return _store(conversations_url(settings), settings.conversations.conversations_timeout_s)
 
 
 @once_per_arguments(maxsize=8)
@@ -315,7 +329,7 @@ def _one_line(exc: SQLAlchemyError) -> str:
     return f"对话记录无法保存 Conversations cannot be saved: {reason}"
 
 
-def _jsonable(result: dict) -> dict:
+def _jsonable(result: Mapping[str, Any]) -> dict[str, Any]:
     """The result as plain JSON (a streamed result carries an `event` key; drop it)."""
     return json.loads(json.dumps({k: v for k, v in result.items() if k != "event"}, default=str))
 
@@ -329,7 +343,7 @@ def _message(row: _Message) -> Message:
         id=row.id,
         role=row.role,
         content=row.content,
-        result=row.result,
+        result=cast("AnswerResult | None", row.result),
         knowledge_base=row.knowledge_base,
         model=row.model,
         created_at=row.created_at,

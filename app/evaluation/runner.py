@@ -23,6 +23,7 @@ from app.evaluation.dataset import (
     load_question_files,
 )
 from app.evaluation.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
+from app.schema import AnswerResult
 from app.settings import Settings
 from app.text import is_refusal, strip_citations
 
@@ -134,7 +135,7 @@ def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
     return row
 
 
-def _answer_row(question: Question, result: dict) -> dict:
+def _answer_row(question: Question, result: AnswerResult) -> dict:
     answer = result["answer"]
     abstention = result.get("abstention") or {}
     refused = bool(result.get("refused")) or is_refusal(answer)
