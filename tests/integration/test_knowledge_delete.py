@@ -89,6 +89,7 @@ def delete_over_http(settings: Settings, name: str) -> None:
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=30)
+        print(err, file=sys.stderr)  # shown with a failure (a server that did not start)
     assert "Traceback" not in err, err
 
 
