@@ -25,8 +25,8 @@ from pathlib import Path
 
 from app.answering.chain import RagChain, build_rag_chain
 from app.evaluation.runner import default_collection, prepare_collection
-from app.models.chat import local_client, sampling_options
 from app.models.gguf import resolve_model_path
+from app.models.local import LocalChat, local_client
 from app.settings import REPO_ROOT, get_settings
 
 QUESTIONS = REPO_ROOT / "bench" / "questions" / "samples.jsonl"
@@ -66,7 +66,7 @@ def _with_prompt_lookup(settings, retriever) -> RagChain:
         verbose=False,
         model_kwargs={"draft_model": LlamaPromptLookupDecoding(num_pred_tokens=10)},
     )
-    chain.model = model.bind(**sampling_options(settings, "local"))
+    chain.model = model.bind(**LocalChat(settings).sampling_options())
     return chain
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from app.errors import UserError
+from app.models.chat import chat_backend
 from app.settings import Settings
 
 
@@ -131,14 +132,11 @@ _lock = threading.Lock()
 
 
 def admission_for(settings: Settings, backend: str) -> Admission:
-    """The process-wide admission of a backend (one for local, one per hosted server)."""
-    if backend == "local":
-        key: tuple = ("local", settings.max_queue)
-        slots = 1
-    else:
-        key = ("hosted", settings.hosted_base_url, settings.hosted_concurrency, settings.max_queue)
-        slots = settings.hosted_concurrency
+    """The process-wide admission of a backend: its slots, shared by every request with the
+    same admission key (one for the local model, one per hosted server)."""
+    chat = chat_backend(settings, backend)
+    key = (*chat.admission_key, settings.max_queue)
     with _lock:
         if key not in _admissions:
-            _admissions[key] = Admission(slots, settings.max_queue)
+            _admissions[key] = Admission(chat.slots, settings.max_queue)
         return _admissions[key]

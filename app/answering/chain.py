@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
 from langchain_core.documents import Document
+from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.runnables.config import patch_config, run_in_executor
@@ -25,18 +25,11 @@ from langchain_core.runnables.config import patch_config, run_in_executor
 from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
 from app.answering.focus import FocusConfig, focused
-from app.answering.generation import (
-    Draft,
-    PartTracker,
-    generation_lock,
-    invoke_short,
-    loop_start,
-    stream_reply,
-    token_counts,
-)
+from app.answering.generation import Draft, PartTracker, loop_start
 from app.answering.trimming import trimmed_chunks
 from app.answering.verification import Verification, names_subject, verify
-from app.models.chat import make_chat_model
+from app.models.backend import ChatBackend
+from app.models.chat import chat_backend
 from app.models.embeddings import make_embeddings
 from app.retrieval.hybrid import build_retriever
 from app.schema import (
@@ -65,21 +58,34 @@ class RagChain(Runnable[Any, AnswerResult]):
     """Retrieval-augmented answering over one knowledge base."""
 
     def __init__(
-        self, settings: Settings, retriever: BaseRetriever, strategy: str, backend: str
+        self,
+        settings: Settings,
+        retriever: BaseRetriever,
+        strategy: str,
+        backend: str | ChatBackend,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
         self.strategy = strategy
-        self.backend = backend
-        self.model = make_chat_model(settings, backend)
+        self.chat = chat_backend(settings, backend) if isinstance(backend, str) else backend
+        self.backend = self.chat.name
+        self.model = self.chat.model  # load it now: a missing model fails here, not mid-answer
         self.abstention = abstention.AbstentionConfig.from_settings(settings)
         self.focus = FocusConfig.from_settings(settings)
 
     @property
+    def model(self) -> BaseChatModel:
+        """The chat backend's LangChain model (tests and benchmarks swap in another)."""
+        return self.chat.model
+
+    @model.setter
+    def model(self, value: BaseChatModel) -> None:
+        self.chat.model = value  # type: ignore[misc]
+
+    @property
     def model_name(self) -> str:
         """The chat model answering, as saved with each answer of a conversation."""
-        local = self.backend == "local"
-        return self.settings.llm_model if local else self.settings.hosted_model
+        return self.chat.display_name
 
     # --- LCEL ---------------------------------------------------------------------
     def invoke(
@@ -160,7 +166,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         shown, kept_from = self.shown_answer(answer, checked, decision)
         yield self._result(
             base, clock, decision, shown=shown, draft=kept_from, docs=docs,
-            reasoning=reasoning, tokens=token_counts(self.model, draft),
+            reasoning=reasoning, tokens=self.token_counts(draft),
         )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------
@@ -174,7 +180,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         if not turns:
             return question
         messages = prompts.condense_messages(question, turns, lang)
-        reply = invoke_short(self.model, messages, self.backend, self.settings, max_tokens=64)
+        reply = self.chat.invoke(messages, max_tokens=64)
         rewritten = str(reply.content).strip().splitlines()[0] if reply.content else ""
         rewritten = rewritten.strip(" \"'“”")
         previous = next((t["content"] for t in reversed(turns) if t["role"] == "user"), "")
@@ -197,9 +203,8 @@ class RagChain(Runnable[Any, AnswerResult]):
     def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:
         """Stream the reply as token events, filling `draft` as it goes."""
         tracker = PartTracker(prompts.cot_marker(lang) if self.strategy == "cot" else None)
-        lock = generation_lock if self.backend == "local" else nullcontext()
-        with lock:
-            for kind, value in stream_reply(self.model, messages, self.backend, self.settings):
+        with self.chat.turn():
+            for kind, value in self.chat.stream(messages):
                 if kind == "usage":
                     draft.usage = value  # type: ignore[assignment]
                     continue
@@ -233,8 +238,8 @@ class RagChain(Runnable[Any, AnswerResult]):
         limit = self.settings.max_evidence_sentences
         choose = grounded.select_messages if grounding else extractive.choice_messages
         messages = choose(question, sentences, lang, limit)
-        options = extractive.choice_options(self.backend, len(sentences), limit)
-        reply = invoke_short(self.model, messages, self.backend, self.settings, **options)
+        options = extractive.choice_options(self.chat, len(sentences), limit)
+        reply = self.chat.invoke(messages, **options)
         chosen = extractive.parse_choice(str(reply.content), len(sentences), limit)
         return sorted((sentences[n - 1] for n in chosen), key=lambda s: s.at)
 
@@ -289,8 +294,12 @@ class RagChain(Runnable[Any, AnswerResult]):
         shown = "" if decision.withholds else grounded.cite_selection(shown, picked, docs)
         yield self._result(
             base, clock, decision, shown=shown, draft="" if kept_all else answer, docs=docs,
-            tokens=token_counts(self.model, draft), quotes=quotes,
+            tokens=self.token_counts(draft), quotes=quotes,
         )  # fmt: skip
+
+    def token_counts(self, draft: Draft) -> dict:
+        """The reply's token counts, as the chat backend can tell them."""
+        return self.chat.token_counts(draft.text, draft.usage, draft.pieces)
 
     def split_reasoning(self, text: str) -> tuple[str, str]:
         """(reasoning, answer): chain of thought puts its answer after a marker."""
@@ -393,7 +402,7 @@ def build_rag_chain(
     collection: str | None = None,
     strategy: str | None = None,
     k: int | None = None,
-    backend: str | None = None,
+    backend: str | ChatBackend | None = None,
     retriever: BaseRetriever | None = None,
 ) -> RagChain:
     """The RAG chain over a knowledge base; arguments override the settings."""

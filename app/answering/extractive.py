@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from langchain_core.documents import Document
 
 from app.answering import prompts
+from app.models.backend import ChatBackend
 from app.text import has_han, tokenize
 
 # A sentence ends at Chinese or Latin end marks, or at a line break (lists, headings).
@@ -105,19 +105,11 @@ def choice_grammar(count: int, max_sentences: int) -> str:
     return f'root ::= "0" | num{more}\nnum ::= {numbers}\n'
 
 
-@lru_cache(maxsize=64)
-def _llama_grammar(count: int, max_sentences: int):
-    from llama_cpp import LlamaGrammar
-
-    return LlamaGrammar.from_string(choice_grammar(count, max_sentences), verbose=False)
-
-
-def choice_options(backend: str, count: int, max_sentences: int) -> dict:
-    """What the model call needs: a grammar for llama.cpp; a short reply either way."""
-    options: dict = {"max_tokens": 4 * max_sentences + 4}
-    if backend == "local":
-        options["grammar"] = _llama_grammar(count, max_sentences)
-    return options
+def choice_options(chat: ChatBackend, count: int, max_sentences: int) -> dict:
+    """What the model call needs: a short reply, held to the grammar where the backend
+    takes one (llama.cpp)."""
+    grammar = chat.grammar_options(choice_grammar(count, max_sentences))
+    return {"max_tokens": 4 * max_sentences + 4, **grammar}
 
 
 def parse_choice(reply: str, count: int, max_sentences: int) -> list[int]:

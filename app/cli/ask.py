@@ -34,12 +34,13 @@ def ask(
 ) -> None:
     """Answer a question from a knowledge base, with citations."""
     from app.answering.chain import build_rag_chain
+    from app.models.chat import BACKENDS
     from app.settings import get_settings
 
     if strategy not in (None, *STRATEGIES):
         raise typer.BadParameter(f"use one of {', '.join(STRATEGIES)}", param_hint="--strategy")
-    if backend not in (None, "local", "hosted"):
-        raise typer.BadParameter("use local or hosted", param_hint="--backend")
+    if backend not in (None, *BACKENDS):
+        raise typer.BadParameter(f"use {' or '.join(BACKENDS)}", param_hint="--backend")
     with user_errors():
         settings = get_settings()
         chain = build_rag_chain(

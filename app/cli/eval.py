@@ -64,6 +64,7 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
 def run_config(settings, options) -> dict:
     """What a run's figures depend on (config.json); `compare --resume` matches on it."""
     from app.evaluation.runner import default_collection
+    from app.models.chat import chat_backend
 
     return {
         "qa": " + ".join(str(p) for p in options.qa),
@@ -76,7 +77,7 @@ def run_config(settings, options) -> dict:
         "retrieval_only": options.retrieval_only,
         "embedding_backend": settings.embedding_backend,
         "backend": settings.backend,
-        "llm_model": settings.llm_model if settings.backend == "local" else settings.hosted_model,
+        "llm_model": chat_backend(settings).display_name,
         "limit": options.limit,
         "perplexity": options.perplexity and not options.retrieval_only,
         "abstain": settings.abstain,

@@ -109,9 +109,9 @@ def run_questions(
 
 
 def _local_llama(settings: Settings):
-    from app.models.chat import local_client, make_chat_model
+    from app.models.local import LocalChat
 
-    return local_client(make_chat_model(settings, "local"))
+    return LocalChat(settings).client
 
 
 def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:

@@ -22,6 +22,7 @@ from app.conversations.store import (
     open_conversation_store,
 )
 from app.knowledge.service import KnowledgeBases
+from app.models.chat import chat_backend
 from app.settings import Settings
 from app.ui import resources, state
 from app.ui.browser import browser_id
@@ -77,7 +78,7 @@ def save_exchange(question: str, result: dict, choice: dict) -> int | None:
     """Save a question and its answer in the open conversation (made on the first one);
     the answer's id, or None when the database cannot be written."""
     settings = resources.settings()
-    model = settings.llm_model if choice["backend"] == "local" else settings.hosted_model
+    model = chat_backend(settings, choice["backend"]).display_name
 
     def save() -> int:
         store = _store()

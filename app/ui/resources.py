@@ -6,7 +6,7 @@ import streamlit as st
 
 from app.answering.chain import RagChain, build_rag_chain
 from app.knowledge.service import KnowledgeBases
-from app.models.chat import ChatModelError, for_endpoint, offered_backends
+from app.models.chat import ChatModelError, chat_backend, offered_backends
 from app.settings import Settings, get_settings
 
 
@@ -43,12 +43,8 @@ def chain(
     base = settings()
     if backend not in offered_backends(base):
         raise ChatModelError(f"the {backend} backend is not configured here")
-    if backend == "hosted":
-        base = for_endpoint(base, base_url)
+    chosen = base.model_copy(update={"temperature": temperature})
+    chat = chat_backend(chosen, backend).at_endpoint(base_url)
     return build_rag_chain(
-        base.model_copy(update={"temperature": temperature}),
-        collection=collection,
-        strategy=strategy,
-        k=k,
-        backend=backend,
+        chat.settings, collection=collection, strategy=strategy, k=k, backend=chat
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.knowledge.service import KnowledgeBases
-from app.models.chat import hosted_endpoints, offered_backends
+from app.models.chat import chat_backend, offered_backends
 from app.settings import Settings
 
 STRATEGIES = {
@@ -37,12 +37,12 @@ def answer_options(settings: Settings) -> None:
     typed: a visitor who could enter a URL would receive the hosted key there.
     """
     backends = offered_backends(settings)
-    endpoints = hosted_endpoints(settings)
     with st.sidebar:
         st.radio("提示策略 Strategy", list(STRATEGIES), key="strategy", format_func=STRATEGIES.get)
         st.slider("检索段落数 Top-k", 1, 10, key="k")
         if len(backends) > 1:
             st.radio("模型 Backend", backends, key="backend")
-        if st.session_state["backend"] == "hosted" and len(endpoints) > 1:
+        endpoints = chat_backend(settings, st.session_state["backend"]).endpoints()
+        if len(endpoints) > 1:
             st.selectbox("服务 Endpoint", endpoints, key="base_url")
         st.slider("Temperature", 0.0, 1.0, step=0.05, key="temperature")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.models.chat import hosted_endpoints
+from app.models.hosted import hosted_endpoints
 from app.settings import Settings
 
 CHOICES = ("kb", "strategy", "k", "backend", "base_url", "temperature")

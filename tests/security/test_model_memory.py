@@ -52,7 +52,7 @@ def test_a_temperature_sweep_keeps_the_servers_memory_flat(served: Server) -> No
 def test_chains_with_other_options_share_one_loaded_model(samples_settings) -> None:
     """In process: the API's chain cache with five option combinations holds one Llama."""
     from app.api.chat import Chains
-    from app.models.chat import loaded_local_models, local_client
+    from app.models.local import loaded_local_models, local_client
 
     before = loaded_local_models()  # other tests of this process may hold another file
     chains = Chains(samples_settings)
@@ -73,7 +73,7 @@ def test_the_chats_temperature_slider_loads_no_new_model(samples_settings, monke
     llama.cpp model alive in the process."""
     import gc
 
-    from app.models.chat import _local_model
+    from app.models.local import _local_model
     from tests.helpers import open_chat_app
 
     _local_model.cache_clear()

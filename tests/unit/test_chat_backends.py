@@ -1,18 +1,13 @@
 """Which chat backends and endpoints a visitor may use, and what a model is loaded for:
-rules of app/models/chat.py that need no model."""
+rules of app/models/ (chat, local, hosted) that need no model."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.models.chat import (
-    ChatModelError,
-    for_endpoint,
-    hosted_endpoints,
-    make_chat_model,
-    offered_backends,
-    sampling_options,
-)
+from app.models.chat import ChatModelError, make_chat_model, offered_backends
+from app.models.hosted import HostedChat, for_endpoint, hosted_endpoints
+from app.models.local import LocalChat
 from app.settings import load_settings
 
 OPERATOR = "http://10.0.0.5:8080/v1"
@@ -57,8 +52,9 @@ def test_sampling_options_travel_with_each_call_and_fit_the_context() -> None:
     settings = load_settings(llm_context=4096).model_copy(
         update={"temperature": 0.13, "max_tokens": 32768}
     )
-    assert sampling_options(settings) == {"temperature": 0.13, "top_p": 0.9, "max_tokens": 4096}
-    assert sampling_options(settings, "hosted")["max_tokens"] == 32768
+    expected = {"temperature": 0.13, "top_p": 0.9, "max_tokens": 4096}
+    assert LocalChat(settings).sampling_options() == expected
+    assert HostedChat(settings).sampling_options()["max_tokens"] == 32768
 
 
 def test_hosted_chains_with_other_temperatures_share_one_client() -> None:
