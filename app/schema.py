@@ -109,6 +109,64 @@ class ResultEvent(AnswerResult):
 StreamEvent = ContextsEvent | QuotesEvent | TokenEvent | ResultEvent
 
 
+# One question of an evaluation (`zhiku eval`'s rows.jsonl): what was retrieved and how it
+# scored. Every row has the first block; the gold-source metrics only when the question
+# names its sources; the answer's keys only when the chain ran (the last block only for
+# answerable questions, quotes only from the grounded strategy). `total=False`, and a plain
+# dict on disk, so rows recorded before a key existed (docs/eval/) load as they are.
+EvalRow = TypedDict(
+    "EvalRow",
+    {
+        "id": str,
+        "question": str,
+        "kind": str,
+        "lang": str,
+        "answerable": bool,
+        "gold_sources": list[str],
+        "retrieved": list[str],
+        "retrieval_s": float,
+        # questions with gold sources
+        "hit@1": float,
+        "hit@3": float,
+        "hit@5": float,
+        "hit@10": float,
+        "mrr@10": float,
+        "evidence_hit@5": float,
+        # answered questions
+        "answer": str,
+        "references": list[str],
+        "refused": bool,
+        "faithfulness": float | None,
+        "citation_acc": float | None,
+        "abstention_signal": str | None,
+        "abstention_scores": dict[str, Any],
+        "draft": str,
+        "reasoning": str,
+        "contexts_n": int,
+        "context_sources": list[str | None],
+        "first_token_s": float | None,
+        "first_text_s": float | None,
+        "generation_s": float | None,
+        "total_s": float | None,
+        "quotes": list[str],
+        "from_quotes": bool,
+        "quotes_correct": bool,
+        # answerable questions
+        "correct": bool,
+        "draft_correct": bool,
+        "match": bool,
+        "fact_recall": float | None,
+        "em": float,
+        "f1": float,
+        "rouge_l": float,
+        "bleu": float,
+        "ppl_context": float | None,
+        "ppl_no_context": float | None,
+    },
+    total=False,
+)
+
+
 def context_info(n: int, doc: Document) -> ContextInfo:
     scores = doc.metadata.get("scores", {})
     return ContextInfo(

@@ -14,6 +14,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable
+from typing import Literal
 
 # --- characters ----------------------------------------------------------------------
 # CJK Unified Ideographs, Extension A and the compatibility block.
@@ -28,7 +29,7 @@ def has_han(text: str) -> bool:
     return bool(HAN.search(text))
 
 
-def detect_language(text: str) -> str:
+def detect_language(text: str) -> Literal["zh", "en"]:
     """ "zh" if the text has any Han characters, else "en"."""
     return "zh" if has_han(text) else "en"
 

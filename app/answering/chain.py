@@ -104,7 +104,7 @@ class RagChain(Runnable[Any, AnswerResult]):
                 return result  # type: ignore[return-value]
         raise RuntimeError("the chain ended without a result")  # pragma: no cover
 
-    async def astream(
+    async def astream(  # type: ignore[override]  # events, not the result type
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> AsyncIterator[StreamEvent]:
         """The events of `stream`, each made in a worker thread so the event loop serves
@@ -117,9 +117,9 @@ class RagChain(Runnable[Any, AnswerResult]):
                 yield event  # type: ignore[misc]
         finally:
             with contextlib.suppress(ValueError):  # still running in its thread: it ends there
-                events.close()
+                events.close()  # type: ignore[attr-defined]  # a generator
 
-    def stream(
+    def stream(  # type: ignore[override]  # events, not the result type
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[StreamEvent]:
         question, history = _normalise_input(input)
@@ -170,7 +170,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         )  # fmt: skip
 
     # --- steps ----------------------------------------------------------------------
-    def standalone_question(self, question: str, history: list[dict], lang: str) -> str:
+    def standalone_question(self, question: str, history: list[dict], lang: prompts.Lang) -> str:
         """A follow-up rewritten with the conversation, so retrieval sees what "它" means.
 
         A small model sometimes answers instead of rewriting; then the previous user
@@ -189,7 +189,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         return rewritten
 
     def messages(
-        self, question: str, docs: list[Document], lang: str, focus: str = ""
+        self, question: str, docs: list[Document], lang: prompts.Lang, focus: str = ""
     ) -> list[tuple[str, str]]:
         """The prompt of the chain's strategy, with the numbered chunks (trimmed to the
         sentences closest to `focus`, the standalone question, when so configured)."""
@@ -200,7 +200,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             self.strategy, question, context, lang, examples, self.settings.answer_first
         )
 
-    def generate(self, messages, draft: Draft, lang: str) -> Iterator[TokenEvent]:
+    def generate(self, messages, draft: Draft, lang: prompts.Lang) -> Iterator[TokenEvent]:
         """Stream the reply as token events, filling `draft` as it goes."""
         tracker = PartTracker(prompts.cot_marker(lang) if self.strategy == "cot" else None)
         with self.chat.turn():
@@ -218,7 +218,7 @@ class RagChain(Runnable[Any, AnswerResult]):
                     break
 
     def select(
-        self, question: str, docs: list[Document], lang: str, grounding: bool = False
+        self, question: str, docs: list[Document], lang: prompts.Lang, grounding: bool = False
     ) -> list[extractive.Sentence]:
         """The evidence sentences the model picks by number (none: nothing answers), in
         the documents' order, so quotes read as the passages do. For the grounded strategy
@@ -244,7 +244,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         return sorted((sentences[n - 1] for n in chosen), key=lambda s: s.at)
 
     def extract(
-        self, question: str, docs: list[Document], lang: str, draft: Draft
+        self, question: str, docs: list[Document], lang: prompts.Lang, draft: Draft
     ) -> Iterator[TokenEvent]:
         """Extractive strategy: the model picks sentence numbers, the answer quotes them."""
         picked = self.select(question, docs, lang)
@@ -307,7 +307,9 @@ class RagChain(Runnable[Any, AnswerResult]):
             return "", text.strip()
         return split_reasoning(text, [prompts.cot_marker("zh"), prompts.cot_marker("en")])
 
-    def verify(self, question: str, answer: str, docs: list[Document], lang: str) -> Verification:
+    def verify(
+        self, question: str, answer: str, docs: list[Document], lang: prompts.Lang
+    ) -> Verification:
         """The answer's facts checked sentence by sentence against the chunks."""
         texts = [d.page_content for d in docs]
         sources = [str(d.metadata.get("source", "")) for d in docs]
@@ -323,7 +325,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             return checked.kept, answer  # only the verified opening sentences are kept
         return answer, ""
 
-    def _examples(self, lang: str, question: str) -> list[dict]:
+    def _examples(self, lang: prompts.Lang, question: str) -> list[dict]:
         if self.strategy != "few-shot" or not self.settings.few_shot_count:
             return []
         examples = prompts.few_shot_examples(lang)

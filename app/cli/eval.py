@@ -38,6 +38,7 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
     """Run one configuration with a progress bar; write its files; return the summary."""
     from app.evaluation.report import summarise, write_outputs
     from app.evaluation.runner import run_questions
+    from app.schema import EvalRow
 
     columns = (
         TextColumn("{task.description}"),
@@ -48,7 +49,7 @@ def _evaluate(settings, options, out_dir: Path, label: str) -> dict:
     with Progress(*columns, console=console, transient=True) as bars:
         task = bars.add_task(f"{label}: indexing {options.corpus.name}", total=None)
 
-        def advance(row: dict) -> None:
+        def advance(row: EvalRow) -> None:
             bars.update(task, description=f"{label}: {row['id']}")
             bars.advance(task)
 

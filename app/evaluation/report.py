@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 from app.evaluation import answer_metrics as am
+from app.schema import EvalRow
 
 RETRIEVAL_KEYS = ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10", "evidence_hit@5")
 ANSWER_KEYS = (
@@ -30,13 +32,24 @@ def _percentile(values: list[float], q: float) -> float:
     return round(ordered[index], 3)
 
 
-def _perplexity(rows: list[dict], key: str) -> float | None:
+def _column(rows: Sequence[EvalRow], key: str) -> list[Any]:
+    """One metric of every row, by name (None where a row lacks it)."""
+    return [cast(Mapping[str, Any], r).get(key) for r in rows]
+
+
+def read_rows(path: Path) -> list[EvalRow]:
+    """A rows.jsonl, as written now or recorded by an earlier version (docs/eval/)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [cast(EvalRow, json.loads(line)) for line in lines if line.strip()]
+
+
+def _perplexity(rows: Sequence[EvalRow], key: str) -> float | None:
     """Corpus-style: the geometric mean of per-answer perplexities."""
-    values = [r[key] for r in rows if r.get(key) is not None and not math.isnan(r[key])]
+    values = [v for v in _column(rows, key) if v is not None and not math.isnan(v)]
     return round(math.exp(statistics.fmean(math.log(v) for v in values)), 3) if values else None
 
 
-def summarise(rows: list[dict]) -> dict:
+def summarise(rows: Sequence[EvalRow]) -> dict:
     """The summary with exactly the keys `n`, `retrieval`, `answer`, `latency`.
 
     Retrieval metrics average over questions with gold sources; EM/F1/ROUGE/BLEU over
@@ -98,12 +111,12 @@ def summarise(rows: list[dict]) -> dict:
         )
     latency = {}
     for stage in LATENCY_STAGES:
-        values = [r[stage] for r in rows if r.get(stage) is not None]
+        values = [v for v in _column(rows, stage) if v is not None]
         if values:
             latency[stage] = {"p50": _percentile(values, 0.5), "p95": _percentile(values, 0.95)}
     return {
         "n": len(rows),
-        "retrieval": {key: _mean([r[key] for r in with_sources]) for key in RETRIEVAL_KEYS},
+        "retrieval": {key: _mean(_column(with_sources, key)) for key in RETRIEVAL_KEYS},
         "answer": answer,
         "latency": latency,
     }
@@ -136,7 +149,7 @@ def markdown_report(summary: dict, config: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(out: Path, rows: list[dict], summary: dict, config: dict) -> None:
+def write_outputs(out: Path, rows: Sequence[EvalRow], summary: dict, config: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
     with open(out / "rows.jsonl", "w", encoding="utf-8") as handle:

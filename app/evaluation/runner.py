@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from app.answering import prompts
 from app.evaluation import answer_metrics as am
@@ -23,7 +24,7 @@ from app.evaluation.dataset import (
     load_question_files,
 )
 from app.evaluation.retrieval_metrics import evidence_hit_at, hit_at, reciprocal_rank
-from app.schema import AnswerResult
+from app.schema import AnswerResult, EvalRow
 from app.settings import Settings
 from app.text import is_refusal, strip_citations
 
@@ -60,8 +61,8 @@ def prepare_collection(settings: Settings, corpus: Path, collection: str):
 def run_questions(
     settings: Settings,
     options: EvalOptions,
-    on_question: Callable[[dict], None] | None = None,
-) -> list[dict]:
+    on_question: Callable[[EvalRow], None] | None = None,
+) -> list[EvalRow]:
     """Score every question; returns one row per question (see `rows.jsonl`)."""
     from app.answering.chain import build_rag_chain
     from app.retrieval.hybrid import build_retriever
@@ -85,7 +86,7 @@ def run_questions(
         )
     llama = _local_llama(settings) if chain and options.perplexity else None
 
-    rows = []
+    rows: list[EvalRow] = []
     for question in questions:
         started = time.perf_counter()
         docs = retriever.invoke(question.question)
@@ -114,10 +115,10 @@ def _local_llama(settings: Settings):
     return LocalChat(settings).client
 
 
-def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
+def _retrieval_row(question: Question, docs, retrieval_s: float) -> EvalRow:
     sources = [str(d.metadata.get("source", "")) for d in docs]
     texts = [d.page_content for d in docs]
-    row = {
+    row: dict[str, Any] = {
         "id": question.id,
         "question": question.question,
         "kind": question.kind,
@@ -132,17 +133,17 @@ def _retrieval_row(question: Question, docs, retrieval_s: float) -> dict:
             row[f"hit@{n}"] = hit_at(n, sources, question.sources)
         row["mrr@10"] = reciprocal_rank(sources, question.sources, k=10)
         row["evidence_hit@5"] = evidence_hit_at(5, texts, question.evidence)
-    return row
+    return cast(EvalRow, row)
 
 
-def _answer_row(question: Question, result: AnswerResult) -> dict:
+def _answer_row(question: Question, result: AnswerResult) -> EvalRow:
     answer = result["answer"]
     abstention = result.get("abstention") or {}
     refused = bool(result.get("refused")) or is_refusal(answer)
     contexts = [c["text"] for c in result["contexts"]]
     cited = [c["source"] for c in result.get("citations", [])]
     timings = result.get("timings", {})
-    row = {
+    row: dict[str, Any] = {
         "answer": answer,
         "references": question.answers,
         "refused": refused,
@@ -179,14 +180,14 @@ def _answer_row(question: Question, result: AnswerResult) -> dict:
             rouge_l=am.rouge_l(plain, question.answers),
             bleu=am.sentence_bleu(plain, question.answers),
         )
-    return row
+    return cast(EvalRow, row)
 
 
-def correctness(question: Question, answer: str, draft: str, refused: bool) -> dict:
+def correctness(question: Question, answer: str, draft: str, refused: bool) -> EvalRow:
     """Whether the shown answer and the model's draft state the key facts (or contain a
     reference span); `draft` is empty when the whole answer was shown."""
     draft = draft or answer  # what the model wrote, before any withholding
-    return {
+    return {  # the keys in this order, as recorded rows have them
         "correct": not refused and am.is_correct(answer, question.answers, question.facts),
         "draft_correct": am.is_correct(draft, question.answers, question.facts),
         "match": am.contains_reference(draft, question.answers),
@@ -194,7 +195,7 @@ def correctness(question: Question, answer: str, draft: str, refused: bool) -> d
     }
 
 
-def _perplexities(llama, question: Question, docs) -> dict:
+def _perplexities(llama, question: Question, docs) -> EvalRow:
     """Reference answer under the zero-shot prompt, with the given chunks and with none."""
     from app.answering.chain import context_chunks
 
