@@ -64,7 +64,8 @@ def explain_error(exc: Exception, settings: Settings) -> ChatModelError:
         )
     if isinstance(exc, openai.APITimeoutError):
         return ChatModelError(
-            f"the server at {url} did not answer within {chat.hosted_timeout_s:g} s (ZHIKU_HOSTED_TIMEOUT_S)"
+            f"the server at {url} did not answer within {chat.hosted_timeout_s:g} s "
+            "(ZHIKU_HOSTED_TIMEOUT_S)"
         )
     if isinstance(exc, openai.APIConnectionError):
         return ChatModelError(
