@@ -10,9 +10,10 @@ way, while a type checker still knows every key. Each shape is built in one plac
 from __future__ import annotations
 
 import time
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
 from langchain_core.documents import Document
+from typing_extensions import TypedDict  # pydantic reads these on Python 3.11 (API models)
 
 
 class ContextInfo(TypedDict):

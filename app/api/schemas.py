@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import UserError
-from app.schema import AnswerResult
+from app.schema import AbstentionInfo, AnswerResult, CitationInfo, QuoteInfo, Timings
 from app.settings import STRATEGIES
 from app.text import detect_language, escape_markdown
 
@@ -83,6 +83,64 @@ class ChatRequest(BaseModel):
             raise ValueError("the last message must come from the user")
         history = [{"role": m.role, "content": m.text()} for m in turns[:-1]]
         return turns[-1].text(), history
+
+
+# --- responses: the shapes `completion` and `list_models` build, for OpenAPI and tests -----
+
+
+class ContextExcerpt(BaseModel):
+    """A retrieved chunk as the API shows it (the result's context without its ranking)."""
+
+    n: int
+    source: str | None
+    page: int | None
+    chunk_id: str | None
+    score: float | None
+    text: str
+
+
+class ZhikuInfo(BaseModel):
+    strategy: str
+    standalone_question: str
+    draft: str
+    timings: Timings
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"]
+    content: str
+
+
+class Choice(BaseModel):
+    index: int
+    message: AssistantMessage
+    finish_reason: Literal["stop"]
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    """`POST /v1/chat/completions` without streaming: OpenAI's shape and zhiku's extras."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    citations: list[CitationInfo]
+    quotes: list[QuoteInfo]
+    contexts: list[ContextExcerpt]
+    abstention: AbstentionInfo
+    zhiku: ZhikuInfo
+    conversation_id: str | None = Field(
+        default=None,
+        description="only when the request named a conversation; null if it was not saved",
+    )
 
 
 def model_id(collection: str) -> str:

@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
         card = await asyncio.to_thread(app.state.embeddings.model_card)
         return {**listed, "data": [*listed["data"], card]}
 
-    @app.post("/v1/chat/completions")
+    @app.post("/v1/chat/completions", response_model=schemas.ChatCompletion)
     async def chat_completions(request: Request, body: schemas.ChatRequest):
         return await chat.chat_completions(request, body, app.state.chains)
 
