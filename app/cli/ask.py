@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.markup import escape
 from app import tracing
 from app.cli.errors import user_errors
 from app.settings import STRATEGIES
+
+if TYPE_CHECKING:
+    from app.schema import AnswerResult
 
 out = Console(highlight=False)
 
@@ -52,7 +55,7 @@ def ask(
                 trace.record(result)
                 print(json.dumps(result, ensure_ascii=False))
                 return
-            result = {}
+            result = cast("AnswerResult", {})
             for event in chain.stream(question):
                 if event["event"] == "token":
                     style = "dim" if event["part"] == "reasoning" else ""
@@ -66,7 +69,7 @@ def ask(
         _print_sources(result)
 
 
-def _print_abstention(result: dict) -> None:
+def _print_abstention(result: AnswerResult) -> None:
     """A withheld answer: say so, and why (the streamed text, if any, was only a draft)."""
     decision = result.get("abstention") or {}
     scores = decision.get("scores", {})
@@ -98,7 +101,7 @@ def _print_abstention(result: dict) -> None:
     out.print(f"{escape(result['answer'])}  ({escape(why)})", style="bold yellow", soft_wrap=True)
 
 
-def _print_quotes(result: dict) -> None:
+def _print_quotes(result: AnswerResult) -> None:
     """The grounded strategy's evidence, verbatim, under a shown answer."""
     if result.get("refused") or not result.get("quotes"):
         return
@@ -107,7 +110,7 @@ def _print_quotes(result: dict) -> None:
         out.print(f"  > {escape(quote['text'])} [{quote['n']}]", soft_wrap=True)
 
 
-def _print_sources(result: dict) -> None:
+def _print_sources(result: AnswerResult) -> None:
     cited = {c["n"] for c in result.get("citations", [])}
     out.print()
     for ctx in result.get("contexts", []):

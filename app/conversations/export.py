@@ -7,7 +7,9 @@ layout of the questions and answers around it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from app.conversations.store import Conversation, Message
 
@@ -31,7 +33,7 @@ def to_markdown(conversation: Conversation) -> str:
 
 
 def _answer(message: Message) -> list[str]:
-    result = message.result or {}
+    result: Mapping[str, Any] = message.result or {}  # older answers may lack keys
     lines = [message.content, ""]
     meta = [f"strategy {result.get('strategy', '?')}", f"model {message.model or '?'}"]
     total = (result.get("timings") or {}).get("total_s")

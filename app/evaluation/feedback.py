@@ -27,14 +27,14 @@ class ExportCounts:
     down: int
 
 
-def feedback_question(rated: RatedAnswer) -> dict:
+def feedback_question(rated: RatedAnswer) -> dict[str, object]:
     """One line of a question file for one rated answer."""
     result = rated.result
     question = result.get("standalone_question") or rated.question
     contexts = result.get("contexts") or []
     citations = result.get("citations") or []
     retrieved = _unique(c.get("source") for c in contexts)
-    line = {
+    line: dict[str, object] = {
         "id": f"feedback-{rated.message_id}",
         "question": question,
         "lang": detect_language(question),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 import streamlit as st
 
 from app.answering.admission import admission_for
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
+from app.schema import AnswerResult, QuoteInfo
 from app.ui import conversations, resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
@@ -30,11 +32,11 @@ TRIMMED = (
 )
 
 
-def abstained(result: dict) -> bool:
+def abstained(result: AnswerResult) -> bool:
     return bool((result.get("abstention") or {}).get("abstained"))
 
 
-def show_quotes(quotes: list[dict]) -> None:
+def show_quotes(quotes: list[QuoteInfo]) -> None:
     """The grounded strategy's evidence under the answer: each chosen sentence verbatim,
     with its marker and source, so the reader can check the answer against it."""
     if not quotes:
@@ -47,7 +49,7 @@ def show_quotes(quotes: list[dict]) -> None:
     st.markdown("\n>\n".join(lines))
 
 
-def show_answer(result: dict) -> None:
+def show_answer(result: AnswerResult) -> None:
     """The answer, or for an abstention a distinct friendly note (never an error)."""
     if not abstained(result):
         st.markdown(escape_markdown(result["answer"]))
@@ -58,13 +60,13 @@ def show_answer(result: dict) -> None:
                 st.markdown(escape_markdown(result["draft"]))
         return
     signal = result["abstention"]["signal"]
-    st.info(escape_markdown(f"{result['answer']} {WHY_ABSTAINED.get(signal, '')}"), icon="🔎")
+    st.info(escape_markdown(f"{result['answer']} {WHY_ABSTAINED.get(signal or '', '')}"), icon="🔎")
     if result.get("draft"):
         with st.expander("未经核实的草稿 Unverified draft", expanded=False):
             st.markdown(escape_markdown(result["draft"]))
 
 
-def show_sources(result: dict) -> None:
+def show_sources(result: AnswerResult) -> None:
     cited = {c["n"]: c for c in result.get("citations", [])}
     if result.get("reasoning"):
         with st.expander("推理过程 Reasoning", expanded=False):
@@ -72,7 +74,8 @@ def show_sources(result: dict) -> None:
     for ctx in result.get("contexts", []):
         page = f" · 第{ctx['page']}页" if ctx.get("page") else ""
         mark = "✅ " if ctx["n"] in cited else ""
-        label = f"{mark}[{ctx['n']}] {escape_markdown(ctx['source'])}{page} · {ctx['score']:.2f}"
+        source = escape_markdown(ctx["source"] or "")
+        label = f"{mark}[{ctx['n']}] {source}{page} · {ctx['score']:.2f}"
         with st.expander(label, expanded=False):
             quote = cited[ctx["n"]]["quote"] if ctx["n"] in cited else ""
             st.markdown(highlight(ctx["text"], quote))
@@ -98,7 +101,7 @@ def admitted(backend: str) -> Iterator[None]:
         yield
 
 
-def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
+def answer(question: str, choice: dict, history: list[dict]) -> AnswerResult | None:
     """Stream one answer into the current chat message; a known error is one message."""
     try:
         chain = resources.chain(
@@ -109,7 +112,7 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
             choice["base_url"],
             choice["temperature"],
         )
-        result: dict = {}
+        result: dict[str, Any] = {}  # the result event, once it arrives
         streamed: list[str] = []
 
         def tokens():
@@ -127,16 +130,17 @@ def answer(question: str, choice: dict, history: list[dict]) -> dict | None:
         with admitted(choice["backend"]), slot.container():
             st.write_stream(tokens())
         quotes_slot.empty()
+        final = cast(AnswerResult, result)
         # withheld, trimmed to its verified part, or a loop cut: show what was kept
         if (
-            abstained(result)
-            or result.get("draft")
-            or result.get("quotes")
-            or "".join(streamed).strip() != result["answer"]
+            abstained(final)
+            or final.get("draft")
+            or final.get("quotes")
+            or "".join(streamed).strip() != final["answer"]
         ):
             with slot.container():
-                show_answer(result)
-        return result
+                show_answer(final)
+        return final
     except UserError as exc:
         show_error(exc)
         return None

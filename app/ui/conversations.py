@@ -19,10 +19,12 @@ from app.conversations.store import (
     Conversation,
     ConversationStore,
     ConversationStoreError,
+    ConversationSummary,
     open_conversation_store,
 )
 from app.knowledge.service import KnowledgeBases
 from app.models.chat import chat_backend
+from app.schema import AnswerResult
 from app.settings import Settings
 from app.ui import resources, state
 from app.ui.browser import browser_id
@@ -74,7 +76,7 @@ def _as_messages(conversation: Conversation) -> list[dict]:
     ]  # fmt: skip
 
 
-def save_exchange(question: str, result: dict, choice: dict) -> int | None:
+def save_exchange(question: str, result: AnswerResult, choice: dict) -> int | None:
     """Save a question and its answer in the open conversation (made on the first one);
     the answer's id, or None when the database cannot be written."""
     settings = resources.settings()
@@ -128,7 +130,8 @@ def sidebar(settings: Settings) -> None:
     st.subheader("对话 Conversations")
     st.button("➕ 新对话 New conversation", key="new", on_click=start_new)
     current = st.session_state.get("conversation_id")
-    for summary in _safely(lambda: _store().list(_owner(settings)), []):
+    none: list[ConversationSummary] = []
+    for summary in _safely(lambda: _store().list(_owner(settings)), none):
         when = datetime.fromtimestamp(summary.updated_at).strftime("%m-%d %H:%M")
         st.button(
             escape_markdown(summary.title),
