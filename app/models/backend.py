@@ -44,7 +44,7 @@ class ChatBackend(Protocol):
         ...
 
     @property
-    def admission_key(self) -> tuple:
+    def admission_key(self) -> tuple[object, ...]:
         """Which requests share one queue: one for the local model, one per hosted server."""
         ...
 
@@ -61,7 +61,7 @@ class ChatBackend(Protocol):
         """This backend sending its requests to `base_url`, one of `endpoints()`."""
         ...
 
-    def sampling_options(self) -> dict:
+    def sampling_options(self) -> dict[str, Any]:
         """Temperature, top_p, max_tokens: passed with each call, never loading a model."""
         ...
 
@@ -77,11 +77,11 @@ class ChatBackend(Protocol):
         """One short non-streamed reply, taking its turn."""
         ...
 
-    def grammar_options(self, gbnf: str) -> dict:
+    def grammar_options(self, gbnf: str) -> dict[str, Any]:
         """Call options constraining the reply to a GBNF grammar, where supported."""
         ...
 
-    def token_counts(self, text: str, usage: dict, pieces: int) -> dict:
+    def token_counts(self, text: str, usage: dict[str, Any], pieces: int) -> dict[str, Any]:
         """The reply's token counts: as reported, else as well as this backend can tell."""
         ...
 
@@ -114,11 +114,11 @@ class BaseChat:
     def at_endpoint(self, base_url: str) -> ChatBackend:
         return self  # type: ignore[return-value]
 
-    def sampling_options(self) -> dict:
-        s = self.settings
+    def sampling_options(self) -> dict[str, Any]:
+        s = self.settings.chat_model
         return {"temperature": s.temperature, "top_p": s.top_p, "max_tokens": s.max_tokens}
 
-    def call_options(self) -> dict:
+    def call_options(self) -> dict[str, Any]:
         """Options of every generation: the prompt's own markers stop it."""
         return {"stop": list(self.settings.chat_model.stop_sequences)}
 
@@ -153,9 +153,9 @@ class BaseChat:
                 raise
             raise explained from None
 
-    def grammar_options(self, gbnf: str) -> dict:
+    def grammar_options(self, gbnf: str) -> dict[str, Any]:
         return {}
 
-    def token_counts(self, text: str, usage: dict, pieces: int) -> dict:
+    def token_counts(self, text: str, usage: dict[str, Any], pieces: int) -> dict[str, Any]:
         """Reported usage, else one streamed piece ≈ one token, flagged approximate."""
         return usage or {"output_tokens": pieces, "approximate": True}

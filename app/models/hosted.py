@@ -99,7 +99,7 @@ class HostedChat(BaseChat):
         return self.settings.serving.hosted_concurrency
 
     @property
-    def admission_key(self) -> tuple:
+    def admission_key(self) -> tuple[object, ...]:
         return (
             self.name,
             self.settings.chat_model.hosted_base_url,
@@ -114,11 +114,11 @@ class HostedChat(BaseChat):
         return self if settings is self.settings else HostedChat(settings)
 
     def _load(self) -> BaseChatModel:
-        s = self.settings
+        s = self.settings.chat_model
         if not s.hosted_base_url:
             raise ChatModelError("no hosted backend is configured (ZHIKU_HOSTED_BASE_URL)")
         key = s.hosted_api_key.get_secret_value()
-        return _hosted_model(s.hosted_base_url, key, s.hosted_model, s.timeout)
+        return _hosted_model(s.hosted_base_url, key, s.hosted_model, s.hosted_timeout_s)
 
     def explain(self, exc: Exception) -> Exception:
         return explain_error(exc, self.settings)

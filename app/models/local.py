@@ -39,7 +39,7 @@ def _local_model(path: str, n_ctx: int, threads: int, seed: int = -1) -> BaseCha
 
 def loaded_local_models() -> int:
     """How many llama.cpp models this process holds (the memory tests count them)."""
-    return _local_model.cache_info().currsize  # type: ignore[attr-defined]
+    return int(_local_model.cache_info().currsize)  # type: ignore[attr-defined]
 
 
 def local_client(model: Any) -> Any:
@@ -73,7 +73,7 @@ class LocalChat(BaseChat):
         return 1
 
     @property
-    def admission_key(self) -> tuple:
+    def admission_key(self) -> tuple[object, ...]:
         return (self.name,)
 
     @property
@@ -82,26 +82,26 @@ class LocalChat(BaseChat):
         return local_client(self.model)
 
     def _load(self) -> BaseChatModel:
-        s = self.settings
-        return _local_model(str(resolve_model_path(s)), s.llm_context, s.llm_threads, s.llm_seed)
+        s, path = self.settings.chat_model, resolve_model_path(self.settings)
+        return _local_model(str(path), s.llm_context, s.llm_threads, s.llm_seed)
 
-    def sampling_options(self) -> dict:
+    def sampling_options(self) -> dict[str, Any]:
         """The model cannot write more tokens than its context holds."""
         options = super().sampling_options()
         options["max_tokens"] = min(options["max_tokens"], self.settings.chat_model.llm_context)
         return options
 
-    def call_options(self) -> dict:
+    def call_options(self) -> dict[str, Any]:
         """llama.cpp's repetition penalty as well as the stop sequences."""
         return {**super().call_options(), "repeat_penalty": self.settings.chat_model.repeat_penalty}
 
     def turn(self) -> AbstractContextManager[Any]:
         return _generation_lock
 
-    def grammar_options(self, gbnf: str) -> dict:
+    def grammar_options(self, gbnf: str) -> dict[str, Any]:
         return {"grammar": _grammar(gbnf)}
 
-    def token_counts(self, text: str, usage: dict, pieces: int) -> dict:
+    def token_counts(self, text: str, usage: dict[str, Any], pieces: int) -> dict[str, Any]:
         """Reported usage; else llama.cpp's KV cache (prompt + generated tokens)."""
         client = self.client
         if usage or client is None:
