@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -25,8 +25,13 @@ from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
 from app import tracing
+from app.models.reranker import Reranker
 from app.store.bm25 import BM25Index
+from app.store.records import CollectionRecords
 from app.text import QUOTED_TERM, keywords, names, normalise, squash
+
+if TYPE_CHECKING:
+    from langchain_chroma import Chroma
 
 Mode = Literal["hybrid", "dense", "bm25"]
 
@@ -61,12 +66,15 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    store: object  # langchain_chroma.Chroma
+    if TYPE_CHECKING:
+        store: Chroma
+    else:
+        store: object  # a Chroma; not imported for this (chromadb loads in seconds)
     bm25: BM25Index
-    records: object | None = None  # app.store.records.CollectionRecords: the version to follow
-    follow_writes: object | None = None  # (version) -> None: see other processes' writes
+    records: CollectionRecords | None = None  # the version to follow
+    follow_writes: Callable[[int], None] | None = None  # see other processes' writes
     config: RetrievalConfig = Field(default_factory=RetrievalConfig)
-    reranker: object | None = None  # app.models.reranker.Reranker
+    reranker: Reranker | None = None
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
@@ -107,7 +115,7 @@ class HybridRetriever(BaseRetriever):
         with tracing.span("retrieve.fusion", rrf_k=cfg.rrf_k) as traced:
             weights = {"dense": cfg.dense_weight, "bm25": cfg.bm25_weight}
             fused = rrf(rankings, weights, cfg.rrf_k)
-            ranked = sorted(fused, key=fused.get, reverse=True)
+            ranked = sorted(fused, key=lambda chunk_id: fused[chunk_id], reverse=True)
             for chunk_id in ranked:
                 docs[chunk_id].metadata["scores"]["fused"] = round(fused[chunk_id], 4)
             results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
@@ -164,7 +172,7 @@ class HybridRetriever(BaseRetriever):
                 lambda_mult=cfg.mmr_lambda,
                 filter=self._where(),
             )
-            pairs = [(doc, None) for doc in found]
+            pairs: list[tuple[Document, float | None]] = [(doc, None) for doc in found]
         else:
             pairs = [
                 (doc, 1.0 - distance)  # cosine space: distance = 1 - similarity
@@ -174,10 +182,11 @@ class HybridRetriever(BaseRetriever):
             ]
         ids = []
         for doc, similarity in pairs:
-            entry = docs.setdefault(doc.id, _with_scores(doc))
+            chunk_id = str(doc.id)  # Chroma's documents always have their id
+            entry = docs.setdefault(chunk_id, _with_scores(doc))
             if similarity is not None:
                 entry.metadata["scores"]["dense"] = round(similarity, 4)
-            ids.append(doc.id)
+            ids.append(chunk_id)
         return ids
 
     def _allowed(self) -> set[str] | None:
