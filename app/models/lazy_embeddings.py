@@ -22,6 +22,7 @@ class LazyEmbeddings(Embeddings):
     """Loads its model once, on first use, thread-safely; counts embedded texts."""
 
     batch_size = 32
+    name: str  # the model's stable name: the cache namespace, stored with each collection
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

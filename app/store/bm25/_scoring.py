@@ -17,10 +17,14 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.text import tokenize
+
+if TYPE_CHECKING:
+    import bm25s
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,7 @@ class Bm25sIndex:
     corpus size and length that the next segment's statistics are summed from."""
 
     ids: list[str]
-    retriever: object | None  # bm25s.BM25; None for an empty collection
+    retriever: bm25s.BM25 | None  # None for an empty collection
     total_len: int = 0
 
     @classmethod
