@@ -209,9 +209,10 @@ class RagChain(Runnable[Any, AnswerResult]):
                     draft.usage = value  # type: ignore[assignment]
                     continue
                 draft.first_token_at = draft.first_token_at or Clock.now()
-                draft.text += value  # type: ignore[operator]
+                text = str(value)  # a token's text (usage was handled above)
+                draft.text += text
                 draft.pieces += 1
-                yield TokenEvent(event="token", text=value, part=tracker.part(value))
+                yield TokenEvent(event="token", text=text, part=tracker.part(text))
                 cut = loop_start(draft.text)
                 if cut is not None:  # a loop: keep its first copy, stop generating
                     draft.text, draft.looped = draft.text[:cut], True
@@ -337,7 +338,7 @@ class RagChain(Runnable[Any, AnswerResult]):
     # --- the result -----------------------------------------------------------------
     def _result(
         self,
-        base: tuple[str, str, list[ContextInfo], str],
+        base: tuple[str, str, list[ContextInfo], prompts.Lang],
         clock: Clock,
         decision: abstention.Decision,
         *,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from typing import cast
 
 from langchain_core.documents import Document
 
+from app.schema import CitationInfo
 from app.text import cited_numbers, strip_citations
 
 __all__ = ["Citation", "best_quote", "citations_for", "cited_numbers", "infer_citations"]
@@ -23,8 +25,8 @@ class Citation:
     quote: str
     inferred: bool = False  # the model gave no marker; matched by text overlap instead
 
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def as_dict(self) -> CitationInfo:
+        return cast(CitationInfo, asdict(self))
 
 
 def _bigrams(text: str) -> set[str]:

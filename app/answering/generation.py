@@ -7,6 +7,7 @@ How a backend streams, takes turns and counts tokens is the chat backend's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -29,7 +30,7 @@ class PartTracker:
         self.seen = marker is None
         self.text = ""
 
-    def part(self, piece: str) -> str:
+    def part(self, piece: str) -> Literal["answer", "reasoning"]:
         self.text += piece
         if not self.seen and self.marker and self.marker in self.text:
             self.seen = True

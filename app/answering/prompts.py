@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -86,7 +86,9 @@ def answer_messages(
     """(role, content) pairs: the static system part first, then context and question."""
     spec = load_yaml(STRATEGY_FILES[strategy])[lang]
     chunks = [ContextChunk(c.n, c.source, c.page, fence_safe(c.text)) for c in context]
-    common = {"refusal": refusal(lang, strategy), "lang": lang, "answer_first": answer_first}
+    common: dict[str, Any] = {
+        "refusal": refusal(lang, strategy), "lang": lang, "answer_first": answer_first,
+    }  # fmt: skip
     system = render(spec["system"], examples=examples or [], **common)
     user = render(spec["user"], context=chunks, question=question, **common)
     return [("system", system), ("human", user)]
