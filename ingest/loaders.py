@@ -153,7 +153,7 @@ def _load_pdf(path: Path) -> LoadedFile:
             Section(page.extract_text() or "", {"page": number})
             for number, page in enumerate(reader.pages, start=1)
         ]
-        meta_title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
     return LoadedFile(title=str(meta_title or path.stem), sections=sections)
