@@ -109,7 +109,7 @@ class RetrievalService:
     def _chunk(self, doc) -> Chunk:
         scores = dict(doc.metadata.get("scores", {}))
         fallback = scores.get("fused", 0.0) if self.settings.retriever == "bm25" else 0.0
-        score = min(1.0, max(0.0, float(scores.get("dense", fallback))))
+        score = min(1.0, max(0.0, float(scores.get("dense", fallback) or 0.0)))
         return Chunk(
             chunk_id=str(doc.id),
             source=str(doc.metadata.get("source", "")),

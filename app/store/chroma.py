@@ -120,7 +120,7 @@ def follow_writes(settings: Settings, collection: str, version: int) -> None:
         if _queried_at.get(key) == version:
             return
         server = getattr(make_client(settings), "_server", None)  # chromadb's RustBindingsAPI
-        if hasattr(server, "bindings"):
+        if server is not None and hasattr(server, "bindings"):
             server.start()  # new bindings on the same folder; calls in flight keep the old
         _queried_at[key] = version
 

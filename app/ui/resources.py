@@ -6,7 +6,8 @@ import streamlit as st
 
 from app.answering.chain import RagChain, build_rag_chain
 from app.knowledge.service import KnowledgeBases
-from app.models.chat import ChatModelError, chat_backend, offered_backends
+from app.models.backend import ChatModelError
+from app.models.chat import chat_backend, offered_backends
 from app.settings import Settings, get_settings
 
 
