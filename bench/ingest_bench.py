@@ -20,7 +20,7 @@ from ingest.splitting import make_splitter, split_file
 
 
 def chunk_texts(settings, corpus: Path) -> list[str]:
-    splitter = make_splitter(settings.chunk_size, settings.chunk_overlap)
+    splitter = make_splitter(settings.knowledge.chunk_size, settings.knowledge.chunk_overlap)
     candidates, _ = discover([corpus])
     texts: list[str] = []
     for candidate in candidates:

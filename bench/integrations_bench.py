@@ -117,7 +117,7 @@ def retrieval() -> dict:
         row["ratio_p50"] = round(row["p50_ms"] / base["p50_ms"], 2)
         row["extra_ms_p50"] = round(row["p50_ms"] - base["p50_ms"], 2)
         rows[name] = row
-    return {"embedder": settings.embedding_backend, "k": K, "rows": rows}
+    return {"embedder": settings.embedding.embedding_backend, "k": K, "rows": rows}
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -166,7 +166,7 @@ def tracing(answers: int = 6) -> dict:
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
     paired = [b - a for a, b in zip(times["off"], times["on"], strict=True)]
     return {
-        "model": settings.llm_model,
+        "model": settings.chat_model.llm_model,
         "answers": len(times["off"]),
         "off_p50_s": round(off, 3),
         "on_p50_s": round(on, 3),

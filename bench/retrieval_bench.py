@@ -5,8 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from app.retrieval.hybrid import HybridRetriever, RetrievalConfig
-from app.settings import Settings, load_settings
+from app.retrieval.hybrid import HybridRetriever
+from app.settings import RetrievalSettings, Settings, load_settings
 from app.store.bm25 import BM25Index
 from bench.common import CORPORA, QUESTIONS, read_questions, score_retriever
 from ingest.indexing import ingest_paths, open_knowledge_base
@@ -22,7 +22,7 @@ def evaluate(settings: Settings, corpus_name: str) -> dict:
     retriever = HybridRetriever(
         store=kb.store,
         bm25=BM25Index.open(settings, collection, kb.store),
-        config=RetrievalConfig(mode="dense", k=10),
+        config=RetrievalSettings(retriever="dense", top_k=10),
     )
     return score_retriever(retriever, read_questions(QUESTIONS[corpus_name]))
 

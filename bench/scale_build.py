@@ -136,9 +136,9 @@ def _time_model(kb) -> list[float]:
 
 def disk_usage(settings: Settings) -> dict[str, float]:
     """MB on disk of each part of the knowledge base."""
-    data = settings.data_dir
+    data = settings.storage.data_dir
     return {
-        "chroma": _mb(settings.chroma_dir),
+        "chroma": _mb(settings.storage.chroma_dir),
         "bm25": _mb(index_dir(settings, COLLECTION)),
         "record_manager": sum(_mb(p) for p in data.glob("record_manager.sqlite*")),
     }

@@ -25,10 +25,10 @@ from bench.scale_build import COLLECTION, settings_for
 
 # zhiku's defaults per mode; the last one shows what the entity channel costs.
 VARIANTS: dict[str, dict] = {
-    "hybrid": {"mode": "hybrid"},
-    "dense": {"mode": "dense"},
-    "bm25": {"mode": "bm25"},
-    "hybrid_no_entities": {"mode": "hybrid", "entities": False},
+    "hybrid": {"retriever": "hybrid"},
+    "dense": {"retriever": "dense"},
+    "bm25": {"retriever": "bm25"},
+    "hybrid_no_entities": {"retriever": "hybrid", "entity_channel": False},
 }
 WARM_UP = 3
 

@@ -99,13 +99,13 @@ def ingest_paths(
     candidates, report.files_ignored = discover(paths)
     report.files_seen = len(candidates)
     progress.start(len(candidates))
-    splitter = make_splitter(kb.settings.chunk_size, kb.settings.chunk_overlap)
-    max_bytes = int(kb.settings.max_file_mb * 1_000_000)
+    splitter = make_splitter(kb.settings.knowledge.chunk_size, kb.settings.knowledge.chunk_overlap)
+    max_bytes = int(kb.settings.knowledge.max_file_mb * 1_000_000)
     limits = {
-        "max_unpacked_bytes": int(kb.settings.max_unpacked_mb * 1_000_000),
-        "max_pages": kb.settings.max_pdf_pages,
+        "max_unpacked_bytes": int(kb.settings.knowledge.max_unpacked_mb * 1_000_000),
+        "max_pages": kb.settings.knowledge.max_pdf_pages,
     }
-    chunk_limits = (kb.settings.chunk_size, kb.settings.max_chunks_per_file)
+    chunk_limits = (kb.settings.knowledge.chunk_size, kb.settings.knowledge.max_chunks_per_file)
     manager = kb.record_manager
     run_started = manager.get_time()
     batch_size = min(batch_size, max_batch_size(kb.settings))

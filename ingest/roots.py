@@ -16,7 +16,7 @@ from app.settings import Settings, validate_collection_name
 
 
 def _roots_file(settings: Settings, collection: str) -> Path:
-    return settings.data_dir / "roots" / f"{validate_collection_name(collection)}.json"
+    return settings.storage.data_dir / "roots" / f"{validate_collection_name(collection)}.json"
 
 
 def remembered_roots(settings: Settings, collection: str) -> list[Path]:

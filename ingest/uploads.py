@@ -33,7 +33,7 @@ class UploadError(UserError, ValueError):
 
 def upload_folder(settings: Settings, collection: str) -> Path:
     """The folder that holds a knowledge base's uploaded files."""
-    return settings.uploads_dir / validate_collection_name(collection)
+    return settings.storage.uploads_dir / validate_collection_name(collection)
 
 
 def safe_filename(name: str) -> str:
@@ -56,8 +56,8 @@ def safe_filename(name: str) -> str:
 def upload_limit_mb(settings: Settings, server_limit_mb: float | None = None) -> float:
     """The effective size limit: the smaller of ZHIKU_MAX_FILE_MB and Streamlit's own."""
     if server_limit_mb is None:
-        return settings.max_file_mb
-    return min(settings.max_file_mb, server_limit_mb)
+        return settings.knowledge.max_file_mb
+    return min(settings.knowledge.max_file_mb, server_limit_mb)
 
 
 def save_upload(
@@ -73,7 +73,7 @@ def save_upload(
     if suffix not in SUPPORTED_SUFFIXES:
         allowed = " ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
         raise UploadError(f"{filename}: type {suffix or '(none)'} is not supported; use {allowed}")
-    limit = limit_mb if limit_mb is not None else settings.max_file_mb
+    limit = limit_mb if limit_mb is not None else settings.knowledge.max_file_mb
     if len(data) > limit * 1_000_000:
         raise UploadError(
             f"{filename}: {len(data) / 1e6:.1f} MB is over the {limit:g} MB limit "
@@ -106,13 +106,15 @@ def _check_cost(settings: Settings, filename: str, suffix: str, data: bytes) -> 
     try:
         if suffix == ".docx":
             mb = 1_000_000
-            check_unpacked(io.BytesIO(data), int(settings.max_unpacked_mb * mb),
-                           int(settings.max_file_mb * mb))  # fmt: skip
+            check_unpacked(io.BytesIO(data), int(settings.knowledge.max_unpacked_mb * mb),
+                           int(settings.knowledge.max_file_mb * mb))  # fmt: skip
         elif suffix == ".pdf":
-            check_pages(io.BytesIO(data), settings.max_pdf_pages)
+            check_pages(io.BytesIO(data), settings.knowledge.max_pdf_pages)
         elif suffix in (".txt", ".md", ".markdown", ".csv"):
             text = LoadedFile(filename, [Section(decode_text(data))])
-            check_chunk_count(text, settings.chunk_size, settings.max_chunks_per_file)
+            check_chunk_count(
+                text, settings.knowledge.chunk_size, settings.knowledge.max_chunks_per_file
+            )
     except LoadError as exc:
         if exc.skipped:  # a limit, not a broken file
             raise UploadError(f"{filename}: {exc}") from None

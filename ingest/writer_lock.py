@@ -79,10 +79,10 @@ def writer_lock(
 ) -> Iterator[None]:
     """Hold what a write into `collection` needs, or raise IngestBusyError at once."""
     with ExitStack() as stack:
-        if not settings.chroma_server_url:
+        if not settings.storage.chroma_server_url:
             stack.enter_context(_data_folder_lock(settings))
         if collection is not None:
-            holder = _holder(settings.record_manager_db_url)
+            holder = _holder(settings.storage.record_manager_db_url)
             stack.callback(holder.release)
             for claim in claims(settings, collection, roots, whole):
                 if not holder.take(claim.name, claim.exclusive):
@@ -97,7 +97,7 @@ def wait_for_writer(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with writer_lock(settings, collection or settings.collection, whole=True):
+            with writer_lock(settings, collection or settings.knowledge.collection, whole=True):
                 return True
         except IngestBusyError:
             time.sleep(0.5)
@@ -106,14 +106,14 @@ def wait_for_writer(
 
 @contextmanager
 def _data_folder_lock(settings: Settings) -> Iterator[None]:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / ".ingest.lock", "w") as handle:
+    settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.storage.data_dir / ".ingest.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IngestBusyError(
-                f"another ingest is writing to {settings.data_dir}; embedded Chroma allows one "
-                "writer process per data folder (a Chroma server, ZHIKU_CHROMA_SERVER_URL, "
+                f"another ingest is writing to {settings.storage.data_dir}; embedded Chroma allows "
+                "one writer process per data folder (a Chroma server, ZHIKU_CHROMA_SERVER_URL, "
                 "allows several): wait for it to finish"
             ) from None
         yield

@@ -135,8 +135,8 @@ def admission_for(settings: Settings, backend: str) -> Admission:
     """The process-wide admission of a backend: its slots, shared by every request with the
     same admission key (one for the local model, one per hosted server)."""
     chat = chat_backend(settings, backend)
-    key = (*chat.admission_key, settings.max_queue)
+    key = (*chat.admission_key, settings.serving.max_queue)
     with _lock:
         if key not in _admissions:
-            _admissions[key] = Admission(chat.slots, settings.max_queue)
+            _admissions[key] = Admission(chat.slots, settings.serving.max_queue)
         return _admissions[key]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from typing import Any
 
 from langchain_core.documents import Document
@@ -24,7 +23,7 @@ from langchain_core.runnables.config import patch_config, run_in_executor
 
 from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
-from app.answering.focus import FocusConfig, focused
+from app.answering.distant_chunks import drop_distant_chunks
 from app.answering.generation import Draft, PartTracker, loop_start
 from app.answering.trimming import trimmed_chunks
 from app.answering.verification import Verification, names_subject, verify
@@ -70,8 +69,6 @@ class RagChain(Runnable[Any, AnswerResult]):
         self.chat = chat_backend(settings, backend) if isinstance(backend, str) else backend
         self.backend = self.chat.name
         self.model = self.chat.model  # load it now: a missing model fails here, not mid-answer
-        self.abstention = abstention.AbstentionConfig.from_settings(settings)
-        self.focus = FocusConfig.from_settings(settings)
 
     @property
     def model(self) -> BaseChatModel:
@@ -127,13 +124,15 @@ class RagChain(Runnable[Any, AnswerResult]):
 
         standalone = self.standalone_question(question, history, lang)
         clock.condensed = clock.now()
-        docs = focused(self.retriever.invoke(standalone, config), self.focus)
+        docs = drop_distant_chunks(
+            self.retriever.invoke(standalone, config), self.settings.retrieval
+        )
         clock.retrieved = clock.now()
         contexts = [context_info(n, d) for n, d in enumerate(docs, start=1)]
         yield ContextsEvent(event="contexts", question=standalone, contexts=contexts)
 
         evidence = abstention.evidence_scores(standalone, docs)
-        gate = abstention.decide(self.abstention, evidence, has_context=bool(docs))
+        gate = abstention.decide(self.settings.abstention, evidence, has_context=bool(docs))
         base = (question, standalone, contexts, lang)
         if gate.withholds:  # nothing relevant was found: the model is not asked at all
             clock.first_token = clock.finished = clock.now()
@@ -156,7 +155,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         refused = is_refusal(answer, [prompts.refusal(lang, self.strategy)], phrases=False)
         checked = self.verify(standalone, answer, docs, lang)
         decision = abstention.decide(
-            self.abstention,
+            self.settings.abstention,
             evidence,
             has_context=True,
             support=checked.scores,
@@ -176,7 +175,11 @@ class RagChain(Runnable[Any, AnswerResult]):
         A small model sometimes answers instead of rewriting; then the previous user
         question is prepended, which keeps the entity for BM25 and the embedding.
         """
-        turns = history[-2 * self.settings.history_turns :] if self.settings.history_turns else []
+        turns = (
+            history[-2 * self.settings.answering.history_turns :]
+            if self.settings.answering.history_turns
+            else []
+        )
         if not turns:
             return question
         messages = prompts.condense_messages(question, turns, lang)
@@ -193,11 +196,11 @@ class RagChain(Runnable[Any, AnswerResult]):
     ) -> list[tuple[str, str]]:
         """The prompt of the chain's strategy, with the numbered chunks (trimmed to the
         sentences closest to `focus`, the standalone question, when so configured)."""
-        limit = self.settings.context_sentences
+        limit = self.settings.answering.context_sentences
         context = trimmed_chunks(focus or question, docs, limit) if limit else context_chunks(docs)
         examples = self._examples(lang, question)
         return prompts.answer_messages(
-            self.strategy, question, context, lang, examples, self.settings.answer_first
+            self.strategy, question, context, lang, examples, self.settings.answering.answer_first
         )
 
     def generate(self, messages, draft: Draft, lang: prompts.Lang) -> Iterator[TokenEvent]:
@@ -226,7 +229,7 @@ class RagChain(Runnable[Any, AnswerResult]):
         (`grounding`) only from chunks that name what the question is about (its names,
         quoted terms) — "RAG 是哪一年提出的" must not be answered from a chunk about GPT-3
         in 2020 — and with the prompt whose system part the answering step shares."""
-        limit = self.settings.extractive_candidates
+        limit = self.settings.answering.extractive_candidates
         if grounding:
             naming = names_subject(question, [d.page_content for d in docs])
             chunks = {n for n, named in enumerate(naming, start=1) if named} or None
@@ -236,7 +239,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             sentences = extractive.candidate_sentences(question, docs, limit)
         if not sentences:
             return []
-        limit = self.settings.max_evidence_sentences
+        limit = self.settings.answering.max_evidence_sentences
         choose = grounded.select_messages if grounding else extractive.choice_messages
         messages = choose(question, sentences, lang, limit)
         options = extractive.choice_options(self.chat, len(sentences), limit)
@@ -271,7 +274,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             yield self._result(base, clock, decision, shown="", draft="", docs=docs)
             return
         draft = Draft()
-        limit = self.settings.max_evidence_sentences
+        limit = self.settings.answering.max_evidence_sentences
         messages = grounded.answer_messages(standalone, picked, lang, limit)
         yield from self.generate(messages, draft, lang)
         clock.first_token = draft.first_token_at or clock.now()
@@ -284,13 +287,16 @@ class RagChain(Runnable[Any, AnswerResult]):
             "from_quotes": checked.from_quotes,
             "dropped": list(checked.dropped),
         }
-        config = replace(self.abstention, min_support=self.settings.abstain_grounded_min_support)
+        checks = self.settings.abstention
+        config = checks.model_copy(
+            update={"abstain_min_support": checks.abstain_grounded_min_support}
+        )
         decision = abstention.decide(
             config, evidence, has_context=True, support=support, refused=refused
         )
         if not checked.answer and not refused:  # the model wrote nothing to show
             decision = abstention.Decision("support", decision.scores)
-        shown = checked.answer if self.abstention.enabled else answer
+        shown = checked.answer if self.settings.abstention.abstain else answer
         kept_all = shown == answer and not decision.withholds
         shown = "" if decision.withholds else grounded.cite_selection(shown, picked, docs)
         yield self._result(
@@ -322,18 +328,19 @@ class RagChain(Runnable[Any, AnswerResult]):
         """(what the user sees, the whole draft when that is less than the draft)."""
         if decision.withholds:
             return "", answer
-        if self.abstention.enabled and self.abstention.check_facts and checked.trimmed:
+        checks = self.settings.abstention
+        if checks.abstain and checks.abstain_check_facts and checked.trimmed:
             return checked.kept, answer  # only the verified opening sentences are kept
         return answer, ""
 
     def _examples(self, lang: prompts.Lang, question: str) -> list[dict]:
-        if self.strategy != "few-shot" or not self.settings.few_shot_count:
+        if self.strategy != "few-shot" or not self.settings.answering.few_shot_count:
             return []
         examples = prompts.few_shot_examples(lang)
-        if self.settings.few_shot_select:
+        if self.settings.answering.few_shot_select:
             wanted = set(tokenize(question))
             examples = sorted(examples, key=lambda e: -len(wanted & set(tokenize(e["question"]))))
-        return examples[: self.settings.few_shot_count]
+        return examples[: self.settings.answering.few_shot_count]
 
     # --- the result -----------------------------------------------------------------
     def _result(
@@ -410,10 +417,10 @@ def build_rag_chain(
 ) -> RagChain:
     """The RAG chain over a knowledge base; arguments override the settings."""
     settings = settings or get_settings()
-    retriever = retriever or build_retriever(settings, collection, k=k)
+    retriever = retriever or build_retriever(settings, collection, top_k=k)
     return RagChain(
         settings,
         retriever,
-        strategy=strategy or settings.strategy,
-        backend=backend or settings.backend,
+        strategy=strategy or settings.answering.strategy,
+        backend=backend or settings.chat_model.backend,
     )

@@ -48,7 +48,7 @@ class Chains:
         self.get = once_per_arguments(maxsize=32)(self._build)
 
     def _build(self, collection: str, strategy: str, k: int | None, overrides: tuple) -> RagChain:
-        settings = self.settings.model_copy(update=dict(overrides)) if overrides else self.settings
+        settings = self.settings.updated(**dict(overrides)) if overrides else self.settings
         return build_rag_chain(settings, collection=collection, strategy=strategy, k=k)
 
 
@@ -101,11 +101,11 @@ def resolve(
     """The chain for the request's model id, the chain's input, and the conversation the
     request continues (its stored turns are then the history; only `owner`'s)."""
     settings = chains.settings
-    body.check_size(settings.max_question_chars)  # 400 before any model or index is touched
+    body.check_size(settings.serving.max_question_chars)  # 400 before any model or index is touched
     collection, suffix = schemas.parse_model(body.model)
     if collection not in KnowledgeBases(settings).names():
         raise LookupError(f"no knowledge base {collection!r}; GET /v1/models lists them")
-    strategy = body.strategy or suffix or settings.strategy
+    strategy = body.strategy or suffix or settings.answering.strategy
     if strategy not in schemas.STRATEGIES:
         raise ValueError(
             f"unknown strategy {strategy!r}: use one of {', '.join(schemas.STRATEGIES)}"
@@ -142,7 +142,9 @@ async def chat_completions(request: Request, body: schemas.ChatRequest, chains: 
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     result = await _wait_for_result(request, job)
-    completion = schemas.completion(cid, body.model, result, settings.api_sources_in_content)
+    completion = schemas.completion(
+        cid, body.model, result, settings.serving.api_sources_in_content
+    )
     return JSONResponse(completion | response_field(thread))
 
 
@@ -213,7 +215,7 @@ async def _sse(
 async def _answer_events(
     cid: str, model: str, result, settings: Settings, include_usage: bool, saved: dict
 ) -> AsyncIterator[str]:
-    content = schemas.answer_content(result, settings.api_sources_in_content)
+    content = schemas.answer_content(result, settings.serving.api_sources_in_content)
     for start in range(0, len(content), PIECE):
         yield _event(schemas.chunk(cid, model, {"content": content[start : start + PIECE]}))
         await asyncio.sleep(0)

@@ -131,8 +131,8 @@ class EmbeddingService:
         return embeddings.embed_documents(texts)
 
     async def run(self, body: EmbeddingRequest) -> dict:
-        texts = texts_of(body.input, self.settings.api_max_embedding_inputs)
-        if self._pending > self.settings.max_queue:
+        texts = texts_of(body.input, self.settings.serving.api_max_embedding_inputs)
+        if self._pending > self.settings.serving.max_queue:
             raise QueueFull(self._pending, retry_after=5)
         self._pending += 1
         try:

@@ -39,9 +39,9 @@ class Guard:
 
     def __init__(self, app, settings: Settings) -> None:
         self.app = app
-        self.keyless = not settings.api_keys
-        self.upload_cap = int(settings.max_request_mb * 1_000_000)
-        self.json_cap = int(settings.max_json_mb * 1_000_000)
+        self.keyless = not settings.serving.api_keys
+        self.upload_cap = int(settings.serving.max_request_mb * 1_000_000)
+        self.json_cap = int(settings.serving.max_json_mb * 1_000_000)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":

@@ -57,8 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict:
         """Alive, and how busy the configured backend is (running and waiting requests)."""
-        busy = admission_for(settings, settings.backend)
-        return {"status": "ok", "backend": settings.backend,
+        busy = admission_for(settings, settings.chat_model.backend)
+        return {"status": "ok", "backend": settings.chat_model.backend,
                 "running": busy.running, "waiting": busy.waiting}  # fmt: skip
 
     @app.get("/v1/models")
@@ -78,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def _add_auth(app: FastAPI, settings: Settings) -> None:
-    keys = [key.get_secret_value().encode() for key in settings.api_keys]
+    keys = [key.get_secret_value().encode() for key in settings.serving.api_keys]
 
     # what a key owns is recorded under a digest of it, never the key itself
     owners = [key_owner(key.decode()) for key in keys]

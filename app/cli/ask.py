@@ -49,7 +49,7 @@ def ask(
         chain = build_rag_chain(
             settings, collection=collection, strategy=strategy, k=k, backend=backend
         )
-        with tracing.answer("cli", collection=collection or settings.collection) as trace:
+        with tracing.answer("cli", collection=collection or settings.knowledge.collection) as trace:
             if as_json:
                 result = chain.invoke(question)
                 trace.record(result)

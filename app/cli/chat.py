@@ -29,7 +29,7 @@ def chat(ctx: typer.Context) -> None:
         "--server.enableXsrfProtection": "true",
         "--server.enableCORS": "true",
         # Streamlit refuses larger uploads itself; zhiku skips larger files anyway.
-        "--server.maxUploadSize": str(max(1, int(settings.max_file_mb))),
+        "--server.maxUploadSize": str(max(1, int(settings.knowledge.max_file_mb))),
     }
     given = {arg.split("=", 1)[0] for arg in ctx.args}
     extra = [

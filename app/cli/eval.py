@@ -71,17 +71,17 @@ def run_config(settings, options) -> dict:
         "qa": " + ".join(str(p) for p in options.qa),
         "corpus": str(options.corpus),
         "collection": options.collection or default_collection(options.corpus, settings),
-        "strategy": options.strategy or settings.strategy,
-        "retriever": options.retriever or settings.retriever,
-        "k": options.k or settings.top_k,
+        "strategy": options.strategy or settings.answering.strategy,
+        "retriever": options.retriever or settings.retrieval.retriever,
+        "k": options.k or settings.retrieval.top_k,
         "gold_context": options.gold_context,
         "retrieval_only": options.retrieval_only,
-        "embedding_backend": settings.embedding_backend,
-        "backend": settings.backend,
+        "embedding_backend": settings.embedding.embedding_backend,
+        "backend": settings.chat_model.backend,
         "llm_model": chat_backend(settings).display_name,
         "limit": options.limit,
         "perplexity": options.perplexity and not options.retrieval_only,
-        "abstain": settings.abstain,
+        "abstain": settings.abstention.abstain,
     }
 
 
@@ -144,7 +144,7 @@ def evaluate(
             perplexity=not no_perplexity,
         )
         _check(options, settings)
-        label = _label(options.strategy or settings.strategy, options, settings)
+        label = _label(options.strategy or settings.answering.strategy, options, settings)
         target = out_dir or Path("eval-results") / f"{qa[0].stem}-{label}"
         _evaluate(settings, options, target, label)
     out.print((target / "report.md").read_text(encoding="utf-8"), highlight=False, soft_wrap=True)
@@ -153,8 +153,8 @@ def evaluate(
 
 def _label(strategy: str, options, settings) -> str:
     if options.retrieval_only:
-        return f"retrieval-{options.retriever or settings.retriever}"
-    source = "gold" if options.gold_context else options.retriever or settings.retriever
+        return f"retrieval-{options.retriever or settings.retrieval.retriever}"
+    source = "gold" if options.gold_context else options.retriever or settings.retrieval.retriever
     return f"{strategy}-{source}"
 
 

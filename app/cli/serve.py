@@ -23,13 +23,17 @@ def serve(
 
     with user_errors():
         settings = get_settings()
-        if not settings.api_keys and not is_loopback(host):
+        if not settings.serving.api_keys and not is_loopback(host):
             raise SettingsError(
                 f"refusing to listen on {host} without API keys: set ZHIKU_API_KEYS "
                 '(e.g. ["sk-…"]) in the environment, or keep --host 127.0.0.1'
             )
         app = create_app(settings)
         mount_mcp(app, settings, app.state.retrieval)
-    auth = f"{len(settings.api_keys)} API key(s)" if settings.api_keys else "no API key (loopback)"
+    auth = (
+        f"{len(settings.serving.api_keys)} API key(s)"
+        if settings.serving.api_keys
+        else "no API key (loopback)"
+    )
     typer.echo(f"zhiku API on http://{host}:{port}/v1 — {auth}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

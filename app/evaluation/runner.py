@@ -46,7 +46,7 @@ class EvalOptions:
 def default_collection(corpus: Path, settings: Settings) -> str:
     """eval-<corpus>-<embedding backend>: its own collection, never the user's."""
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", corpus.resolve().name).strip("-._") or "corpus"
-    return f"eval-{slug}-{settings.embedding_backend}"[:60]
+    return f"eval-{slug}-{settings.embedding.embedding_backend}"[:60]
 
 
 def prepare_collection(settings: Settings, corpus: Path, collection: str):
@@ -67,17 +67,17 @@ def run_questions(
     from app.answering.chain import build_rag_chain
     from app.retrieval.hybrid import build_retriever
 
-    strategy = options.strategy or settings.strategy
-    k = options.k or settings.top_k
-    mode = options.retriever or settings.retriever
+    strategy = options.strategy or settings.answering.strategy
+    k = options.k or settings.retrieval.top_k
+    mode = options.retriever or settings.retrieval.retriever
     collection = options.collection or default_collection(options.corpus, settings)
     questions = load_question_files(options.qa, options.limit)
     kb, _ = prepare_collection(settings, options.corpus, collection)
-    retriever = build_retriever(settings, collection, mode=mode, k=max(10, k))
+    retriever = build_retriever(settings, collection, retriever=mode, top_k=max(10, k))
     # The model gets what the chain's own retriever gives at k, not the first k of the
     # ranking scored above: the entity channel puts its chunk last among the k it returns,
     # so the first k of a top-10 list would leave it out.
-    answer_retriever = build_retriever(settings, collection, mode=mode, k=k)
+    answer_retriever = build_retriever(settings, collection, retriever=mode, top_k=k)
     lookup = LookupRetriever()
     chain = None
     if not options.retrieval_only:

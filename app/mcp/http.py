@@ -30,7 +30,7 @@ LOOPBACK = TransportSecuritySettings(
 def mount_mcp(app: Starlette, settings: Settings, service: RetrievalService | None = None) -> None:
     """Add `/mcp` to `app`, its session manager running for the app's lifetime."""
     server = build_server(settings, service)
-    guard = LOOPBACK if not settings.api_keys else TransportSecuritySettings(
+    guard = LOOPBACK if not settings.serving.api_keys else TransportSecuritySettings(
         enable_dns_rebinding_protection=False
     )  # fmt: skip
     transport = server.streamable_http_app(streamable_http_path=PATH, transport_security=guard)

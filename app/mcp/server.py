@@ -121,7 +121,7 @@ def build_server(settings: Settings, service: RetrievalService | None = None) ->
 
     @server.tool(description=SEARCH_DOC)
     @_one_line
-    def search(knowledge_base: str, query: str, k: int = settings.top_k) -> list[dict]:
+    def search(knowledge_base: str, query: str, k: int = settings.retrieval.top_k) -> list[dict]:
         chunks = service.search(knowledge_base, query, k)
         return [
             {
@@ -139,10 +139,10 @@ def build_server(settings: Settings, service: RetrievalService | None = None) ->
     def ask(knowledge_base: str, question: str, strategy: Strategy | None = None) -> Answer:
         from app.answering.admission import admission_for
 
-        question = check_query(question, 1, settings.max_question_chars)
+        question = check_query(question, 1, settings.serving.max_question_chars)
         if knowledge_base not in service.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {knowledge_base!r}")
-        chain = chains(knowledge_base, strategy or settings.strategy)
+        chain = chains(knowledge_base, strategy or settings.answering.strategy)
         with (
             admission_for(settings, chain.backend).slot(),
             tracing.answer("mcp", collection=knowledge_base) as trace,

@@ -121,17 +121,17 @@ def _as_lists(vectors) -> list[list[float]]:
 def make_base_embeddings(settings: Settings) -> LazyEmbeddings:
     """A fresh, uncached instance of the configured model (benchmarks use it as baseline)."""
     return _base(
-        settings.embedding_backend,
-        settings.embedding_model,
-        settings.embedding_threads,
-        settings.embedding_batch_size,
+        settings.embedding.embedding_backend,
+        settings.embedding.embedding_model,
+        settings.embedding.embedding_threads,
+        settings.embedding.embedding_batch_size,
         _remote(settings),
     )
 
 
 def _remote(settings: Settings):
     """The server to ask, for backend `openai` only (so other backends share one cache key)."""
-    if settings.embedding_backend != "openai":
+    if settings.embedding.embedding_backend != "openai":
         return None
     from app.models.remote_embeddings import remote_config
 
@@ -157,11 +157,11 @@ def make_embeddings(settings: Settings) -> Embeddings:
     knowledge bases, retrievers or chains use it.
     """
     return _embeddings(
-        settings.embedding_backend,
-        settings.embedding_model,
-        settings.embedding_threads,
-        settings.embedding_batch_size,
-        str(settings.embedding_cache_dir) if settings.embedding_cache else "",
+        settings.embedding.embedding_backend,
+        settings.embedding.embedding_model,
+        settings.embedding.embedding_threads,
+        settings.embedding.embedding_batch_size,
+        str(settings.storage.embedding_cache_dir) if settings.storage.embedding_cache else "",
         _remote(settings),
     )
 

@@ -56,7 +56,7 @@ KNOWN_MODELS: dict[str, GGUFSpec] = {
 
 def resolve_model_path(settings: Settings) -> Path:
     """Path of the configured GGUF file, assembling a known model on first use."""
-    name = settings.llm_model
+    name = settings.chat_model.llm_model
     spec = KNOWN_MODELS.get(name)
     if spec is None:
         path = Path(name).expanduser()
@@ -67,7 +67,9 @@ def resolve_model_path(settings: Settings) -> Path:
                 ".gguf file"
             )
         return path
-    return assemble(spec, settings.models_dir)
+    folder = settings.storage.models_dir
+    assert folder is not None  # StorageSettings fills it from cache_dir
+    return assemble(spec, folder)
 
 
 def _part_paths(spec: GGUFSpec) -> list[Path]:

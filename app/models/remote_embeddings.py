@@ -53,7 +53,7 @@ class RemoteEmbeddings(LazyEmbeddings):
         self._name_lock = threading.Lock()  # not _lock: the client is made under that one
 
     @property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]  # the others know theirs at once
         """`openai-<model>-<dim>d`, the dimension asked of the server once."""
         if self._name is None:
             with self._name_lock:
@@ -106,7 +106,8 @@ class RemoteEmbeddings(LazyEmbeddings):
             yield
         except openai.APITimeoutError:
             raise EmbeddingModelError(
-                f"the embedding server at {url} did not answer in {self.config.embedding_timeout_s:g} s; "
+                f"the embedding server at {url} did not answer in "
+                f"{self.config.embedding_timeout_s:g} s; "
                 "raise ZHIKU_EMBEDDING_TIMEOUT_S or lower ZHIKU_EMBEDDING_BATCH_SIZE"
             ) from None
         except openai.APIConnectionError:

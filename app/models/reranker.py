@@ -47,4 +47,4 @@ def _load(model_dir: str) -> Reranker:
 
 def make_reranker(settings: Settings) -> Reranker | None:
     """The configured reranker, loaded once per process; None when off (the default)."""
-    return _load(settings.reranker_model) if settings.reranker_model else None
+    return _load(settings.retrieval.reranker_model) if settings.retrieval.reranker_model else None

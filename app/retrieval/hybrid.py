@@ -12,8 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForRetrieverRun,
@@ -26,29 +25,13 @@ from pydantic import ConfigDict, Field
 
 from app import tracing
 from app.models.reranker import Reranker
+from app.settings import RetrievalSettings, Settings
 from app.store.bm25 import BM25Index
 from app.store.records import CollectionRecords
 from app.text import QUOTED_TERM, keywords, names, normalise, squash
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
-
-Mode = Literal["hybrid", "dense", "bm25"]
-
-
-@dataclass
-class RetrievalConfig:
-    mode: Mode = "hybrid"
-    k: int = 5
-    fetch_k: int = 50  # candidates from each retriever before fusion
-    rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    mmr: bool = False
-    mmr_lambda: float = 0.5
-    min_score: float = 0.0  # on the normalised fused score; 0 keeps everything
-    entities: bool = True  # every name / quoted term of the question gets a chunk that has it
-    sources: Sequence[str] = field(default_factory=tuple)  # only these files, if given
 
 
 def rrf(rankings: dict[str, list[str]], weights: dict[str, float], k: int) -> dict[str, float]:
@@ -73,7 +56,8 @@ class HybridRetriever(BaseRetriever):
     bm25: BM25Index
     records: CollectionRecords | None = None  # the version to follow
     follow_writes: Callable[[int], None] | None = None  # see other processes' writes
-    config: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    config: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    sources: Sequence[str] = ()  # only these files, if given
     reranker: Reranker | None = None
 
     def _get_relevant_documents(
@@ -81,8 +65,8 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         """`k` at call time (`retriever.invoke(query, k=1)`, as LangChain retrievers take
         it) overrides the configured number of chunks for this call only."""
-        cfg = self.config if k is None else replace(self.config, k=k)
-        with tracing.span("retrieve", mode=cfg.mode, k=cfg.k) as traced:
+        cfg = self.config if k is None else self.config.model_copy(update={"top_k": k})
+        with tracing.span("retrieve", mode=cfg.retriever, k=cfg.top_k) as traced:
             results = self._retrieve(query, cfg)
             if traced.recording:
                 traced.set(**_traced_ids(results, "fused"))
@@ -96,18 +80,18 @@ class HybridRetriever(BaseRetriever):
             None, self._get_relevant_documents, query, run_manager=run_manager.get_sync(), k=k
         )
 
-    def _retrieve(self, query: str, cfg: RetrievalConfig) -> list[Document]:
+    def _retrieve(self, query: str, cfg: RetrievalSettings) -> list[Document]:
         if self.records is not None and self.follow_writes is not None:
             self.follow_writes(self.records.version())  # another process may have ingested
         docs: dict[str, Document] = {}
         rankings: dict[str, list[str]] = {}
         vector = QueryVector(self.store, query)
-        if cfg.mode in ("hybrid", "dense"):
+        if cfg.retriever in ("hybrid", "dense"):
             with tracing.span("retrieve.dense") as traced:
                 rankings["dense"] = self._dense(vector, docs)
                 if traced.recording:
                     traced.set(**_traced_ids([docs[i] for i in rankings["dense"]], "dense"))
-        if cfg.mode in ("hybrid", "bm25"):
+        if cfg.retriever in ("hybrid", "bm25"):
             with tracing.span("retrieve.bm25") as traced:
                 rankings["bm25"] = self._bm25(query, docs)
                 if traced.recording:
@@ -121,10 +105,10 @@ class HybridRetriever(BaseRetriever):
             results = [docs[i] for i in ranked if fused[i] >= cfg.min_score]
             if self.reranker is not None:
                 results = self.reranker.rerank(query, results[: cfg.fetch_k])
-            results = results[: cfg.k]
+            results = results[: cfg.top_k]
             if traced.recording:
                 traced.set(**_traced_ids(results, "fused"))
-        if not cfg.entities:
+        if not cfg.entity_channel:
             return results
         with tracing.span("retrieve.entity") as traced:
             kept = self._represent_entities(vector, results, [docs[i] for i in ranked])
@@ -159,7 +143,7 @@ class HybridRetriever(BaseRetriever):
         return kept
 
     def _where(self) -> dict | None:
-        sources = list(self.config.sources)
+        sources = list(self.sources)
         return {"source": {"$in": sources}} if sources else None
 
     def _dense(self, vector: QueryVector, docs: dict[str, Document]) -> list[str]:
@@ -191,7 +175,7 @@ class HybridRetriever(BaseRetriever):
 
     def _allowed(self) -> set[str] | None:
         """The chunk ids the source filter admits (None: no filter), for BM25 searches."""
-        if not self.config.sources:
+        if not self.sources:
             return None
         return set(self.store.get(where=self._where(), include=[])["ids"])
 
@@ -294,26 +278,17 @@ def _with_scores(doc: Document) -> Document:
     return Document(id=doc.id, page_content=doc.page_content, metadata=metadata)
 
 
-def config_from_settings(settings, **overrides: object) -> RetrievalConfig:
-    """Retrieval knobs from settings; explicit overrides (e.g. CLI flags) win."""
-    values = {
-        "mode": settings.retriever,
-        "k": settings.top_k,
-        "fetch_k": settings.fetch_k,
-        "rrf_k": settings.rrf_k,
-        "dense_weight": settings.dense_weight,
-        "bm25_weight": settings.bm25_weight,
-        "mmr": settings.mmr,
-        "mmr_lambda": settings.mmr_lambda,
-        "min_score": settings.min_score,
-        "entities": settings.entity_channel,
-    }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return RetrievalConfig(**values)
+def retrieval_settings(settings: Settings, **overrides: object) -> RetrievalSettings:
+    """The retrieval section with explicit overrides (CLI flags, a request's k) applied."""
+    changes = {key: value for key, value in overrides.items() if value is not None}
+    return settings.updated(**changes).retrieval if changes else settings.retrieval
 
 
 def build_retriever(
-    settings, collection: str | None = None, **overrides: object
+    settings: Settings,
+    collection: str | None = None,
+    sources: Sequence[str] = (),
+    **overrides: object,
 ) -> HybridRetriever:
     """A retriever over one knowledge base, with the configured embeddings and reranker."""
     from app.models.embeddings import make_embeddings
@@ -321,7 +296,7 @@ def build_retriever(
     from app.store.chroma import follow_writes, open_vector_store
     from app.store.records import CollectionRecords
 
-    name = collection or settings.collection
+    name = collection or settings.knowledge.collection
     store = open_vector_store(settings, make_embeddings(settings), name)
     records = CollectionRecords.of(settings, name)
     return HybridRetriever(
@@ -329,6 +304,7 @@ def build_retriever(
         bm25=BM25Index.open(settings, name, store, records),
         records=records,
         follow_writes=functools.partial(follow_writes, settings, name),
-        config=config_from_settings(settings, **overrides),
+        config=retrieval_settings(settings, **overrides),
+        sources=tuple(sources),
         reranker=make_reranker(settings),
     )

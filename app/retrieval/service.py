@@ -65,7 +65,7 @@ class RetrievalService:
     def _build(self, collection: str, k: int):
         from app.retrieval.hybrid import build_retriever
 
-        return build_retriever(self.settings, collection, k=k)
+        return build_retriever(self.settings, collection, top_k=k)
 
     def knowledge_bases(self) -> list[str]:
         return list_collections(self.settings)
@@ -74,8 +74,8 @@ class RetrievalService:
         self, collection: str, query: str, k: int | None = None, score_threshold: float = 0.0
     ) -> list[Chunk]:
         """The top-k chunks of `collection` for `query` whose score reaches the threshold."""
-        k = self.settings.top_k if k is None else k
-        query = check_query(query, k, self.settings.max_question_chars)
+        k = self.settings.retrieval.top_k if k is None else k
+        query = check_query(query, k, self.settings.serving.max_question_chars)
         if collection not in self.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
         docs = self._retriever(collection, k).invoke(query)
@@ -104,11 +104,11 @@ class RetrievalService:
     def _store(self, collection: str):
         if collection not in self.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
-        return self._retriever(collection, self.settings.top_k).store
+        return self._retriever(collection, self.settings.retrieval.top_k).store
 
     def _chunk(self, doc) -> Chunk:
         scores = dict(doc.metadata.get("scores", {}))
-        fallback = scores.get("fused", 0.0) if self.settings.retriever == "bm25" else 0.0
+        fallback = scores.get("fused", 0.0) if self.settings.retrieval.retriever == "bm25" else 0.0
         score = min(1.0, max(0.0, float(scores.get("dense", fallback) or 0.0)))
         return Chunk(
             chunk_id=str(doc.id),

@@ -91,15 +91,7 @@ class Settings(BaseModel):
             }
             if mine:
                 sections[name] = _build(type(section), {**dict(section), **mine})
-        return Settings(**sections)
-
-    def __getattr__(self, name: str) -> Any:
-        """TEMPORARY while code moves to sections (issue 27): `settings.top_k` still works."""
-        name = _OLD_NAMES.get(name, name)
-        section = FIELD_SECTIONS.get(name) or _STORAGE_PATHS.get(name)
-        if section is None:
-            return super().__getattr__(name)  # type: ignore[misc]
-        return getattr(self.__dict__[section], name)
+        return Settings.model_validate(sections)
 
     def model_copy(self, *, update: Any = None, deep: bool = False) -> Settings:
         """Field names (`top_k`) are routed to their section, as `updated` does."""
@@ -118,15 +110,6 @@ SECTIONS: dict[str, type[Section]] = {
 }
 FIELD_SECTIONS: dict[str, str] = {
     field: section for section, cls in SECTIONS.items() for field in cls.model_fields
-}
-
-
-_OLD_NAMES = {"timeout": "hosted_timeout_s", "embedding_timeout": "embedding_timeout_s"}
-_STORAGE_PATHS = {
-    "chroma_dir": "storage",
-    "record_manager_db_url": "storage",
-    "embedding_cache_dir": "storage",
-    "uploads_dir": "storage",
 }
 
 
@@ -163,10 +146,10 @@ def load_settings(**overrides: object) -> Settings:
     # Never let any library reach for a model hub: fail at once instead of retrying.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    return Settings(**sections)
+    return Settings.model_validate(sections)
 
 
-def _build(cls: type[Section], values: dict[str, object]) -> Section:
+def _build(cls: type[Section], values: dict[str, Any]) -> Section:
     try:
         return cls(**values)
     except ValidationError as exc:

@@ -8,7 +8,7 @@ Components take their section (`HybridRetriever(config=settings.retrieval)`), ne
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AliasChoices,
@@ -24,7 +24,7 @@ from app.settings.rules import REPO_ROOT, checked_url, parse_list, validate_coll
 
 # Prompt strategies; each is a file under prompts/ (app.answering.prompts.STRATEGY_FILES).
 Strategy = Literal["zero-shot", "few-shot", "cot", "extractive", "grounded"]
-STRATEGIES: tuple[str, ...] = Strategy.__args__
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 ChatBackendName = Literal["local", "hosted"]
 
 

@@ -29,7 +29,7 @@ class StoreError(UserError, RuntimeError):
 
 def make_client(settings: Settings):
     """A Chroma client for the settings: HttpClient for a server URL, else PersistentClient."""
-    return _client(settings.chroma_server_url, str(settings.chroma_dir))
+    return _client(settings.storage.chroma_server_url, str(settings.storage.chroma_dir))
 
 
 @once_per_arguments(maxsize=8)
@@ -113,9 +113,9 @@ def follow_writes(settings: Settings, collection: str, version: int) -> None:
     object stays the same, so every store and collection handle follows. A Chroma server
     sees every writer itself.
     """
-    if settings.chroma_server_url:
+    if settings.storage.chroma_server_url:
         return
-    key = (str(settings.chroma_dir), collection)
+    key = (str(settings.storage.chroma_dir), collection)
     with _follow_lock:
         if _queried_at.get(key) == version:
             return

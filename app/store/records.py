@@ -65,7 +65,7 @@ versions = Table(
 def namespace(settings: Settings, collection: str) -> str:
     """A collection's name in the database: the Chroma location plus the collection, so
     an embedded and a served collection of the same name never share records."""
-    return f"{settings.chroma_server_url or 'embedded'}/{collection}"
+    return f"{settings.storage.chroma_server_url or 'embedded'}/{collection}"
 
 
 @once_per_arguments(maxsize=64)
@@ -94,9 +94,9 @@ class CollectionRecords:
 
     @classmethod
     def of(cls, settings: Settings, collection: str) -> CollectionRecords:
-        if settings.record_manager_db_url.startswith("sqlite"):
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(settings.record_manager_db_url, namespace(settings, collection))
+        if settings.storage.record_manager_db_url.startswith("sqlite"):
+            settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(settings.storage.record_manager_db_url, namespace(settings, collection))
 
     @property
     def manager(self):

@@ -185,7 +185,9 @@ def chat(settings) -> None:
             else:
                 st.markdown(escape_markdown(message["content"]))
     # the API's limit too (ZHIKU_MAX_QUESTION_CHARS): the box stops typing and pasting there
-    question = st.chat_input("输入问题 Ask a question…", max_chars=settings.max_question_chars)
+    question = st.chat_input(
+        "输入问题 Ask a question…", max_chars=settings.serving.max_question_chars
+    )
     if not question:
         return
     history = [{"role": m["role"], "content": m["content"]} for m in messages]

@@ -40,7 +40,7 @@ def _store() -> ConversationStore:
 
 def _owner(settings: Settings) -> str | None:
     """None lists every conversation (shared history); else this browser's only."""
-    return None if settings.shared_history else browser_id()
+    return None if settings.conversations.shared_history else browser_id()
 
 
 def _safely(action: Callable[[], T], fallback: T) -> T:

@@ -44,7 +44,7 @@ def chain(
     base = settings()
     if backend not in offered_backends(base):
         raise ChatModelError(f"the {backend} backend is not configured here")
-    chosen = base.model_copy(update={"temperature": temperature})
+    chosen = base.updated(**{"temperature": temperature})
     chat = chat_backend(chosen, backend).at_endpoint(base_url)
     return build_rag_chain(
         chat.settings, collection=collection, strategy=strategy, k=k, backend=chat

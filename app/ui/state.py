@@ -19,12 +19,12 @@ _PENDING_KB = "kb_pending"
 
 def init_choices(settings: Settings) -> None:
     defaults = {
-        "kb": settings.collection,
-        "strategy": settings.strategy,
-        "k": settings.top_k,
-        "backend": settings.backend,
+        "kb": settings.knowledge.collection,
+        "strategy": settings.answering.strategy,
+        "k": settings.retrieval.top_k,
+        "backend": settings.chat_model.backend,
         "base_url": (hosted_endpoints(settings) or [""])[0],
-        "temperature": settings.temperature,
+        "temperature": settings.chat_model.temperature,
     }
     for key in CHOICES:
         st.session_state[key] = st.session_state.get(key, defaults[key])

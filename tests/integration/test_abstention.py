@@ -44,7 +44,7 @@ def test_an_invented_number_is_withheld_in_the_chain(kb_settings, strategy: str)
 
 def test_abstention_can_be_switched_off(kb_settings) -> None:
     # The setting alone must switch it off (ZHIKU_ABSTAIN=false).
-    chain = build_rag_chain(kb_settings.model_copy(update={"abstain": False}))
+    chain = build_rag_chain(kb_settings.updated(**{"abstain": False}))
     chain.model = GenericFakeChatModel(messages=iter([AIMessage(content="GPT-1共有48层 [1]。")]))
     result = chain.invoke("GPT-1有多少层?")
     assert result["answer"].startswith("GPT-1共有48层")

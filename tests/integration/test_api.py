@@ -267,7 +267,7 @@ def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
     section = readme.split("## An OpenAI-compatible API", 1)[1].split("\n## ", 1)[0]
     curl = section.split("```bash\n")[2].split("```", 1)[0]
     python = section.split("```python\n", 1)[1].split("```", 1)[0]
-    keyless = api_settings.model_copy(update={"api_keys": []})  # as the README runs it
+    keyless = api_settings.updated(**{"api_keys": []})  # as the README runs it
     proc, url = start_server(keyless)
     try:
         shell = subprocess.run(
@@ -290,7 +290,7 @@ def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
 def test_no_keys_means_loopback_only(api_settings) -> None:
     from tests.helpers import zhiku
 
-    keyless = api_settings.model_copy(update={"api_keys": []})
+    keyless = api_settings.updated(**{"api_keys": []})
     result = zhiku(keyless, "serve", "--host", "0.0.0.0", "--port", str(free_port()), timeout=60)
     assert result.returncode == 1
     assert "refusing to listen on 0.0.0.0 without API keys" in result.stderr
@@ -324,7 +324,7 @@ def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_sett
             documents = httpx.get(f"{url}/v1/knowledge_bases/wiki/documents", headers=AUTH).json()[
                 "data"
             ]
-            records = (settings.data_dir / "jobs").glob("*.json")
+            records = (settings.storage.data_dir / "jobs").glob("*.json")
             pending = [r for r in records if json.loads(r.read_text())["state"] != "done"]
             if len(documents) == len(papers) and not pending:
                 break

@@ -59,7 +59,7 @@ def test_stream_events_and_batch(kb_settings) -> None:
 
 def test_chain_of_thought_returns_reasoning_apart(kb_settings) -> None:
     """The split, on a reply streamed in pieces as a model would (the marker cut in two)."""
-    chain = build_rag_chain(kb_settings.model_copy(update={"abstain": False}), strategy="cot")
+    chain = build_rag_chain(kb_settings.updated(**{"abstain": False}), strategy="cot")
     reply = "推理：段落[1]说GPT-1共12层。\n最终", "答案：GPT-1共有12层 [1]。"
     chain.model = GenericFakeChatModel(messages=iter([AIMessage(content="".join(reply))]))
     events = list(chain.stream("GPT-1有多少层？"))

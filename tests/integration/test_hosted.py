@@ -77,7 +77,7 @@ def test_hosted_errors_are_one_clear_line(kb_settings, llama_server: str) -> Non
     with pytest.raises(ChatModelError, match="cannot reach the chat server"):
         build_rag_chain(down).invoke("RAG是什么？")
 
-    env_settings = down.model_copy(update={"backend": "hosted"})
+    env_settings = down.updated(**{"backend": "hosted"})
     result = zhiku(env_settings, "ask", "RAG是什么？", "--backend", "hosted")
     assert result.returncode == 1 and "cannot reach the chat server" in result.stderr
     assert "Traceback" not in result.stderr

@@ -32,7 +32,7 @@ def articles(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Pat
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
 def test_each_mode_finds_the_gpt1_passage(articles, mode: str) -> None:
-    docs = build_retriever(articles, mode=mode, k=5).invoke("GPT-1模型的基本参数是什么?")
+    docs = build_retriever(articles, retriever=mode, top_k=5).invoke("GPT-1模型的基本参数是什么?")
     assert len(docs) == 5
     assert any(GPT1_EVIDENCE in d.page_content for d in docs)
     top = docs[0]
@@ -43,17 +43,17 @@ def test_each_mode_finds_the_gpt1_passage(articles, mode: str) -> None:
 
 def test_source_filter_min_score_and_mmr(articles) -> None:
     only = "aigc-large-language-models.txt"
-    docs = build_retriever(articles, sources=[only], k=5).invoke("GPT-1模型基本参数")
+    docs = build_retriever(articles, sources=[only], top_k=5).invoke("GPT-1模型基本参数")
     assert docs and {d.metadata["source"] for d in docs} == {only}
-    everything = build_retriever(articles, k=10).invoke("GPT-1模型基本参数")
+    everything = build_retriever(articles, top_k=10).invoke("GPT-1模型基本参数")
     fused = [d.metadata["scores"]["fused"] for d in everything]
     threshold = (fused[0] + fused[-1]) / 2  # between the best and the tenth
-    strict = build_retriever(articles, min_score=threshold, k=10).invoke("GPT-1模型基本参数")
+    strict = build_retriever(articles, min_score=threshold, top_k=10).invoke("GPT-1模型基本参数")
     # the threshold keeps exactly the chunks that reach it, and it does keep some
     kept = [d.id for d, score in zip(everything, fused, strict=True) if score >= threshold]
     assert 0 < len(kept) < len(everything)
     assert [d.id for d in strict] == kept
-    diverse = build_retriever(articles, mmr=True, k=5).invoke("GPT-1模型基本参数")
+    diverse = build_retriever(articles, mmr=True, top_k=5).invoke("GPT-1模型基本参数")
     assert len({d.id for d in diverse}) == 5
 
 
@@ -70,7 +70,7 @@ def test_bm25_index_follows_ingest_deletes_and_a_crash(tmp_path: Path, make_sett
     assert set(SegmentedIndex.open(index_folder).ids) == ids
     assert not is_stale(index_folder)
 
-    retriever = build_retriever(settings, "follow", mode="bm25")
+    retriever = build_retriever(settings, "follow", retriever="bm25")
     assert retriever.invoke("知库的吉祥物")[0].metadata["source"] == "extra.txt"
     delete_source(kb, "extra.txt")
     assert all(d.metadata["source"] != "extra.txt" for d in retriever.invoke("知库的吉祥物"))
@@ -89,7 +89,6 @@ def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: 
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     from app.models.embeddings import _minilm_path
-    from app.settings import load_settings
 
     tokenizer = BertTokenizerFast.from_pretrained(_minilm_path())
     config = BertConfig(
@@ -105,8 +104,8 @@ def test_reranker_plumbing_with_a_tiny_random_cross_encoder(articles, tmp_path: 
     tokenizer.save_pretrained(folder)
     assert CrossEncoder(str(folder), device="cpu") is not None
 
-    settings = load_settings(**{**articles.model_dump(), "reranker_model": str(folder)})
-    docs = build_retriever(settings, k=5).invoke("GPT-1模型基本参数")
+    settings = articles.updated(reranker_model=str(folder))
+    docs = build_retriever(settings, top_k=5).invoke("GPT-1模型基本参数")
     scores = [d.metadata["scores"]["rerank"] for d in docs]
     assert len(docs) == 5 and scores == sorted(scores, reverse=True)
 
@@ -118,15 +117,15 @@ def test_a_named_entity_gets_a_chunk_that_names_it(tmp_path: Path, make_settings
     settings = make_settings()
     assert ingest_paths(open_knowledge_base(settings, "heads"), [tmp_path]).ok
     question = "GPT-1模型有多少层、多少个注意力头?"
-    plain = build_retriever(settings, "heads", k=3, entities=False).invoke(question)
-    docs = build_retriever(settings, "heads", k=3).invoke(question)
+    plain = build_retriever(settings, "heads", top_k=3, entity_channel=False).invoke(question)
+    docs = build_retriever(settings, "heads", top_k=3).invoke(question)
     assert not any("GPT-1" in d.page_content for d in plain)  # the defect it fixes
     assert GPT1_EVIDENCE in docs[-1].page_content and docs[-1].metadata["scores"]["entity"] == 1
     assert [d.id for d in docs[:2]] == [d.id for d in plain[:2]]  # only the last one moved
-    absent = build_retriever(settings, "heads", k=3).invoke("GPT-5有多少层？")
+    absent = build_retriever(settings, "heads", top_k=3).invoke("GPT-5有多少层？")
     assert not any("GPT-5" in d.page_content for d in absent)  # not in the KB: nothing forced
     # A term none of the candidates holds is looked up in the BM25 index (no Chroma scan).
-    retriever = build_retriever(settings, "heads", k=3)
+    retriever = build_retriever(settings, "heads", top_k=3)
     found = retriever._closest_with("gpt-1", QueryVector(retriever.store, question), pool=[])
     assert found is not None and GPT1_EVIDENCE in found.page_content
     assert retriever._closest_with("GPT-5", QueryVector(retriever.store, question), []) is None

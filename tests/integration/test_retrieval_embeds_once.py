@@ -14,7 +14,7 @@ def test_the_entity_channel_reuses_the_questions_vector(tmp_path: Path, make_set
     write_heads_corpus(tmp_path)
     settings = make_settings()
     assert ingest_paths(open_knowledge_base(settings, "heads"), [tmp_path]).ok
-    retriever = build_retriever(settings, "heads", k=3)
+    retriever = build_retriever(settings, "heads", top_k=3)
     embeddings = retriever.store.embeddings
     calls: list[str] = []
     original = embeddings.embed_query

@@ -76,7 +76,7 @@ def chunks(kb) -> dict[str, str]:
 
 def recorded_per_folder(settings: Settings, folders: tuple[Path, Path]) -> tuple[int, int]:
     """Records (chunks) written so far from each folder's files."""
-    engine = create_engine(settings.record_manager_url)
+    engine = create_engine(settings.storage.record_manager_url)
     try:
         with engine.connect() as conn:
             groups = conn.execute(
@@ -178,7 +178,7 @@ def test_a_second_instance_follows_another_instances_writes(
     )
     kb_a = open_knowledge_base(a, "shared")
     assert ingest_paths(kb_a, [folder]).ok
-    bm25_b = build_retriever(b, "shared", mode="bm25")
+    bm25_b = build_retriever(b, "shared", retriever="bm25")
     hybrid_b = build_retriever(b, "shared")
     assert bm25_b.invoke("阿库熊猫的吉祥物编号")  # B loads its own copy now
     before = SegmentedIndex.open(index_dir(b, "shared"))

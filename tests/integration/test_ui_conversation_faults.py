@@ -16,7 +16,7 @@ from tests.helpers import open_chat_app
 def unusable_db_settings(kb_settings, tmp_path: Path):
     broken = tmp_path / "conversations.sqlite"
     broken.write_bytes(b"\x00garbage, not SQLite\x00" * 200)
-    return kb_settings.model_copy(update={"conversations_url": f"sqlite:///{broken}"})
+    return kb_settings.updated(**{"conversations_url": f"sqlite:///{broken}"})
 
 
 def test_a_corrupt_conversation_database_still_answers_with_one_line(

@@ -30,7 +30,7 @@ def chat_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root
 
 
 def rows(settings, query: str) -> list[tuple]:
-    with sqlite3.connect(settings.data_dir / "conversations.sqlite") as db:
+    with sqlite3.connect(settings.storage.data_dir / "conversations.sqlite") as db:
         return db.execute(query).fetchall()
 
 
@@ -161,7 +161,7 @@ async def two_browsers_at_once(url: str) -> list[tuple[str, list[str]]]:
 
 
 def test_two_browsers_ask_at_once_and_each_sees_only_its_own(chat_settings, tmp_path: Path) -> None:
-    settings = chat_settings.model_copy(update={"collection": "together"})
+    settings = chat_settings.updated(**{"collection": "together"})
     proc, url = start_chat(settings, tmp_path / "chat.log")
     try:
         (first, first_list), (second, second_list) = asyncio.run(two_browsers_at_once(url))

@@ -71,10 +71,10 @@ def test_create_upload_ask_switch_and_delete(ui_settings, monkeypatch) -> None:
     assert app.selectbox(key="kb").value == "notes"
 
     upload(app, ("../../evil.txt", NOTE))
-    folder = ui_settings.uploads_dir / "notes"
+    folder = ui_settings.storage.uploads_dir / "notes"
     assert [p.name for p in folder.iterdir()] == ["evil.txt"]  # inside the KB folder
-    assert not (ui_settings.data_dir / "evil.txt").exists()
-    assert not (ui_settings.data_dir.parent / "evil.txt").exists()
+    assert not (ui_settings.storage.data_dir / "evil.txt").exists()
+    assert not (ui_settings.storage.data_dir.parent / "evil.txt").exists()
     table = app.dataframe[0].value
     assert list(table.iloc[:, 0]) == ["evil.txt"] and table.iloc[0, 1] >= 1
 
@@ -110,13 +110,13 @@ def test_bad_uploads_are_refused_with_a_reason(ui_settings, monkeypatch) -> None
     errors = plain(" ".join(e.value for e in app.error))
     assert "not supported" in errors and "use csv" in errors
     assert "limit" in errors and "ZHIKU_MAX_FILE_MB" in errors
-    assert [p.name for p in (ui_settings.uploads_dir / "samples").iterdir()] == ["ok.md"]
+    assert [p.name for p in (ui_settings.storage.uploads_dir / "samples").iterdir()] == ["ok.md"]
 
 
 def test_reindex_picks_up_changed_files(ui_settings, monkeypatch) -> None:
     app = open_chat_app(ui_settings, monkeypatch)
     app.switch_page("views/knowledge.py").run()
-    (ui_settings.uploads_dir / "samples" / "ok.md").write_text(
+    (ui_settings.storage.uploads_dir / "samples" / "ok.md").write_text(
         "# 改过的文件\n\n内容已经更新：知库支持重新索引。", encoding="utf-8"
     )
     app.button(key="reindex").click().run()
@@ -125,14 +125,14 @@ def test_reindex_picks_up_changed_files(ui_settings, monkeypatch) -> None:
 
 
 def test_missing_model_and_unreachable_server_are_messages(ui_settings, monkeypatch) -> None:
-    missing = ui_settings.model_copy(update={"llm_model": "/nowhere/model.gguf"})
+    missing = ui_settings.updated(**{"llm_model": "/nowhere/model.gguf"})
     app = open_chat_app(missing, monkeypatch)
     answer = ask(app, "GPT-1有多少层？")
     assert "ZHIKU_LLM_MODEL" in plain(answer.error[0].value)
     assert not app.exception
 
     down = f"http://127.0.0.1:{free_port()}/v1"  # the operator's endpoint, not running
-    app = open_chat_app(ui_settings.model_copy(update={"hosted_base_url": down}), monkeypatch)
+    app = open_chat_app(ui_settings.updated(**{"hosted_base_url": down}), monkeypatch)
     app.radio(key="backend").set_value("hosted").run()
     answer = ask(app, "GPT-1有多少层？")
     assert "cannot reach" in plain(answer.error[0].value)

@@ -89,7 +89,7 @@ def keyless(samples_settings, tmp_path_factory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def two_keys(samples_settings, tmp_path_factory) -> Iterator[Server]:
     """The same data served with two keys, K1 and K2."""
-    keyed = samples_settings.model_copy(update={"api_keys": []})
+    keyed = samples_settings.updated(**{"api_keys": []})
     server = start(keyed, tmp_path_factory.mktemp("two-keys"), ZHIKU_API_KEYS=f'["{K1}", "{K2}"]')
     yield server
     err = server.stop()

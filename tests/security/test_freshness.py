@@ -28,7 +28,7 @@ def _ingest(settings, folder, name: str, text: str) -> None:
 def test_a_running_retriever_sees_another_process_ingest(samples_settings, tmp_path, mode):
     from app.retrieval.hybrid import build_retriever
 
-    retriever = build_retriever(samples_settings, "samples", mode=mode, k=3)
+    retriever = build_retriever(samples_settings, "samples", retriever=mode, top_k=3)
     assert retriever.invoke(QUESTION)  # the index is loaded in this process
     _ingest(samples_settings, tmp_path / mode, f"parrot-{mode}.txt", FACT + f"（{mode}）")
     sources = [d.metadata["source"] for d in retriever.invoke(QUESTION)]

@@ -69,7 +69,9 @@ def test_a_queued_job_survives_sigkill_and_runs_once(make_settings, tmp_path) ->
         assert status["state"] == "done" and status["resumed"] == 1, status
         assert _job(server.url, job1["id"])["state"] == "done"  # finished ones are kept
         time.sleep(2)  # nothing else is queued: no second run of job 2
-        records = [json.loads(p.read_text()) for p in (settings.data_dir / "jobs").glob("*.json")]
+        records = [
+            json.loads(p.read_text()) for p in (settings.storage.data_dir / "jobs").glob("*.json")
+        ]
         assert sorted(r["state"] for r in records) == ["done", "done"], records
         documents = httpx.get(
             f"{server.url}/v1/knowledge_bases/wiki/documents", headers=AUTH

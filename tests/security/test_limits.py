@@ -161,7 +161,7 @@ def test_bombs_are_refused_at_upload_with_one_line_each(keyless: Server) -> None
     for name, setting in REASONS.items():
         assert setting in reasons[name] and "\n" not in reasons[name], reasons
     assert _rss_mb(keyless) - before < 400  # 20 MB read and decoded once, nothing parsed
-    assert not list((keyless.settings.uploads_dir / "samples").glob("*.*"))
+    assert not list((keyless.settings.storage.uploads_dir / "samples").glob("*.*"))
 
 
 def test_bombs_in_a_folder_are_skipped_by_ingest_with_one_line_each(make_settings, tmp_path):

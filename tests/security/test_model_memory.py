@@ -63,7 +63,7 @@ def test_chains_with_other_options_share_one_loaded_model(samples_settings) -> N
     clients = {id(local_client(chain.model)) for chain in built}
     assert len(clients) == 1 and loaded_local_models() <= max(before, 1)
     assert [chain.model.kwargs["temperature"] for chain in built] == [0.11, 0.12, 0.13, 0.14, 0.11]
-    assert built[-1].model.kwargs["max_tokens"] == samples_settings.llm_context
+    assert built[-1].model.kwargs["max_tokens"] == samples_settings.chat_model.llm_context
     result = built[-1].invoke(QUESTION)  # the options reach llama.cpp with the call
     assert result["answer"]
 

@@ -25,7 +25,7 @@ def test_a_foreign_origin_cannot_upload_or_reindex(keyless: Server) -> None:
         f"{keyless.url}/v1/knowledge_bases/samples/documents", headers=EVIL, files=files
     )
     _forbidden(upload)
-    assert not (keyless.settings.uploads_dir / "samples" / "planted.txt").exists()
+    assert not (keyless.settings.storage.uploads_dir / "samples" / "planted.txt").exists()
     _forbidden(httpx.post(f"{keyless.url}/v1/knowledge_bases/samples/reindex", headers=EVIL))
     _forbidden(httpx.post(f"{keyless.url}/v1/knowledge_bases", headers=EVIL, json={"name": "x1x"}))
     null = httpx.get(f"{keyless.url}/v1/models", headers={"Origin": "null"})  # sandboxed page

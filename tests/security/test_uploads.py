@@ -28,7 +28,7 @@ def test_two_files_with_one_name_do_not_silently_replace_each_other(keyless: Ser
     assert reply["saved"] == ["same.txt", cafe_nfc], reply
     assert [r["file"] for r in reply["refused"]] == ["same.txt", cafe_nfd]
     assert all("same name" in r["reason"] for r in reply["refused"])
-    folder = keyless.settings.uploads_dir / "samples"
+    folder = keyless.settings.storage.uploads_dir / "samples"
     assert (folder / "same.txt").read_text(encoding="utf-8") == "第一份文件。"
     again = httpx.post(
         f"{keyless.url}/v1/knowledge_bases/samples/documents",
@@ -42,7 +42,7 @@ def test_two_files_with_one_name_do_not_silently_replace_each_other(keyless: Ser
 @pytest.mark.skipif(os.geteuid() != 0, reason="a small full file system needs mount (root)")
 def test_a_full_disk_is_one_line_not_a_500(make_settings, tmp_path) -> None:
     settings = make_settings()
-    uploads = settings.uploads_dir
+    uploads = settings.storage.uploads_dir
     uploads.mkdir(parents=True)
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(uploads)],
                              capture_output=True, text=True)  # fmt: skip

@@ -38,7 +38,7 @@ def test_the_factory_picks_the_configured_backend_or_the_one_named() -> None:
 
 def test_which_model_is_answering_is_the_backends_display_name() -> None:
     settings = load_settings(hosted_base_url=OPERATOR, hosted_model="qwen-max")
-    assert chat_backend(settings, "local").display_name == settings.llm_model
+    assert chat_backend(settings, "local").display_name == settings.chat_model.llm_model
     assert chat_backend(settings, "hosted").display_name == "qwen-max"
 
 
@@ -94,8 +94,8 @@ def test_only_the_hosted_backend_has_endpoints_to_pick() -> None:
     assert hosted.endpoints() == [OPERATOR, OTHER]
     assert hosted.at_endpoint(OPERATOR) is hosted
     moved = hosted.at_endpoint(OTHER)
-    assert moved.settings.hosted_base_url == OTHER
-    assert moved.settings.hosted_api_key.get_secret_value() == "not-needed"
+    assert moved.settings.chat_model.hosted_base_url == OTHER
+    assert moved.settings.chat_model.hosted_api_key.get_secret_value() == "not-needed"
     assert offered_backends(load_settings()) == ["local"]
     assert offered_backends(settings) == ["local", "hosted"]
 

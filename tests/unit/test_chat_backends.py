@@ -36,8 +36,8 @@ def test_the_key_goes_only_to_the_endpoint_configured_with_it() -> None:
     )
     assert hosted_endpoints(settings) == [OPERATOR, ATTACKER, "http://10.0.0.6/v1"]
     other = for_endpoint(settings, ATTACKER)
-    assert other.hosted_base_url == ATTACKER
-    assert other.hosted_api_key.get_secret_value() != "sk-secret-123"
+    assert other.chat_model.hosted_base_url == ATTACKER
+    assert other.chat_model.hosted_api_key.get_secret_value() != "sk-secret-123"
     model = make_chat_model(other, "hosted")
     assert model.bound.openai_api_key.get_secret_value() != "sk-secret-123"
     assert make_chat_model(settings, "hosted").bound.openai_api_base == OPERATOR
@@ -59,8 +59,6 @@ def test_sampling_options_travel_with_each_call_and_fit_the_context() -> None:
 
 def test_hosted_chains_with_other_temperatures_share_one_client() -> None:
     base = load_settings(hosted_base_url=OPERATOR)
-    models = [
-        make_chat_model(base.model_copy(update={"temperature": t}), "hosted") for t in (0.1, 0.2)
-    ]
+    models = [make_chat_model(base.updated(**{"temperature": t}), "hosted") for t in (0.1, 0.2)]
     assert models[0].bound is models[1].bound
     assert [m.kwargs["temperature"] for m in models] == [0.1, 0.2]

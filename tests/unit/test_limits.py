@@ -126,4 +126,4 @@ def test_uploads_over_a_limit_are_refused_before_they_are_written(make_settings)
     with pytest.raises(UploadError, match="ZHIKU_MAX_CHUNKS_PER_FILE"):
         save_upload(settings, "kb1", "long.txt", b"a" * 300 * 101)
     assert save_upload(settings, "kb1", "fine.txt", b"a" * 300 * 99).is_file()
-    assert not (settings.uploads_dir / "kb1" / "bomb.docx").exists()
+    assert not (settings.storage.uploads_dir / "kb1" / "bomb.docx").exists()

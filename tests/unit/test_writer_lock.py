@@ -48,16 +48,16 @@ def test_different_folders_at_once_same_folder_refused(settings) -> None:
 
 
 def test_a_dead_writers_rows_do_not_hold(settings) -> None:
-    settings.data_dir.mkdir(parents=True)
+    settings.storage.data_dir.mkdir(parents=True)
     dead = subprocess.Popen(["true"])
     dead.wait()
-    rows = _LockRows(settings.record_manager_db_url)
+    rows = _LockRows(settings.storage.record_manager_db_url)
     assert rows.take("kb:x", exclusive=True)
     from sqlalchemy import update
 
     from app.sql import engine
     from ingest.writer_lock import _rows
 
-    with engine(settings.record_manager_db_url).begin() as conn:  # as if its writer died
+    with engine(settings.storage.record_manager_db_url).begin() as conn:  # as if its writer died
         conn.execute(update(_rows).where(_rows.c.holder == rows.holder).values(pid=dead.pid))
-    assert _LockRows(settings.record_manager_db_url).take("kb:x", exclusive=True)
+    assert _LockRows(settings.storage.record_manager_db_url).take("kb:x", exclusive=True)
