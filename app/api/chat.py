@@ -24,6 +24,7 @@ from typing import cast
 from fastapi import Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from app import tracing
 from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
 from app.api import schemas
@@ -73,14 +74,16 @@ def _work(job: Job, chain: RagChain, ticket: Ticket, payload: dict, thread: Thre
         # a generator: closing it stops llama.cpp mid-generation
         stream = cast("Generator[StreamEvent, None, None]", chain.stream(payload))
         try:
-            for event in stream:
-                if job.cancel.is_set():
-                    log.info("client gone: generation stopped")
-                    return
-                if event["event"] == "result":
-                    if thread is not None:
-                        thread.save(payload["question"], event, chain.model_name)
-                    job.emit("result", event)
+            with tracing.answer("api") as trace:
+                for event in stream:
+                    if job.cancel.is_set():
+                        log.info("client gone: generation stopped")
+                        return
+                    if event["event"] == "result":
+                        trace.record(event)
+                        if thread is not None:
+                            thread.save(payload["question"], event, chain.model_name)
+                        job.emit("result", event)
         finally:
             stream.close()  # stops llama.cpp mid-generation when cancelled
     except Cancelled:

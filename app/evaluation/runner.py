@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from app import tracing
 from app.answering import prompts
 from app.evaluation import answer_metrics as am
 from app.evaluation.dataset import (
@@ -99,7 +100,9 @@ def run_questions(
                 else answer_retriever.invoke(question.question)
             )
             lookup.documents = {question.question: given}
-            result = chain.invoke(question.question)
+            with tracing.answer("eval", question_id=question.id) as trace:
+                result = chain.invoke(question.question)
+                trace.record(result)
             row.update(_answer_row(question, result))
             if llama is not None and question.answerable:
                 row.update(_perplexities(llama, question, given))

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import streamlit as st
 
+from app import tracing
 from app.answering.admission import admission_for
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
@@ -15,6 +16,7 @@ from app.schema import AnswerResult, QuoteInfo
 from app.ui import conversations, resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
+from app.ui.why import why_lines
 
 WHY_ABSTAINED = {
     "evidence": "知识库里没有找到相关内容，下面是最接近的段落。"
@@ -85,6 +87,9 @@ def show_sources(result: AnswerResult) -> None:
             f"检索 {timings['retrieval_s']:.2f} s · 首字 {timings['first_token_s']:.1f} s"
             f" · 总计 {timings['total_s']:.1f} s"
         )
+    with st.expander("为什么是这个回答 Why this answer", expanded=False):
+        for line in why_lines(result):
+            st.markdown(escape_markdown(line))
 
 
 @contextmanager
@@ -127,8 +132,13 @@ def answer(question: str, choice: dict, history: list[dict]) -> AnswerResult | N
                     result.update(event)
 
         slot, quotes_slot = st.empty(), st.empty()
-        with admitted(choice["backend"]), slot.container():
+        with (
+            tracing.answer("chat", collection=choice["collection"]) as trace,
+            admitted(choice["backend"]),
+            slot.container(),
+        ):
             st.write_stream(tokens())
+            trace.record(result)
         quotes_slot.empty()
         final = cast(AnswerResult, result)
         # withheld, trimmed to its verified part, or a loop cut: show what was kept

@@ -96,3 +96,33 @@ def test_zhiku_ask_exports_the_span_tree(kb_settings, receiver: Receiver, monkey
     assert attributes(spans["prompt"])["zhiku.tokens"] == result["tokens"]["input_tokens"]
     assert attributes(spans["decide"])["zhiku.abstained"] == result["abstention"]["abstained"]
     assert spans["generate"].end_time_unix_nano <= spans["verify"].end_time_unix_nano
+
+
+@pytest.mark.slow
+def test_an_api_answer_is_traced_too(kb_settings, receiver: Receiver) -> None:
+    """The same span tree for an answer through `zhiku serve` (surface `api`), asked with
+    the openai SDK; spans leave the server on its schedule or at shutdown."""
+    from openai import OpenAI
+
+    from tests.integration.test_api import start_server, stop
+
+    endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"
+    proc, url = start_server(kb_settings, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+    try:
+        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+        reply = client.chat.completions.create(
+            model="zhiku/chain", messages=[{"role": "user", "content": "GPT-1有多少层？"}]
+        )
+        assert reply.choices[0].message.content
+        for _ in range(60):  # the batch exporter sends within a few seconds
+            if any(s.name == "answer" for s in receiver.spans):
+                break
+            threading.Event().wait(0.5)
+    finally:
+        err = stop(proc)
+    assert "Traceback" not in err, err
+    spans = {s.name: s for s in receiver.spans}
+    assert {"answer", "retrieve"} | CHAIN_STEPS <= set(spans), sorted(spans)
+    assert attributes(spans["answer"])["zhiku.surface"] == "api"
+    for name in CHAIN_STEPS:
+        assert spans[name].parent_span_id == spans["answer"].span_id, name

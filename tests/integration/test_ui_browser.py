@@ -82,8 +82,13 @@ def ask(page, question: str) -> object:
 def test_ask_in_a_real_browser_and_see_sources(page, tmp_path: Path) -> None:
     answer = ask(page, "GPT-1有多少层？")
     assert "12" in answer.get_by_test_id("stMarkdown").first.inner_text()
-    sources = answer.get_by_test_id("stExpander")
+    sources = answer.get_by_test_id("stExpander").filter(has_not_text="Why this answer")
     assert sources.count() == 3
+    why = answer.get_by_test_id("stExpander").filter(has_text="Why this answer")
+    why.locator("summary").click()  # the trace's facts: each chunk's rankings, the decision
+    why.get_by_text("fused").first.wait_for()
+    assert "已回答 answered" in why.inner_text()
+    why.locator("summary").click()
     cited = sources.filter(has_text="✅").first
     cited.locator("summary").click()
     cited.locator(".stMarkdownColoredBackground").first.wait_for()  # the quote

@@ -25,8 +25,12 @@ def test_ask_and_see_the_answer_with_its_sources(app: AppTest) -> None:
     assistant = app.chat_message[1]
     answer = " ".join(m.value for m in assistant.markdown)
     assert "12" in answer
-    labels = [e.label for e in assistant.expander]
+    labels = [e.label for e in assistant.expander if "Why this answer" not in e.label]
     assert len(labels) == 3 and any(label.startswith("✅") for label in labels)
+    why = next(e for e in assistant.expander if "Why this answer" in e.label)
+    lines = [m.value for m in why.markdown]
+    assert sum(line.startswith("\\[") for line in lines) == 3  # a line per chunk, escaped
+    assert any("fused" in line for line in lines) and any("answered" in line for line in lines)
 
 
 def test_switch_strategy_and_new_conversation(app: AppTest) -> None:
@@ -77,7 +81,8 @@ def test_an_abstention_is_a_friendly_note_with_the_closest_sources(app: AppTest)
     assistant = app.chat_message[1]
     assert "资料中没有找到答案" in assistant.info[0].value
     assert "Nothing relevant was found" in assistant.info[0].value.replace("\\", "")
-    assert len(assistant.expander) == 3  # the closest passages, to check for yourself
+    sources = [e for e in assistant.expander if "Why this answer" not in e.label]
+    assert len(sources) == 3  # the closest passages, to check for yourself
 
 
 def _trimmed_answer_page() -> None:
