@@ -42,7 +42,7 @@ from bench.servers import start_zhiku_serve
 
 QUESTIONS = ["GPT-1有多少层？", "RAG是什么？"]
 ABUSE_RATE = 20.0  # refused requests per second, from one client thread
-ROUNDS = 2
+ROUNDS = 6  # phases alternate; 2 questions each: 12 answers per side for the p50
 KEY = "sk-zhiku-bench-abuse"
 SWEEP = [{"temperature": t} for t in (0.11, 0.12, 0.13, 0.14)] + [{"max_tokens": 32768}]
 
@@ -123,28 +123,34 @@ def _oversized_upload(url: str) -> int:
 
 
 def _refused_requests(keyless: str, keyed: str) -> list:
-    """One round of requests the servers must refuse, each as a callable → status."""
+    """One round of requests the servers must refuse, each as a callable → status.
+
+    Bodies are encoded once and one connection pool is reused: the abuser shares the
+    2 cores with the server, and re-encoding 9 MB per request would measure the client."""
     chat = f"{keyless}/v1/chat/completions"
     port = keyless.rsplit(":", 1)[1]
     one = [{"role": "user", "content": "hi"}]
+    as_json = {"Content-Type": "application/json"}
+    oversized = json.dumps({"pad": "x" * 9_000_000}).encode()
+    huge_question = json.dumps({"model": "zhiku/samples", "messages": [
+        {"role": "user", "content": "问" * 920_000}]}).encode()  # fmt: skip
+    client = httpx.Client(timeout=60)
     return [
         lambda: _oversized_upload(keyless),
-        lambda: httpx.post(chat, content=b'{"model": "zhiku/samples", "messages": [',
-                           headers={"Content-Type": "application/json"}).status_code,
-        lambda: httpx.post(chat, content=json.dumps({"pad": "x" * 9_000_000}),
-                           headers={"Content-Type": "application/json"}).status_code,
-        lambda: httpx.post(chat, json={"model": "zhiku/samples", "messages": [
-            {"role": "user", "content": "问" * 920_000}]}).status_code,
-        lambda: httpx.post(chat, json={"model": "zhiku/samples", "n": 5,
-                                       "messages": one}).status_code,
-        lambda: httpx.post(f"{keyless}/v1/knowledge_bases/samples/reindex",
-                           headers={"Origin": "http://evil.example"}).status_code,
-        lambda: httpx.get(f"{keyless}/v1/knowledge_bases",
-                          headers={"Host": f"rebind.evil.example:{port}"}).status_code,
-        lambda: httpx.get(f"{keyed}/v1/knowledge_bases").status_code,
-        lambda: httpx.post(f"{keyed}/v1/chat/completions", json={"model": "zhiku/samples",
-                           "messages": one}, headers={"Authorization": "Bearer sk-wrong"}
-                           ).status_code,
+        lambda: client.post(chat, content=b'{"model": "zhiku/samples", "messages": [',
+                            headers=as_json).status_code,
+        lambda: client.post(chat, content=oversized, headers=as_json).status_code,
+        lambda: client.post(chat, content=huge_question, headers=as_json).status_code,
+        lambda: client.post(chat, json={"model": "zhiku/samples", "n": 5,
+                                        "messages": one}).status_code,
+        lambda: client.post(f"{keyless}/v1/knowledge_bases/samples/reindex",
+                            headers={"Origin": "http://evil.example"}).status_code,
+        lambda: client.get(f"{keyless}/v1/knowledge_bases",
+                           headers={"Host": f"rebind.evil.example:{port}"}).status_code,
+        lambda: client.get(f"{keyed}/v1/knowledge_bases").status_code,
+        lambda: client.post(f"{keyed}/v1/chat/completions", json={"model": "zhiku/samples",
+                            "messages": one}, headers={"Authorization": "Bearer sk-wrong"}
+                            ).status_code,
     ]  # fmt: skip
 
 
