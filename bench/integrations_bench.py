@@ -142,6 +142,7 @@ def tracing(answers: int = 6) -> dict:
     settings = _settings(
         collection="samples", embedding_backend="use", llm_model="qwen2.5-coder-0.5b",
         top_k=3, max_tokens=48, llm_seed=7,
+        temperature=0.0,  # greedy: both sides write the same answers, only tracing differs
     )  # fmt: skip
     if not ingest_paths(open_knowledge_base(settings, "samples"), [REPO_ROOT / "samples"]).ok:
         raise RuntimeError("the samples did not index")
@@ -152,6 +153,7 @@ def tracing(answers: int = 6) -> dict:
     questions = QUESTIONS[:answers]
     chain.invoke(questions[-1])  # warm-up: the model, the retriever
     times: dict[str, list[float]] = {"off": [], "on": []}
+    tokens: dict[str, list[int]] = {"off": [], "on": []}  # the same answers on both sides?
     # whole passes over the questions, off-on-off-on: a question asked twice in a row
     # would let llama.cpp reuse its cached prompt and flatter the second side
     for mode in ("off", "on", "off", "on"):
@@ -160,8 +162,10 @@ def tracing(answers: int = 6) -> dict:
         for question in questions:
             started = time.perf_counter()
             with traces.answer("bench") as trace:
-                trace.record(chain.invoke(question))
+                result = chain.invoke(question)
+                trace.record(result)
             times[mode].append(time.perf_counter() - started)
+            tokens[mode].append(int(result["tokens"].get("output_tokens", 0)))
         os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     off, on = statistics.median(times["off"]), statistics.median(times["on"])
     paired = [b - a for a, b in zip(times["off"], times["on"], strict=True)]
@@ -172,6 +176,7 @@ def tracing(answers: int = 6) -> dict:
         "on_p50_s": round(on, 3),
         "overhead_pct": round((on - off) / off * 100, 2),
         "paired_diff_ms_p50": round(statistics.median(paired) * 1000, 1),
+        "same_answer_lengths": tokens["off"] == tokens["on"],
     }
 
 
@@ -200,5 +205,7 @@ def report(retrieval: dict, tracing: dict | None = None) -> list[str]:
             f"| on | {t['on_p50_s']:.3f} |",
             f"| overhead | **{t['overhead_pct']:+.2f} %** "
             f"(paired p50 {t['paired_diff_ms_p50']:+.1f} ms) |",
+            "",
+            f"Same answers on both sides (greedy decoding): {t['same_answer_lengths']}.",
         ]
     return lines
