@@ -105,6 +105,8 @@ def ingest_paths(
     limits = {
         "max_unpacked_bytes": int(kb.settings.max_unpacked_mb * 1_000_000),
         "max_pages": kb.settings.max_pdf_pages,
+        "max_image_pixels": int(kb.settings.max_image_megapixels * 1_000_000),
+        "max_sheet_rows": kb.settings.max_sheet_rows,
     }
     chunk_limits = (kb.settings.chunk_size, kb.settings.max_chunks_per_file)
     manager = kb.record_manager
