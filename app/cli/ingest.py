@@ -102,7 +102,9 @@ def list_files(kb: KnowledgeBase) -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to index.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files, folders or http(s) URLs to index.")
+    ] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", "-c", help="Knowledge base name.")
     ] = None,
@@ -116,7 +118,8 @@ def ingest(
         str | None, typer.Option("--delete", help="Remove one file's chunks (its source path).")
     ] = None,
 ) -> None:
-    """Index documents (txt md pdf docx html csv) into a knowledge base, incrementally."""
+    """Index documents (txt md pdf docx html csv xlsx pptx, images, web pages by URL)
+    into a knowledge base, incrementally."""
     from app.cli.errors import user_errors
     from app.settings import get_settings
 
@@ -142,9 +145,19 @@ def ingest(
             MofNCompleteColumn(),
             TimeRemainingColumn(),
         )
+        urls = [p for p in paths if p.startswith(("http://", "https://"))]
+        files = [Path(p) for p in paths if p not in urls]
         with RichProgress(*columns, console=console, transient=True) as bars:
-            report = ingest_paths(kb, paths, prune=prune, progress=RichIngestProgress(bars))
-        print_report(report, kb.collection)
+            if urls:  # issue 25: web pages, fetched SSRF-safe (ingest/web.py)
+                from ingest.web import ingest_urls
+
+                report = ingest_urls(kb, urls, RichIngestProgress(bars))
+                print_report(report, kb.collection)
+                if not report.ok and not files:
+                    raise typer.Exit(EXIT_PARTIAL)
+            if files or not urls:
+                report = ingest_paths(kb, files, prune=prune, progress=RichIngestProgress(bars))
+                print_report(report, kb.collection)
         if report.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         if not report.ok:
