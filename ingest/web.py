@@ -149,7 +149,11 @@ def load_url(url: str, settings) -> LoadedFile:
     )
     if "html" not in page.content_type and not page.content.lstrip()[:1] == b"<":
         raise LoadError(f"not a web page ({page.content_type or 'no content type'})", skipped=True)
-    text = trafilatura.extract(page.content, url=page.url, include_tables=True) or ""
+    # favor_precision: menus and link lists left in a chunk answer nothing
+    text = trafilatura.extract(
+        page.content, url=page.url, include_tables=True, favor_precision=True
+    )
+    text = text or ""
     if not text.strip():
         raise LoadError("no main text found on the page", skipped=True)
     meta = trafilatura.extract_metadata(page.content)
