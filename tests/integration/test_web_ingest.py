@@ -91,3 +91,13 @@ def test_a_page_over_the_size_limit_is_refused(server, make_settings) -> None:
     report = ingest_urls(open_knowledge_base(settings, "web3"), [f"{server}/big"])
     (problem,) = report.skipped
     assert "over 1 MB (ZHIKU_URL_MAX_MB)" in problem.reason
+
+
+def test_the_cli_takes_a_url_and_refuses_loopback_in_one_line(server, make_settings) -> None:
+    from tests.helpers import zhiku
+
+    result = zhiku(make_settings(), "ingest", f"{server}/page.html", "-c", "web4")
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "/page.html" in line]
+    assert len(lines) == 1 and "loopback address 127.0.0.1" in lines[0], result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
