@@ -209,9 +209,18 @@ def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:
     stale = manager.list_keys(before=run_started)
     if not stale:
         return 0, 0
+    found = kb.store.get(ids=stale, include=["metadatas"])
+    # web pages (issue 25) are not files: pruning a folder has no say over them
+    pages = {
+        id_
+        for id_, meta in zip(found["ids"], found["metadatas"], strict=True)
+        if str((meta or {}).get("source", "")).startswith(("http://", "https://"))
+    }
+    stale = [key for key in stale if key not in pages]
     sources = {
         (meta or {}).get("source")
-        for meta in kb.store.get(ids=stale, include=["metadatas"])["metadatas"]
+        for id_, meta in zip(found["ids"], found["metadatas"], strict=True)
+        if id_ not in pages
     }
     return len(sources), _delete_keys(kb, manager, stale)
 
@@ -233,11 +242,21 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport
     A knowledge base with no remembered folders is left alone (pruning it against
     nothing would empty it).
     """
+    from ingest.web import ingest_urls, remembered_urls  # web pages are fetched again
+
     roots = remembered_roots(kb.settings, kb.collection)
-    if not roots:
-        return IngestReport()
-    present = [root for root in roots if root.exists()]  # a vanished folder is pruned
-    return ingest_paths(kb, present, prune=True, progress=progress)
+    urls = remembered_urls(kb.settings, kb.collection)
+    report = IngestReport()
+    if roots:
+        present = [root for root in roots if root.exists()]  # a vanished folder is pruned
+        report = ingest_paths(kb, present, prune=True, progress=progress)
+    if urls:
+        pages = ingest_urls(kb, urls, progress)
+        for name in ("files_seen", "files_indexed", "files_unchanged", "chunks_added"):
+            setattr(report, name, getattr(report, name) + getattr(pages, name))
+        report.skipped += pages.skipped
+        report.failed += pages.failed
+    return report
 
 
 def delete_source(kb: KnowledgeBase, source: str) -> int:

