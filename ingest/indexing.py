@@ -29,6 +29,7 @@ from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
 from ingest.loaders import LoadError, check_chunk_count, load_file
 from ingest.roots import remember_roots, remembered_roots
 from ingest.splitting import make_splitter, split_file
+from ingest.web import load_url, remember_urls, remembered_urls
 
 
 @dataclass
@@ -104,6 +105,8 @@ def ingest_paths(
     limits = {
         "max_unpacked_bytes": int(kb.settings.knowledge.max_unpacked_mb * 1_000_000),
         "max_pages": kb.settings.knowledge.max_pdf_pages,
+        "max_image_pixels": int(kb.settings.knowledge.max_image_megapixels * 1_000_000),
+        "max_sheet_rows": kb.settings.knowledge.max_sheet_rows,
     }
     chunk_limits = (kb.settings.knowledge.chunk_size, kb.settings.knowledge.max_chunks_per_file)
     manager = kb.record_manager
@@ -206,9 +209,18 @@ def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:
     stale = manager.list_keys(before=run_started)
     if not stale:
         return 0, 0
+    found = kb.store.get(ids=stale, include=["metadatas"])
+    # web pages (issue 25) are not files: pruning a folder has no say over them
+    pages = {
+        id_
+        for id_, meta in zip(found["ids"], found["metadatas"], strict=True)
+        if str((meta or {}).get("source", "")).startswith(("http://", "https://"))
+    }
+    stale = [key for key in stale if key not in pages]
     sources = {
         (meta or {}).get("source")
-        for meta in kb.store.get(ids=stale, include=["metadatas"])["metadatas"]
+        for id_, meta in zip(found["ids"], found["metadatas"], strict=True)
+        if id_ not in pages
     }
     return len(sources), _delete_keys(kb, manager, stale)
 
@@ -231,10 +243,46 @@ def reindex(kb: KnowledgeBase, progress: Progress | None = None) -> IngestReport
     nothing would empty it).
     """
     roots = remembered_roots(kb.settings, kb.collection)
-    if not roots:
-        return IngestReport()
-    present = [root for root in roots if root.exists()]  # a vanished folder is pruned
-    return ingest_paths(kb, present, prune=True, progress=progress)
+    urls = remembered_urls(kb.settings, kb.collection)
+    report = IngestReport()
+    if roots:
+        present = [root for root in roots if root.exists()]  # a vanished folder is pruned
+        report = ingest_paths(kb, present, prune=True, progress=progress)
+    if urls:
+        pages = ingest_urls(kb, urls, progress)
+        for name in ("files_seen", "files_indexed", "files_unchanged", "chunks_added"):
+            setattr(report, name, getattr(report, name) + getattr(pages, name))
+        report.skipped += pages.skipped
+        report.failed += pages.failed
+    return report
+
+
+def ingest_urls(
+    kb: KnowledgeBase, urls: list[str], progress: Progress | None = None
+) -> IngestReport:
+    """Index web pages into `kb` with the URL as each chunk's source (fetched SSRF-safe by
+    ingest/web.py); a page that changed since the last run is re-embedded, one that did
+    not costs only its fetch."""
+    progress = progress or Progress()
+    report = IngestReport(files_seen=len(urls))
+    progress.start(len(urls))
+    knowledge = kb.settings.knowledge
+    splitter = make_splitter(knowledge.chunk_size, knowledge.chunk_overlap)
+    limits = (knowledge.chunk_size, knowledge.max_chunks_per_file)
+    group = {}
+    with writer_lock(kb.settings, kb.collection, roots=urls), kb.bm25.writing():
+        for url in urls:
+            try:
+                loaded = load_url(url, kb.settings)
+                check_chunk_count(loaded, *limits)
+                group[url] = split_file(loaded, url, splitter)
+            except LoadError as exc:
+                problems = report.skipped if exc.skipped else report.failed
+                problems.append(FileProblem(url, str(exc)))
+                progress.file_done(url)
+        _index_group(kb, kb.record_manager, group, 64, progress, report)
+    remember_urls(kb.settings, kb.collection, list(group))
+    return report
 
 
 def delete_source(kb: KnowledgeBase, source: str) -> int:

@@ -8,92 +8,20 @@ extracted text.
 
 from __future__ import annotations
 
-import csv
-import io
+import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from charset_normalizer import from_bytes
+from ingest.documents import LoadedFile, LoadError, Section, decode_text
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".csv")
-
-
-class LoadError(Exception):
-    """A file cannot be indexed; the message is the one-line reason shown to the user.
-
-    `skipped` marks files refused by policy (empty, too large, no text) rather than
-    files that broke while reading (corrupt, binary, unreadable).
-    """
-
-    def __init__(self, reason: str, *, skipped: bool = False) -> None:
-        super().__init__(reason)
-        self.skipped = skipped
-
-
-@dataclass
-class Section:
-    """A run of a file's text and the metadata shared by all its chunks."""
-
-    text: str
-    metadata: dict[str, str | int] = field(default_factory=dict)
-    offset: int = 0  # where `text` starts in the file's text (in its page for a PDF)
-
-
-@dataclass
-class LoadedFile:
-    title: str
-    sections: list[Section]
-
-
-def decode_text(data: bytes) -> str:
-    """Decode bytes that should be text: UTF-8, UTF-16 (BOM), GBK/GB18030 and others.
-
-    Binary data is refused rather than turned into mojibake that would pollute the index.
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\x00" in data[:4096]:
-        # NUL bytes without a BOM: UTF-16 without BOM, or binary.
-        for enc in ("utf-16-le", "utf-16-be"):
-            try:
-                text = data.decode(enc)
-            except UnicodeDecodeError:
-                continue
-            if _looks_like_text(text):
-                return text
-        raise LoadError("binary content (NUL bytes), not text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        # GB18030 is a superset of GBK and GB2312 and is the most common legacy
-        # encoding for Chinese files; try it before asking the detector.
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            best = from_bytes(data).best()
-            if best is None:
-                raise LoadError(
-                    "undecodable bytes: not UTF-8, GBK or another known encoding"
-                ) from None
-            text = str(best)
-    if not _looks_like_text(text):
-        raise LoadError("binary content, not text")
-    return text
-
-
-def _looks_like_text(text: str) -> bool:
-    sample = text[:20000]
-    if not sample:
-        return True
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\n\r\f") or ch == "\ufffd")
-    # Unassigned/private-use code points are what random bytes decode to in GB18030.
-    odd = sum(1 for ch in sample if 0xE000 <= ord(ch) <= 0xF8FF or 0x80 <= ord(ch) < 0xA0)
-    return (bad + odd) / len(sample) < 0.02
+# (issue 25) images, spreadsheets and slides: ingest/ocr.py, tables.py, slides.py
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
+SUPPORTED_SUFFIXES = (
+    *(".txt", ".md", ".markdown", ".pdf", ".docx", ".html", ".htm", ".csv"),
+    *(".xlsx", ".xlsm", ".pptx", *IMAGE_SUFFIXES),
+)
 
 
 # LangChain's TextLoader decodes with one guessed encoding and never refuses binary data.
@@ -149,14 +77,40 @@ def _load_pdf(path: Path) -> LoadedFile:
 
     try:
         reader = PdfReader(path, strict=True)
+        _decrypt(reader)
         sections = [
-            Section(page.extract_text() or "", {"page": number})
-            for number, page in enumerate(reader.pages, start=1)
+            _pdf_page(page, number, path.name) for number, page in enumerate(reader.pages, start=1)
         ]
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
     return LoadedFile(title=str(meta_title or path.stem), sections=sections)
+
+
+def _decrypt(reader: object) -> None:
+    """Many "encrypted" PDFs only restrict printing and open with an empty password."""
+    if getattr(reader, "is_encrypted", False):
+        try:
+            opened = reader.decrypt("")  # type: ignore[attr-defined]
+        except Exception:
+            opened = 0
+        if not opened:
+            raise LoadError("encrypted PDF (needs a password)", skipped=True)
+
+
+def _pdf_page(page: object, number: int, name: str) -> Section:
+    """A page's text layer, or, for a page without one (a scan), its OCR'd images."""
+    text = page.extract_text() or ""  # type: ignore[attr-defined]
+    if text.strip() or not page.images:  # type: ignore[attr-defined]
+        return Section(text, {"page": number})
+    from ingest.ocr import ocr_pdf_page
+
+    text = ocr_pdf_page(page)
+    if not text.strip():
+        import logging
+
+        logging.getLogger(__name__).warning("%s page %d: OCR found no text", name, number)
+    return Section(text, {"page": number, "ocr": True})
 
 
 # Docx2txtLoader needs docx2txt and loses table cells; UnstructuredWordDocumentLoader
@@ -170,12 +124,10 @@ def _load_docx(path: Path) -> LoadedFile:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"corrupt DOCX ({_short(exc)})") from None
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
+    from ingest.tables import docx_sections  # tables as rows that repeat their header
+
     title = document.core_properties.title or path.stem
-    return LoadedFile(title=title, sections=[Section("\n\n".join(parts))])
+    return LoadedFile(title=title, sections=docx_sections(document))
 
 
 # BSHTMLLoader keeps the text of <script>, <style> and <nav> and reads one fixed encoding.
@@ -191,32 +143,26 @@ def _load_html(path: Path) -> LoadedFile:
     for tag in soup(["script", "style", "noscript", "template", "nav", "footer"]):
         tag.decompose()
     title = soup.title.get_text(strip=True) if soup.title else ""
-    body = soup.body or soup
-    lines = [line.strip() for line in body.get_text("\n").splitlines()]
-    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return LoadedFile(title=title or path.stem, sections=[Section(text)])
+    from ingest.tables import html_sections  # tables as rows that repeat their header
+
+    return LoadedFile(title=title or path.stem, sections=html_sections(soup.body or soup))
+
+
+def _deferred(module: str, name: str) -> Callable[[Path], LoadedFile]:
+    """A loader in its own module (which imports this one), imported on first use."""
+
+    def load(path: Path) -> LoadedFile:
+        return getattr(importlib.import_module(module), name)(path)
+
+    load.__name__ = name
+    return load
 
 
 # CSVLoader needs the dialect up front (no sniffing), cannot read GBK without a guess,
-# and keeps empty cells as 'column: ' lines.
-def _load_csv(path: Path) -> LoadedFile:
-    """One paragraph per row as 'column: value' lines, so rows stay whole in chunks."""
-    text = decode_text(path.read_bytes())
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))
-    if not rows:
-        return LoadedFile(title=path.stem, sections=[])
-    header, body = rows[0], rows[1:]
-    paragraphs = []
-    for row in body:
-        pairs = [f"{h}: {v}" for h, v in zip(header, row, strict=False) if v.strip()]
-        if pairs:
-            paragraphs.append("\n".join(pairs))
-    return LoadedFile(title=path.stem, sections=[Section("\n\n".join(paragraphs))])
-
+# and keeps empty cells as 'column: ' lines; ingest/tables.py keeps each row whole.
+_load_csv = _deferred("ingest.tables", "load_csv")
+_load_xlsx = _deferred("ingest.tables", "load_xlsx")
+_load_image = _deferred("ingest.ocr", "load_image")
 
 LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
     ".txt": _load_plain,
@@ -227,7 +173,14 @@ LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
     ".html": _load_html,
     ".htm": _load_html,
     ".csv": _load_csv,
+    ".xlsx": _load_xlsx,
+    ".xlsm": _load_xlsx,
+    ".pptx": _deferred("ingest.slides", "load_pptx"),
+    **dict.fromkeys(IMAGE_SUFFIXES, _load_image),
 }
+
+
+_ZIPPED = (".docx", ".xlsx", ".xlsm", ".pptx")
 
 
 def check_unpacked(path: Path | BinaryIO, max_xml_bytes: int, max_other_bytes: int) -> None:
@@ -240,7 +193,8 @@ def check_unpacked(path: Path | BinaryIO, max_xml_bytes: int, max_other_bytes: i
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise LoadError(f"corrupt DOCX ({_short(exc)})") from None
+        kind = path.suffix.lstrip(".").upper() if isinstance(path, Path) else "DOCX"
+        raise LoadError(f"corrupt {kind} ({_short(exc)})") from None
     xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
     other = sum(m.file_size for m in members) - xml
     if xml > max_xml_bytes:
@@ -291,6 +245,8 @@ def load_file(
     *,
     max_unpacked_bytes: int | None = None,
     max_pages: int | None = None,
+    max_image_pixels: int | None = None,
+    max_sheet_rows: int | None = None,
 ) -> LoadedFile:
     """Load a supported file, or raise LoadError with a one-line reason.
 
@@ -312,11 +268,21 @@ def load_file(
     if loader is None:
         raise LoadError(f"unsupported file type {path.suffix!r}", skipped=True)
     try:
-        if max_unpacked_bytes is not None and loader is _load_docx:
+        if max_unpacked_bytes is not None and path.suffix.lower() in _ZIPPED:
             check_unpacked(path, max_unpacked_bytes, max_bytes)
         if max_pages is not None and loader is _load_pdf:
             check_pages(path, max_pages)
-        loaded = loader(path)
+        if loader is _load_image and (max_image_pixels or max_pages):
+            from ingest.ocr import DEFAULT_MAX_PIXELS, load_image
+
+            pixels = max_image_pixels or DEFAULT_MAX_PIXELS
+            loaded = load_image(path, pixels, max_pages or 2000)
+        elif loader is _load_xlsx and max_sheet_rows:
+            from ingest.tables import load_xlsx
+
+            loaded = load_xlsx(path, max_sheet_rows)
+        else:
+            loaded = loader(path)
     except LoadError:
         raise
     except PermissionError:

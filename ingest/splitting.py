@@ -97,12 +97,34 @@ class _Span:
 
 
 def _spans(sections: list[Section], splitter: RecursiveCharacterTextSplitter) -> list[_Span]:
-    spans = []
+    spans: list[_Span] = []
     for n, section in enumerate(sections):
+        if section.row:
+            _pack_row(sections, spans, n, splitter._chunk_size)
+            continue
         for piece in splitter.create_documents([section.text]):
             start = piece.metadata["start_index"]
             spans.append(_Span(n, start, n, start + len(piece.page_content)))
     return spans
+
+
+def _pack_row(sections: list[Section], spans: list[_Span], n: int, size: int) -> None:
+    """A table row joins the chunk of the rows before it while that chunk stays within
+    `size`; a row is never cut, so a row longer than `size` is a chunk of its own."""
+    row = sections[n]
+    end = len(row.text.rstrip("\n"))
+    if spans:
+        last = spans[-1]
+        prev = sections[last.last]
+        if (
+            prev.row
+            and last.last == n - 1
+            and prev.metadata == row.metadata
+            and row.offset - sections[last.first].offset + end <= size
+        ):
+            spans[-1] = _Span(last.first, last.start, n, end)
+            return
+    spans.append(_Span(n, 0, n, end))
 
 
 def _span_text(sections: list[Section], span: _Span) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from app.errors import DISK_FULL, UserError, disk_full
 from app.settings import Settings, validate_collection_name
 from ingest.loaders import (
+    IMAGE_SUFFIXES,
     SUPPORTED_SUFFIXES,
     LoadedFile,
     LoadError,
@@ -104,12 +105,16 @@ def _check_cost(settings: Settings, filename: str, suffix: str, data: bytes) -> 
     (the job would skip the file with the same line): a DOCX's unpacked XML, a PDF's
     pages, a text's least number of chunks. Anything else wrong is the job's to report."""
     try:
-        if suffix == ".docx":
+        if suffix in (".docx", ".xlsx", ".xlsm", ".pptx"):
             mb = 1_000_000
             check_unpacked(io.BytesIO(data), int(settings.knowledge.max_unpacked_mb * mb),
                            int(settings.knowledge.max_file_mb * mb))  # fmt: skip
         elif suffix == ".pdf":
             check_pages(io.BytesIO(data), settings.knowledge.max_pdf_pages)
+        elif suffix in IMAGE_SUFFIXES:  # issue 25: the header's size, before decoding
+            from ingest.ocr import open_image
+
+            open_image(io.BytesIO(data), int(settings.knowledge.max_image_megapixels * 1_000_000))
         elif suffix in (".txt", ".md", ".markdown", ".csv"):
             text = LoadedFile(filename, [Section(decode_text(data))])
             check_chunk_count(

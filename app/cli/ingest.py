@@ -106,7 +106,9 @@ def delete_document(knowledge: KnowledgeBases, name: str, source: str) -> None:
 
 
 def ingest(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders to index.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Files, folders or http(s) URLs to index.")
+    ] = None,
     collection: Annotated[
         str | None, typer.Option("--collection", "-c", help="Knowledge base name.")
     ] = None,
@@ -123,7 +125,8 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Index documents (txt md pdf docx html csv) into a knowledge base, incrementally."""
+    """Index documents (txt md pdf docx html csv xlsx pptx, images, web pages by URL)
+    into a knowledge base, incrementally."""
     from app.cli.errors import user_errors
     from app.settings import get_settings, validate_collection_name
 
@@ -146,10 +149,18 @@ def ingest(
             MofNCompleteColumn(),
             TimeRemainingColumn(),
         )
+        urls = [p for p in paths if p.startswith(("http://", "https://"))]
+        files = [Path(p) for p in paths if p not in urls]
         with RichProgress(*columns, console=console, transient=True) as bars:
-            progress = RichIngestProgress(bars)
-            report = knowledge.ingest_paths(name, paths, prune=prune, progress=progress)
-        print_report(report, name)
+            if urls:  # web pages, fetched SSRF-safe (ingest/web.py)
+                report = knowledge.ingest_urls(name, urls, RichIngestProgress(bars))
+                print_report(report, name)
+                if not report.ok and not files:
+                    raise typer.Exit(EXIT_PARTIAL)
+            if files or not urls:
+                progress = RichIngestProgress(bars)
+                report = knowledge.ingest_paths(name, files, prune=prune, progress=progress)
+                print_report(report, name)
         if report.interrupted:
             raise typer.Exit(EXIT_INTERRUPTED)
         if not report.ok:

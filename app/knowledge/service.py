@@ -25,7 +25,7 @@ from app.knowledge.types import (
 )
 from app.settings import Settings, validate_collection_name
 from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
-from ingest.indexing import delete_source, ingest_paths, reindex
+from ingest.indexing import delete_source, ingest_paths, ingest_urls, reindex
 from ingest.knowledge_base import KnowledgeBase, open_knowledge_base
 from ingest.roots import locate_source
 from ingest.uploads import (
@@ -135,6 +135,13 @@ class KnowledgeBases:
     ) -> IngestReport:
         """Index files and folders (remembered, so a re-index reads them again)."""
         return ingest_paths(self._open(name), paths, prune=prune, progress=progress)
+
+    def ingest_urls(
+        self, name: str, urls: list[str], progress: Progress | None = None
+    ) -> IngestReport:
+        """Index web pages, fetched SSRF-safe (ingest/web.py), each URL its chunks' source."""
+        report: IngestReport = ingest_urls(self._open(name), urls, progress)
+        return report
 
     def reindex(self, name: str, progress: Progress | None = None) -> IngestReport:
         """Read every folder the knowledge base was built from again, pruning what is gone."""

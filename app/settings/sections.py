@@ -124,6 +124,29 @@ class KnowledgeSettings(Section):
     max_chunks_per_file: int = Field(
         default=20000, ge=1, description="A file that would make more chunks is skipped."
     )
+    # documents (issue 25): scans, spreadsheets, slides, web pages
+    max_image_megapixels: float = Field(
+        default=50.0,
+        gt=0,
+        description="Images and scanned pages with more pixels are skipped before decoding.",
+    )
+    max_sheet_rows: int = Field(
+        default=100000, ge=1, description="Rows read per spreadsheet sheet; the rest skipped."
+    )
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts or networks (wiki.intranet, 10.0.0.0/8) a URL ingest may reach "
+        "although they are private or loopback; empty = public addresses only.",
+    )
+    url_max_mb: float = Field(default=10.0, gt=0, description="A fetched page's size limit.")
+    url_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="Seconds for fetching one URL, redirects included."
+    )
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _text_list(cls, value: object) -> object:
+        return parse_list(value)
 
     @field_validator("chunk_overlap")
     @classmethod

@@ -1,0 +1,160 @@
+"""Read text from images and image-only PDF pages with RapidOCR, offline.
+
+rapidocr-onnxruntime ships the PP-OCRv4 Chinese detection and recognition models
+inside its wheel, so nothing downloads. The engine is loaded once per process (about
+1 s) and reused; each page costs a detection pass and one recognition pass per line.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ingest.documents import LoadedFile, LoadError, Section
+
+log = logging.getLogger(__name__)
+
+# ZHIKU_MAX_IMAGE_MEGAPIXELS' default; a 50-megapixel page decodes to 150 MB of RGB.
+DEFAULT_MAX_PIXELS = 50_000_000
+# Two threads suit the 2-core machines this runs on; more only contend with the embedder.
+OCR_THREADS = 2
+
+
+@functools.cache
+def engine() -> Any:
+    """The RapidOCR engine with its bundled models (loaded on first use)."""
+    from rapidocr_onnxruntime import RapidOCR
+
+    return RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
+
+
+def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
+    """Lines top to bottom, boxes left to right within a line.
+
+    Two boxes are on one line when their vertical centres are closer than half the
+    smaller box's height; boxes on a line further apart than one line height are
+    separate cells and keep a space between them."""
+    items = []
+    for points, text in boxes:
+        ys = [p[1] for p in points]
+        xs = [p[0] for p in points]
+        items.append((min(ys), max(ys), min(xs), max(xs), text))
+    items.sort(key=lambda b: ((b[0] + b[1]) / 2, b[2]))
+    lines: list[list[tuple[float, float, float, float, str]]] = []
+    for item in items:
+        centre, height = (item[0] + item[1]) / 2, item[1] - item[0]
+        if lines:
+            last = lines[-1]
+            top, bottom = min(b[0] for b in last), max(b[1] for b in last)
+            if abs(centre - (top + bottom) / 2) < min(height, bottom - top) / 2:
+                last.append(item)
+                continue
+        lines.append([item])
+    out = []
+    for line in lines:
+        line.sort(key=lambda b: b[2])
+        text = line[0][4]
+        for prev, box in itertools.pairwise(line):
+            gap = box[2] - prev[3]
+            text += (" " if gap > 0.5 * (box[1] - box[0]) else "") + box[4]
+        out.append(text)
+    return "\n".join(out)
+
+
+def ocr_array(image: Any) -> str:
+    """The text of one RGB image (a PIL image or numpy array), in reading order."""
+    import numpy as np
+
+    array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
+    result, _ = engine()(array)
+    return reading_order([(points, text) for points, text, _score in result or []])
+
+
+def open_image(source: Any, max_pixels: int) -> Any:
+    """Open an image without decoding it, refusing what is not an image or is too big.
+
+    Pillow reads only the header here, so a 50-megapixel bomb costs nothing until
+    `load()`; its own decompression-bomb guard is set to the same limit."""
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():  # above the limit is refused below, in one line
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(source)
+    except Image.DecompressionBombError:
+        raise LoadError(_too_big_message(None, max_pixels), skipped=True) from None
+    except UnidentifiedImageError:
+        raise LoadError("not an image (Pillow cannot identify its format)") from None
+    except (SyntaxError, ValueError) as exc:
+        raise LoadError(f"not a readable image ({str(exc)[:120]})") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise LoadError(_too_big_message((width, height), max_pixels), skipped=True)
+    return image
+
+
+def _too_big_message(size: tuple[int, int] | None, max_pixels: int) -> str:
+    what = f"{size[0]}x{size[1]} = {size[0] * size[1] / 1e6:.0f} megapixels" if size else "image"
+    return f"{what} over the limit of {max_pixels / 1e6:g} (ZHIKU_MAX_IMAGE_MEGAPIXELS)"
+
+
+def _frames(image: Any, max_frames: int) -> Iterator[Any]:
+    from PIL import ImageSequence
+
+    for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+        if number > max_frames:
+            log.warning("only the first %d pages of a multi-page image are read", max_frames)
+            return
+        yield frame
+
+
+def load_image(
+    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_pages: int = 2000
+) -> LoadedFile:
+    """An image file (a multi-page TIFF: each frame a page), OCR'd page by page."""
+    image = open_image(path, max_pixels)
+    sections = []
+    try:
+        for number, frame in enumerate(_frames(image, max_pages), start=1):
+            text = ocr_array(frame)
+            if not text.strip():
+                log.warning("%s page %d: OCR found no text", path.name, number)
+            sections.append(Section(text, {"page": number, "ocr": True}))
+    except OSError as exc:  # truncated or corrupt pixel data
+        raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
+    return LoadedFile(title=path.stem, sections=sections)
+
+
+def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+    """The text of a PDF page without a text layer: its embedded images, OCR'd in order.
+
+    A scanned page is one image per page; pypdf extracts it as stored, so no renderer
+    is needed. Images over the pixel limit are left out with a note."""
+    texts = []
+    for name in page.images.keys():  # noqa: SIM118 - iterating yields images, not names
+        size = _declared_size(page, name)
+        if size and size[0] * size[1] > max_pixels:
+            log.warning("%s: %s", name, _too_big_message(size, max_pixels))
+            continue
+        if size and (size[0] < 32 or size[1] < 16):  # rules, logos, bullets
+            continue
+        try:
+            texts.append(ocr_array(page.images[name].image))
+        except (OSError, ValueError) as exc:
+            log.warning("%s could not be decoded (%s)", name, str(exc)[:120])
+    return "\n".join(t for t in texts if t.strip())
+
+
+def _declared_size(page: Any, name: str) -> tuple[int, int] | None:
+    """An image's size as its PDF dictionary declares it, read before decoding it."""
+    try:
+        obj = page["/Resources"]["/XObject"][name].get_object()
+        return int(obj["/Width"]), int(obj["/Height"])
+    except (KeyError, TypeError, ValueError):
+        return None  # nested in a form XObject: pypdf names it by path
