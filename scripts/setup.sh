@@ -16,6 +16,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 if [ -f .venv/.zhiku-installed ] && [ "$(cat .venv/.zhiku-installed)" = "$stamp_value" ]; then
+  bash scripts/setup-ocr.sh
   exit 0
 fi
 
@@ -39,3 +40,4 @@ llama_wheel=$(ls "$wheel_dir"/llama_cpp_python-*.whl)
 "${pip[@]}" install -c requirements.lock -e ".[dev]"
 "${pip[@]}" check
 echo "$stamp_value" > .venv/.zhiku-installed
+bash scripts/setup-ocr.sh
