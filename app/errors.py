@@ -32,3 +32,14 @@ def disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def client_gone(exc: BaseException | None) -> bool:
+    """The client closed its connection mid-request (anyio's closed or broken stream, a
+    reset socket), also inside an exception group: a fact to log in one line, not a bug."""
+    import anyio
+
+    gone = (anyio.ClosedResourceError, anyio.BrokenResourceError, ConnectionResetError)
+    if isinstance(exc, BaseExceptionGroup):
+        return all(client_gone(inner) for inner in exc.exceptions)
+    return isinstance(exc, gone)

@@ -31,7 +31,7 @@ from app.api import chat, embeddings, knowledge, retrieve, schemas
 from app.api.conversations import API_OWNER, key_owner
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
-from app.errors import DISK_FULL, UserError, disk_full
+from app.errors import DISK_FULL, UserError, client_gone, disk_full
 from app.knowledge.service import KnowledgeBases
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
@@ -145,6 +145,9 @@ def _add_errors(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def internal(_request: Request, exc: Exception):
+        if client_gone(exc):  # e.g. an MCP client that left mid-call
+            log.info("client gone mid-request")
+            return reply(499, "the client closed the request", "invalid_request_error", None)
         if disk_full(exc):
             log.error("disk full: %s", str(exc).splitlines()[0][:200] if str(exc) else "")
             return reply(507, DISK_FULL, "server_error", "disk_full")

@@ -10,15 +10,19 @@ loopback (a web page cannot reach it through a rebound name); with keys, the key
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.errors import client_gone
 from app.mcp.server import build_server
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
 
+log = logging.getLogger("zhiku.mcp")
 PATH = "/mcp"
 LOOPBACK = TransportSecuritySettings(
     enable_dns_rebinding_protection=True,
@@ -27,13 +31,43 @@ LOOPBACK = TransportSecuritySettings(
 )
 
 
+class _ClientGoneInOneLine(logging.Filter):
+    """The SDK logs a whole traceback when a client leaves mid-call; one line says it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and client_gone(record.exc_info[1]):
+            record.msg, record.args = "MCP client gone mid-call", ()
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+class _QuietWhenClientGone:
+    """The SDK re-raises when a client left mid-call (it tries to report the error on
+    the closed stream); the server would log that as a traceback. One line instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            if not client_gone(exc):
+                raise
+            log.info("MCP client gone mid-call")
+
+
 def mount_mcp(app: Starlette, settings: Settings, service: RetrievalService | None = None) -> None:
     """Add `/mcp` to `app`, its session manager running for the app's lifetime."""
     server = build_server(settings, service)
+    logging.getLogger("mcp.server.streamable_http").addFilter(_ClientGoneInOneLine())
     guard = LOOPBACK if not settings.serving.api_keys else TransportSecuritySettings(
         enable_dns_rebinding_protection=False
     )  # fmt: skip
     transport = server.streamable_http_app(streamable_http_path=PATH, transport_security=guard)
+    for route in transport.routes:
+        route.app = _QuietWhenClientGone(route.app)  # type: ignore[attr-defined]
     app.router.routes.extend(transport.routes)
     outer = app.router.lifespan_context
 

@@ -189,10 +189,35 @@ def test_http_tools_and_errors(server: str) -> None:
         async with http(server) as client:
             await check_tools_and_search(client)
             await check_bad_input(client)
+            documents = [str(r.uri) for r in (await client.list_resources()).resources]
+            assert any(u.startswith("zhiku://samples/") for u in documents), documents
+            text = (await client.read_resource(documents[0])).contents[0].text
+            assert len(text) > 100  # the documents as resources over HTTP too
         async with http(server, mode="auto") as client:  # the 2026 protocol, no handshake
             assert {t.name for t in (await client.list_tools()).tools} == TOOLS
 
     anyio.run(run)
+
+
+def test_http_client_gone_mid_call_then_keeps_serving(server: str) -> None:
+    """A client that leaves during `ask` (cancelled after a second, its session closed):
+    the server serves the next client, and its log has no traceback (checked when the
+    module's server stops)."""
+
+    async def leave() -> None:
+        async with http(server) as client:
+            with anyio.move_on_after(1):
+                await client.call_tool(
+                    "ask", {"knowledge_base": "samples", "question": "RAG是什么？"}
+                )
+
+    async def next_client() -> object:
+        async with http(server) as client:
+            arguments = {"knowledge_base": "samples", "query": "GPT-1", "k": 2}
+            return data(await client.call_tool("search", arguments))
+
+    anyio.run(leave)
+    assert len(anyio.run(next_client)) == 2  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("key", [None, "sk-wrong"])
