@@ -21,10 +21,12 @@ SIGNALS = {
 
 def why_lines(result: AnswerResult) -> list[str]:
     """Markdown lines (document text already left out) explaining one answer."""
-    lines = []
-    if result.get("standalone_question") and result["standalone_question"] != result["question"]:
-        lines.append(f"检索用的问题 searched as: {result['standalone_question']}")
-    lines.append(f"策略 strategy: {result['strategy']} · 模型 model: {result['backend']}")
+    lines = []  # .get: a saved conversation may hold an older, shorter result
+    searched = result.get("standalone_question")
+    if searched and searched != result.get("question"):
+        lines.append(f"检索用的问题 searched as: {searched}")
+    strategy, model = result.get("strategy", "?"), result.get("backend", "?")
+    lines.append(f"策略 strategy: {strategy} · 模型 model: {model}")
     lines.extend(_chunk_line(ctx) for ctx in result.get("contexts", []))
     decision = result.get("abstention") or {}
     lines.append(f"判定 decision: {SIGNALS.get(decision.get('signal'), decision.get('signal'))}")

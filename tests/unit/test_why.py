@@ -39,3 +39,9 @@ def test_a_withheld_answer_says_which_check_decided() -> None:
     assert any("no evidence sentence chosen" in line for line in why_lines(withheld))
     same = _result(standalone_question="它有多少层？")
     assert not any("searched as" in line for line in why_lines(same))
+
+
+def test_an_older_saved_result_still_explains_itself() -> None:
+    """Conversations saved before a field existed hold shorter results."""
+    lines = why_lines({"question": "q", "answer": "a", "contexts": []})  # type: ignore[typeddict-item]
+    assert any("strategy: ?" in line for line in lines)
