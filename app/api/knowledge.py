@@ -15,6 +15,7 @@ from dataclasses import asdict
 from fastapi import APIRouter, HTTPException, Request, UploadFile
 from pydantic import BaseModel
 
+from app.api import knowledge_schemas as out
 from app.api.jobs import JobRunner
 from app.knowledge.service import KnowledgeBases
 from app.settings import Settings, validate_collection_name
@@ -50,18 +51,18 @@ def _existing(knowledge: KnowledgeBases, name: str) -> str:
     return name
 
 
-@router.get("/knowledge_bases")
+@router.get("/knowledge_bases", response_model=out.KnowledgeBaseList)
 async def list_knowledge_bases(request: Request) -> dict:
     listed = await asyncio.to_thread(_knowledge(request).list_all)
     return {"object": "list", "data": [asdict(info) for info in listed]}
 
 
-@router.post("/knowledge_bases", status_code=201)
+@router.post("/knowledge_bases", status_code=201, response_model=out.KnowledgeBaseOut)
 async def create_knowledge_base(request: Request, body: NewKnowledgeBase) -> dict:
     return asdict(await asyncio.to_thread(_knowledge(request).create, body.name))
 
 
-@router.get("/knowledge_bases/{name}/documents")
+@router.get("/knowledge_bases/{name}/documents", response_model=out.DocumentList)
 async def list_documents(request: Request, name: str) -> dict:
     knowledge = _knowledge(request)
     _existing(knowledge, name)
@@ -69,7 +70,9 @@ async def list_documents(request: Request, name: str) -> dict:
     return {"object": "list", "data": [asdict(document) for document in documents]}
 
 
-@router.post("/knowledge_bases/{name}/documents", status_code=202)
+@router.post(
+    "/knowledge_bases/{name}/documents", status_code=202, response_model=out.UploadAccepted
+)
 async def upload_documents(request: Request, name: str, files: list[UploadFile]) -> dict:
     """Save the files (each checked on its own: `KnowledgeBases.save_uploads`), then index
     the folder in the background."""
@@ -84,7 +87,7 @@ async def upload_documents(request: Request, name: str, files: list[UploadFile])
     return {**asdict(uploads), "job": job}
 
 
-@router.delete("/knowledge_bases/{name}/documents/{source:path}")
+@router.delete("/knowledge_bases/{name}/documents/{source:path}", response_model=out.DeletedOut)
 async def delete_document(request: Request, name: str, source: str) -> dict:
     knowledge = _knowledge(request)
     _existing(knowledge, name)
@@ -94,13 +97,13 @@ async def delete_document(request: Request, name: str, source: str) -> dict:
     return {"source": source, "chunks_deleted": deleted.chunks_deleted}
 
 
-@router.post("/knowledge_bases/{name}/reindex", status_code=202)
+@router.post("/knowledge_bases/{name}/reindex", status_code=202, response_model=out.JobAccepted)
 async def reindex_knowledge_base(request: Request, name: str) -> dict:
     _existing(_knowledge(request), name)
     return {"job": _jobs(request).submit("reindex", name, _owner(request)).as_dict()}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs/{job_id}", response_model=out.JobOut)
 async def job_status(request: Request, job_id: str) -> dict:
     status = _jobs(request).get(job_id, _owner(request))
     if status is None:  # another key's job is not there either

@@ -1,0 +1,70 @@
+"""Response models of the knowledge-base and job routes: the OpenAPI schema says what
+each returns, and FastAPI checks every response against it (issue 27: typed results)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the route adds must be declared
+
+
+class KnowledgeBaseOut(_Out):
+    name: str
+    chunks: int
+
+
+class KnowledgeBaseList(_Out):
+    object: Literal["list"] = "list"
+    data: list[KnowledgeBaseOut]
+
+
+class DocumentOut(_Out):
+    source: str
+    chunks: int
+
+
+class DocumentList(_Out):
+    object: Literal["list"] = "list"
+    data: list[DocumentOut]
+
+
+class JobOut(_Out):
+    """A background job (app/api/jobs.py JobStatus), without its owner."""
+
+    id: str
+    kind: Literal["index-uploads", "reindex"]
+    knowledge_base: str
+    state: Literal["queued", "waiting-for-writer", "running", "done", "failed"]
+    files_total: int
+    files_done: int
+    counts: dict[str, int]
+    problems: list[dict[str, str]]
+    error: str | None
+    created: float
+    finished: float | None
+    resumed: int
+
+
+class RefusedOut(_Out):
+    file: str
+    reason: str
+
+
+class UploadAccepted(_Out):
+    saved: list[str]
+    replaced: list[str]
+    refused: list[RefusedOut]
+    job: JobOut | None
+
+
+class DeletedOut(_Out):
+    source: str
+    chunks_deleted: int
+
+
+class JobAccepted(_Out):
+    job: JobOut
