@@ -33,7 +33,9 @@ def _job(url: str, job_id: str) -> dict:
 
 
 def test_a_queued_job_survives_sigkill_and_runs_once(make_settings, tmp_path) -> None:
-    settings = make_settings(api_keys=[K1])
+    # No embedding cache: with the chunks' vectors cached by earlier tests job 1 could end
+    # before job 2 is even uploaded, and job 2 would never wait behind it.
+    settings = make_settings(api_keys=[K1], embedding_cache=False)
     server = start(settings, tmp_path / "first")
     papers = sorted(CMRC.glob("*.txt"))
     first, second = papers[:128], papers[128:]
