@@ -9,14 +9,15 @@ import streamlit as st
 
 from app.errors import UserError
 from app.ui import first_start, resources, state
+from app.ui.i18n import _
 from app.ui.safe_text import show_error
 from app.ui.sidebar import knowledge_base_picker
 
 st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
 pages = st.navigation(
     [
-        st.Page("views/chat.py", title="对话 Chat", icon="💬", default=True),
-        st.Page("views/knowledge.py", title="知识库 Knowledge bases", icon="📚"),
+        st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
+        st.Page("views/knowledge.py", title=_("Knowledge bases"), icon="📚"),
     ]
 )
 try:
