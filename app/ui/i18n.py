@@ -35,7 +35,11 @@ def translations(language: str) -> dict[str, str]:
         return {}
     with catalogue_path(language).open("rb") as po:
         catalogue = read_po(po)
-    return {m.id: m.string for m in catalogue if m.id and isinstance(m.id, str) and m.string}
+    return {
+        m.id: m.string
+        for m in catalogue
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+    }
 
 
 def browser_language() -> str:
