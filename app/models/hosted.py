@@ -7,7 +7,7 @@ in parallel, up to ZHIKU_HOSTED_CONCURRENCY requests at once, and is not locked.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
@@ -21,7 +21,19 @@ from app.settings import Settings
 def _hosted_model(base_url: str, api_key: str, model: str, timeout: float) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(
+    class _ChatWithMaxTokens(ChatOpenAI):
+        """Sends the reply limit as `max_tokens`, the field every OpenAI-compatible server
+        reads. langchain-openai renames it to `max_completion_tokens`, which
+        llama-cpp-python's server (and other older ones) ignore: replies ran on to the end
+        of the context. One override covers the bound limit and per-call ones alike."""
+
+        def _get_request_payload(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            payload = super()._get_request_payload(*args, **kwargs)
+            if "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+    return _ChatWithMaxTokens(
         base_url=base_url,
         api_key=api_key,
         model=model,

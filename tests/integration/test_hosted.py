@@ -68,6 +68,16 @@ def test_hosted_backend_answers_and_streams(kb_settings, llama_server: str) -> N
     assert result["tokens"].get("output_tokens", 0) > 0  # usage reported by the server
 
 
+def test_hosted_backend_keeps_to_max_tokens(kb_settings, llama_server: str) -> None:
+    """ZHIKU_MAX_TOKENS reaches the server: langchain-openai renames the limit to
+    `max_completion_tokens`, which llama-cpp-python's server ignores (it wrote on)."""
+    from app.models.chat import chat_backend
+
+    settings = hosted(kb_settings, llama_server).updated(max_tokens=8)
+    reply = chat_backend(settings).model.invoke("用三百字介绍一下GPT-1。")
+    assert 0 < reply.usage_metadata["output_tokens"] <= 8
+
+
 def test_hosted_errors_are_one_clear_line(kb_settings, llama_server: str) -> None:
     refused = build_rag_chain(hosted(kb_settings, llama_server, key="wrong"))
     with pytest.raises(ChatModelError, match="refused the API key"):
