@@ -25,6 +25,9 @@ class ContextInfo(TypedDict):
     chunk_id: str | None
     text: str
     score: float | None  # the reranker's score if one ran, else the fused one
+    # calibrated from the cosine, keyword coverage and fused score (app/retrieval/relevance.py):
+    # the number above says which source ranked first, this says whether it is any good
+    relevance: Literal["strong", "partial", "weak"]
     scores: dict[str, float]  # dense, bm25, fused, rerank
     start: int | None
     end: int | None
@@ -177,6 +180,7 @@ def context_info(n: int, doc: Document) -> ContextInfo:
         chunk_id=doc.id,
         text=doc.page_content,
         score=scores.get("rerank", scores.get("fused")),
+        relevance=doc.metadata.get("relevance", "weak"),  # unlabelled: nothing vouches for it
         scores=scores,
         start=doc.metadata.get("start"),
         end=doc.metadata.get("end"),

@@ -41,6 +41,15 @@ def main() -> None:
         (RESULTS / "documents.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
         return
+    if sys.argv[1:2] == ["relevance"]:  # issue 23: strong / partial / weak sources; ~20 min
+        from bench import relevance
+
+        result = relevance.run()
+        lines = relevance.report(result, "python -m bench relevance", machine())
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "relevance.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation", "ui"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]

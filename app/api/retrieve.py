@@ -103,6 +103,7 @@ async def dify_retrieval(request: Request) -> JSONResponse:
                 "source": c.source,
                 "page": c.page,
                 "chunk_id": c.chunk_id,
+                "relevance": c.relevance,
                 "scores": c.scores,
             },
         }

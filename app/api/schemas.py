@@ -96,6 +96,7 @@ class ContextExcerpt(BaseModel):
     page: int | None
     chunk_id: str | None
     score: float | None
+    relevance: Literal["strong", "partial", "weak"]  # app/retrieval/relevance.py
     text: str
 
 
@@ -191,7 +192,7 @@ def extras(result: AnswerResult) -> dict:
         "citations": result["citations"],
         "quotes": result.get("quotes") or [],
         "contexts": [
-            {k: c[k] for k in ("n", "source", "page", "chunk_id", "score", "text")}
+            {k: c[k] for k in ("n", "source", "page", "chunk_id", "score", "relevance", "text")}
             for c in result["contexts"]
         ],
         "abstention": result["abstention"],

@@ -37,9 +37,11 @@ INSTRUCTIONS = (
 )
 LIST_DOC = "列出所有知识库及其片段数。 / List the knowledge bases and how many chunks each holds."
 SEARCH_DOC = (
-    "在知识库中检索与查询最相关的原文片段（混合检索：向量 + BM25），返回来源、页码、分数和文本。"
+    "在知识库中检索与查询最相关的原文片段（混合检索：向量 + BM25），返回来源、页码、分数、"
+    "相关度（strong / partial / weak）和文本。"
     " / Search a knowledge base (dense + BM25 hybrid) for the passages closest to the query; "
-    "returns each chunk's source, page, score (cosine similarity 0-1) and text."
+    "returns each chunk's source, page, score (cosine similarity 0-1), relevance (strong, "
+    "partial or weak: how likely it holds the answer) and text."
 )
 ASK_DOC = (
     "根据知识库的资料回答问题，返回答案、引用和是否拒答；本地模型回答需要数秒到数十秒。"
@@ -129,6 +131,7 @@ def build_server(settings: Settings, service: RetrievalService | None = None) ->
                 "page": c.page,
                 "chunk_id": c.chunk_id,
                 "score": c.score,
+                "relevance": c.relevance,
                 "text": c.text,
             }
             for c in chunks

@@ -4,7 +4,9 @@ LangChain's EnsembleRetriever also does weighted RRF, but it drops every score, 
 chain needs them (citations show them, abstention decides on them), so fusion is the
 few lines below. Each returned Document carries `metadata["scores"]` with the dense
 cosine similarity, the BM25 score, the normalised fused score (1.0 = ranked first by
-every retriever) and, when a reranker ran, its score; `Document.id` is the chunk id.
+every retriever), when a reranker ran its score, and `relevance`, the probability that it
+holds the answer (app/retrieval/relevance.py; its label in `metadata["relevance"]`);
+`Document.id` is the chunk id.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydantic import ConfigDict, Field
 
 from app import tracing
 from app.models.reranker import Reranker
+from app.retrieval import relevance
 from app.settings import RetrievalSettings, Settings
 from app.store.bm25 import BM25Index
 from app.store.records import CollectionRecords
@@ -67,7 +70,7 @@ class HybridRetriever(BaseRetriever):
         it) overrides the configured number of chunks for this call only."""
         cfg = self.config if k is None else self.config.model_copy(update={"top_k": k})
         with tracing.span("retrieve", mode=cfg.retriever, k=cfg.top_k) as traced:
-            results = self._retrieve(query, cfg)
+            results = relevance.annotate(cfg, query, self._retrieve(query, cfg))
             if traced.recording:
                 traced.set(**_traced_ids(results, "fused"))
             return results

@@ -3,9 +3,11 @@
 
 Each chunk carries `score`, the dense cosine similarity of the chunk to the query
 (0..1; the same number for the same chunk and query whatever else was retrieved, so a
-threshold on it means something), and `scores` with every component the retriever kept
-(dense, bm25, fused rank score, entity). A chunk only BM25 found has no dense similarity
-and scores 0; with `ZHIKU_RETRIEVER=bm25` the score is the normalised fused rank score.
+threshold on it means something), `scores` with every component the retriever kept
+(dense, bm25, fused rank score, entity, relevance), and `relevance`, the strong / partial
+/ weak label a reader can use (app/retrieval/relevance.py). A chunk only BM25 found has
+no dense similarity and scores 0; with `ZHIKU_RETRIEVER=bm25` the score is the
+normalised fused rank score.
 The order is the retriever's (fused), the one the chat's answers are built from.
 """
 
@@ -37,6 +39,7 @@ class Chunk:
     text: str
     score: float
     scores: dict = field(default_factory=dict)
+    relevance: str = "weak"  # strong / partial / weak: app/retrieval/relevance.py
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,4 +120,5 @@ class RetrievalService:
             text=doc.page_content,
             score=round(score, 4),
             scores=scores,
+            relevance=doc.metadata.get("relevance", "weak"),
         )

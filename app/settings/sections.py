@@ -236,6 +236,21 @@ class RetrievalSettings(Section):
     distant_dense_margin: float = Field(
         default=0.03, ge=0, le=1, description="… or a cosine at most this far below the best."
     )
+    # The strong / partial / weak label of each source (app/retrieval/relevance.py): a
+    # logistic model fitted on CMRC2018 by `python -m bench relevance`, thresholds chosen
+    # there too (docs/benchmarks.md, "Relevance a reader can use").
+    relevance_intercept: float = Field(default=-16.73, description="Logistic intercept.")
+    relevance_dense_coef: float = Field(default=4.33, description="Weight of the cosine.")
+    relevance_coverage_coef: float = Field(
+        default=6.08, description="Weight of the share of question keywords in the chunk."
+    )
+    relevance_fused_coef: float = Field(default=8.54, description="Weight of the fused score.")
+    relevance_strong: float = Field(
+        default=0.47, ge=0, le=1, description="Probability from which a source is 'strong'."
+    )
+    relevance_partial: float = Field(
+        default=0.13, ge=0, le=1, description="… 'partial' (below it: 'weak')."
+    )
 
 
 class AbstentionSettings(Section):

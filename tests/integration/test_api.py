@@ -107,7 +107,7 @@ def test_openai_sdk_streaming_and_not(server: str) -> None:
     extra = reply.model_extra
     assert extra["citations"] and extra["citations"][0]["source"].endswith(".txt")
     assert "来源" in answer  # the sources are in the content too, for plain clients
-    assert {"n", "source", "chunk_id", "text"} <= set(extra["contexts"][0])
+    assert {"n", "source", "chunk_id", "text", "relevance"} <= set(extra["contexts"][0])
 
     stream = client.chat.completions.create(
         model="zhiku/samples",

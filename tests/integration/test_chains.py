@@ -33,6 +33,7 @@ def test_ask_json_has_the_documented_shape(kb_settings) -> None:
     assert data["citations"], "every answer must be traceable to a context"
     for ctx in data["contexts"]:
         assert {"source", "text", "score"} <= set(ctx) and ctx["score"] > 0
+        assert ctx["relevance"] in ("strong", "partial", "weak")
     for cite in data["citations"]:
         assert {"source", "page", "chunk_id", "quote"} <= set(cite)
         context = next(c for c in data["contexts"] if c["n"] == cite["n"])

@@ -113,7 +113,8 @@ async def check_tools_and_search(client: Client) -> None:
         "search", {"knowledge_base": "samples", "query": "GPT-1有多少层？", "k": 4}
     ))  # fmt: skip
     assert len(chunks) == 4
-    assert set(chunks[0]) == {"source", "page", "chunk_id", "score", "text"}
+    assert set(chunks[0]) == {"source", "page", "chunk_id", "score", "relevance", "text"}
+    assert {c["relevance"] for c in chunks} <= {"strong", "partial", "weak"}
     assert any("12" in c["text"] for c in chunks) and 0 <= chunks[0]["score"] <= 1
 
 

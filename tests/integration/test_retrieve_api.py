@@ -70,7 +70,8 @@ def test_v1_retrieve_returns_scored_chunks(server: str) -> None:
     chunks = reply.json()["data"]
     assert len(chunks) == 4
     for chunk in chunks:
-        assert set(chunk) == {"chunk_id", "source", "page", "text", "score", "scores"}
+        assert set(chunk) == {"chunk_id", "source", "page", "text", "score", "scores", "relevance"}
+        assert chunk["relevance"] in ("strong", "partial", "weak")
         assert 0.0 <= chunk["score"] <= 1.0 and chunk["text"] and chunk["chunk_id"]
     assert "12" in chunks[0]["text"] or "12" in chunks[1]["text"]
     assert chunks[0]["score"] == chunks[0]["scores"]["dense"]  # the score is dense cosine
