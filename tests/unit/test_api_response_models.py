@@ -18,6 +18,7 @@ def _result() -> AnswerResult:
             {
                 "n": 1, "source": "a.txt", "page": None, "chunk_id": "c1",
                 "text": "GPT-1有12层。", "score": 0.9, "scores": {"fused": 0.9},
+                "relevance": "strong",
                 "start": 0, "end": 8,
             }
         ],
