@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from app.errors import UserError
+from app.store.chroma import follow_writes
 from app.store.chunk_fixes import (
     DELETED,
     DISABLED,
@@ -148,6 +149,7 @@ def _existing(kb: KnowledgeBase, rows: list[FixRow]) -> list[str]:
 def _change(kb: KnowledgeBase, chunk_id: str, expected: int, who: str, kind: str, to) -> ChunkView:
     """Claim the chunk at revision `expected`, write Chroma, then BM25, under the lock."""
     with _chunk_lock(kb, chunk_id), kb.bm25.writing():
+        follow_writes(kb.settings, kb.collection, kb.records.version())  # another process's
         fixes = fixes_of(kb)
         before = _current(kb, fixes, chunk_id)
         if before.state == DELETED and kind not in ("restore",):
