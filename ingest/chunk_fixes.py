@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from langchain_core.documents import Document
 
 from app.errors import UserError
-from app.store.chroma import follow_writes
+from app.store.chroma import follow_writes, wrote
 from app.store.chunk_fixes import (
     DELETED,
     DISABLED,
@@ -157,7 +157,7 @@ def _change(kb: KnowledgeBase, chunk_id: str, expected: int, who: str, kind: str
         state, text = to(before)
         with fixes.claim(before, expected, state, text, who or "unknown", kind) as row:
             _write(kb, chunk_id, state, text, row.original_metadata)
-        kb.records.bump()  # after the claim's commit: one SQLite writer at a time
+        wrote(kb.settings, kb.collection, kb.records.bump())  # after the claim's commit
         kb.bm25.refresh([chunk_id])
     return _view(chunk_id, row.text, row.original_metadata, row)
 
