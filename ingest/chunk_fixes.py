@@ -8,10 +8,11 @@ in `app.store.chunk_fixes`. When the file itself changes, the ingest drops the f
 its chunks (`drop_fixes`), puts back the file's text where the chunk still exists, and
 says so in the change log and the ingest report.
 
-Every change holds the writer lock (the collection shared, the chunk exclusive), so it
-never interleaves with a re-index (which holds the collection exclusive): it waits for
-it, up to `ZHIKU_CHUNK_EDIT_WAIT_S`. Two editors of one chunk are told apart by the
-revision each started from (`ChunkFixes.claim`).
+Every change holds the writer lock with the collection exclusive, so it never interleaves
+with an ingest or a re-index, whose drop of a changed file's fixes could otherwise cross
+it (with embedded Chroma the data folder's lock serialises them anyway): it waits for
+them, up to `ZHIKU_CHUNK_EDIT_WAIT_S`, a change taking well under a second. Two editors
+of one chunk are told apart by the revision each started from (`ChunkFixes.claim`).
 """
 
 from __future__ import annotations
@@ -196,17 +197,20 @@ def _checked_text(kb: KnowledgeBase, text: str) -> str:
 
 @contextmanager
 def _chunk_lock(kb: KnowledgeBase, chunk_id: str) -> Iterator[None]:
-    """The writer lock for one chunk, waited for (a re-index may hold the collection)."""
-    deadline = time.monotonic() + kb.settings.knowledge.chunk_edit_wait_s
+    """The writer lock on the knowledge base, waited for (an ingest may hold it)."""
+    wait_s = kb.settings.knowledge.chunk_edit_wait_s
+    deadline = time.monotonic() + wait_s
     with ExitStack() as stack:
         while True:
             try:
-                lock = writer_lock(kb.settings, kb.collection, roots=[f"chunk:{chunk_id}"])
-                stack.enter_context(lock)
+                stack.enter_context(writer_lock(kb.settings, kb.collection, whole=True))
                 break
-            except IngestBusyError as exc:
+            except IngestBusyError:
                 if time.monotonic() > deadline:
-                    raise IngestBusyError(f"{exc}; the change was not saved") from None
+                    raise IngestBusyError(
+                        f"knowledge base {kb.collection!r} was busy with an ingest or re-index "
+                        f"for over {wait_s:g} s; chunk {chunk_id!r} was not changed, try again"
+                    ) from None
                 time.sleep(0.2)
         yield
 

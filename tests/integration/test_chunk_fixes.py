@@ -17,7 +17,7 @@ import pytest
 
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
-from app.knowledge.types import ChunkConflict, Progress, UnknownChunk
+from app.knowledge.types import ChunkConflict, IngestBusyError, Progress, UnknownChunk
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
 
@@ -119,30 +119,38 @@ def test_disabled_and_deleted_chunks_stay_out_across_a_reindex(setup) -> None:
 
 
 class SlowProgress(Progress):
-    """A re-index that takes a while per file, so an edit lands in the middle of it."""
+    """A re-index that takes a while per file, so an edit lands in the middle of it;
+    `started` is set once it holds the writer lock (its first group of files)."""
 
     def __init__(self) -> None:
         self.started = threading.Event()
 
-    def start(self, total_files: int) -> None:
+    def group_started(self, files: int, chunks: int) -> None:
         self.started.set()
 
     def file_done(self, source: str) -> None:
         time.sleep(1.0)
 
 
+def reindex_in_background(knowledge: KnowledgeBases) -> tuple[threading.Thread, list]:
+    """A re-index in a thread, once it holds the lock; its report lands in the list."""
+    progress, reports = SlowProgress(), []
+    thread = threading.Thread(target=lambda: reports.append(knowledge.reindex(KB, progress)))
+    thread.start()
+    assert progress.started.wait(30)
+    return thread, reports
+
+
 def test_an_edit_during_a_reindex_waits_for_it_and_loses_nothing(setup) -> None:
     _, knowledge, _ = setup
     chunk = machine_room_chunk(knowledge)
     before = knowledge.size(KB)
-    progress = SlowProgress()
-    reindexing = threading.Thread(target=knowledge.reindex, args=(KB, progress))
-    reindexing.start()
-    assert progress.started.wait(30)
+    reindexing, reports = reindex_in_background(knowledge)
     new_text = chunk.text.replace(OLD_WORD, NEW_WORD)
     saved = knowledge.edit_chunk(KB, chunk.chunk_id, new_text, 0, "alice")
     assert not reindexing.is_alive()  # the edit waited for the re-index
     reindexing.join()
+    assert reports[0].ok and reports[0].files_unchanged == 2
     assert saved.text == new_text and knowledge.size(KB) == before
     assert [c.text for c in knowledge.chunks(KB, GUIDE) if c.chunk_id == chunk.chunk_id] == [
         new_text
@@ -188,4 +196,17 @@ def test_bad_chunk_edits_get_one_line_errors(setup) -> None:
         knowledge.set_chunk_state(KB, chunk.chunk_id, "explode", 0, "alice")
     with pytest.raises(UserError, match="no document"):
         knowledge.chunks(KB, "missing.txt")
+    assert knowledge.chunk_changes(KB) == []
+
+
+def test_an_edit_that_outwaits_its_limit_is_refused_and_changes_nothing(setup) -> None:
+    settings, _, _ = setup
+    knowledge = KnowledgeBases(settings.updated(chunk_edit_wait_s=0.5))
+    chunk = machine_room_chunk(knowledge)
+    reindexing, reports = reindex_in_background(knowledge)
+    with pytest.raises(IngestBusyError, match="was not changed, try again"):
+        knowledge.edit_chunk(KB, chunk.chunk_id, "新的文本", 0, "alice")
+    reindexing.join()
+    assert reports[0].ok
+    assert machine_room_chunk(knowledge).text == chunk.text
     assert knowledge.chunk_changes(KB) == []
