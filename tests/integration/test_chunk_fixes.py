@@ -86,11 +86,13 @@ def test_an_edit_survives_a_reindex_of_the_unchanged_file(setup) -> None:
     assert any(NEW_WORD in text for text in found(settings, NEW_WORD, "bm25"))
 
 
-def test_an_edit_is_dropped_with_a_note_when_the_file_changes(setup) -> None:
+@pytest.mark.parametrize("where", [0, 1], ids=["another-chunk-changed", "its-own-text-changed"])
+def test_an_edit_is_dropped_with_a_note_when_the_file_changes(setup, where: int) -> None:
     settings, knowledge, folder = setup
     chunk = machine_room_chunk(knowledge)
     knowledge.edit_chunk(KB, chunk.chunk_id, chunk.text.replace(OLD_WORD, NEW_WORD), 0, "alice")
-    changed = [PARAGRAPHS[0] + "（已更新）", *PARAGRAPHS[1:]]
+    changed = list(PARAGRAPHS)
+    changed[where] = changed[where].replace("。", "（已更新）。")
     (folder / GUIDE).write_text("\n\n".join(changed), encoding="utf-8")
     report = knowledge.reindex(KB)
     assert [(p.source, "dropped" in p.reason) for p in report.fixes_dropped] == [(GUIDE, True)]
