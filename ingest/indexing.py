@@ -195,7 +195,8 @@ def _index_group(
         # Unchanged: nothing of it was stale, and every chunk was already known.
         if stale or known_before[source] != len(file_chunks):
             report.files_indexed += 1
-            _drop_fixes(kb, source, "the file changed", report)
+            if known_before[source]:  # a new file has no fixes yet
+                _drop_fixes(kb, source, "the file changed", report)
         else:
             report.files_unchanged += 1
         progress.file_done(source)

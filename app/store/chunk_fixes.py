@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import UserError
+from app.once import once_per_arguments
 from app.settings import Settings
 from app.sql import create_tables, engine
 from app.store.records import namespace, reachable
@@ -70,6 +71,13 @@ changes = Table(
     Column("after", Text),
     Column("note", Text, nullable=False, default=""),
 )
+
+
+@once_per_arguments(maxsize=16)
+def _tables(url: str) -> None:
+    """The two tables, made once per process and database (an ingest asks per file)."""
+    with reachable(url):
+        create_tables(url, _metadata)
 
 
 class ChunkConflict(UserError):
@@ -113,8 +121,7 @@ class ChunkFixes:
         url = settings.storage.record_manager_db_url
         if url.startswith("sqlite"):
             settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
-        with reachable(url):
-            create_tables(url, _metadata)
+        _tables(url)
         return cls(url, namespace(settings, collection))
 
     def get(self, chunk_id: str) -> FixRow | None:
