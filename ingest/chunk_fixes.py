@@ -81,6 +81,13 @@ def list_chunks(kb: KnowledgeBase, source: str) -> list[ChunkView]:
     return sorted(views, key=lambda v: (v.page or 0, v.chunk_index or 0))
 
 
+def sources_to_curate(kb: KnowledgeBase, indexed: list[str]) -> list[str]:
+    """The indexed documents plus those whose every chunk is disabled (out of Chroma,
+    so not among the indexed ones, but still the curator's to enable)."""
+    disabled = {row.source for row in fixes_of(kb).active() if row.state == DISABLED}
+    return sorted(set(indexed) | disabled)
+
+
 def change_log(kb: KnowledgeBase, source: str | None = None) -> list[ChangeRow]:
     return fixes_of(kb).log(source)
 

@@ -178,6 +178,12 @@ class KnowledgeBases:
 
     # Curation (issue 28): a document's chunks, fixed by hand
 
+    def curated_documents(self, name: str) -> list[str]:
+        """The documents whose chunks can be fixed: every indexed one, and those whose
+        chunks are all disabled."""
+        indexed = [d.source for d in self.documents(name)]
+        return chunk_fixes.sources_to_curate(self._open(name), indexed)
+
     def chunks(self, name: str, source: str) -> list[ChunkView]:
         """A document's chunks in file order, with each one's state and revision."""
         found = chunk_fixes.list_chunks(self._open(name), source)

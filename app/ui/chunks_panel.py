@@ -34,7 +34,7 @@ def state_names() -> dict[str, str]:
 
 def render(collection: str) -> None:
     knowledge = resources.knowledge()
-    sources = [d.source for d in knowledge.documents(collection)]
+    sources = knowledge.curated_documents(collection)
     st.subheader(_("Chunks of a document"))
     if notice := st.session_state.pop("chunk_notice", None):
         st.success(escape_markdown(notice))

@@ -99,3 +99,25 @@ def test_a_second_editor_is_told_who_saved_first(page, settings: Settings) -> No
     page.get_by_role("button", name="Reload the chunk (your text is dropped)").click()
     reloaded = "document.querySelector('[data-testid=stTextArea] textarea').value"
     page.wait_for_function(f"{reloaded}.endsWith('（bob 补充）')", timeout=60_000)
+
+
+def test_disable_enable_delete_and_restore_on_the_page(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's other buttons, under streamlit.testing (the same app, no browser)."""
+    from tests.helpers import open_chat_app
+
+    other = "食堂.txt"
+    app = open_chat_app(settings.updated(collection=KB), monkeypatch)
+    app.switch_page("views/curate.py").run()
+    app.selectbox(key="curate_doc").set_value(other).run()
+    for action in ("disable", "enable", "delete"):  # 食堂.txt has one chunk
+        app.button(key=f"chunk_{action}").click().run()
+        assert not app.exception, app.exception
+        assert KnowledgeBases(settings).chunk_changes(KB, other)[0].kind == action
+    assert KnowledgeBases(settings).chunks(KB, other) == []
+    [chunk_id] = {c.chunk_id for c in KnowledgeBases(settings).chunk_changes(KB, other)}
+    KnowledgeBases(settings).set_chunk_state(KB, chunk_id, "restore", 3, "carol")
+    app.run()
+    assert [c.state for c in KnowledgeBases(settings).chunks(KB, other)] == ["original"]
+    assert not app.exception
