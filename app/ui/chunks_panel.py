@@ -32,6 +32,17 @@ def state_names() -> dict[str, str]:
     }
 
 
+def change_names() -> dict[str, str]:
+    return {
+        "edit": _("edit"),
+        "disable": _("disable"),
+        "enable": _("enable"),
+        "delete": _("delete"),
+        "restore": _("restore"),
+        "dropped": _("dropped (see the note)"),
+    }
+
+
 def render(collection: str) -> None:
     knowledge = resources.knowledge()
     sources = knowledge.curated_documents(collection)
@@ -130,11 +141,12 @@ def change_log(collection: str, source: str) -> None:
     if not changes:
         st.caption(_("No changes yet."))
         return
+    kinds = change_names()
     rows = [
         {
             _("When"): time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c.at)),
             _("Who"): c.who,
-            _("Change"): c.kind,
+            _("Change"): kinds.get(c.kind, c.kind),
             _("Before"): c.before or "",
             _("After"): c.after or "",
             _("Note"): c.note,
