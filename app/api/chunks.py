@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from app.api import chunk_schemas as out
 from app.api import schemas
 from app.api.knowledge import _existing, _knowledge, _owner
+from app.errors import UserError
 from app.knowledge.types import ChunkConflict, IngestBusyError, UnknownChunk
 from app.retrieval.service import UnknownKnowledgeBase
 
@@ -97,4 +98,6 @@ async def retrieval_test(request: Request, body: out.ProbeRequest):
         )  # fmt: skip
     except UnknownKnowledgeBase as exc:
         raise HTTPException(404, f"{exc}; GET /v1/knowledge_bases lists them") from None
+    except UserError as exc:  # as /v1/retrieve answers a bad query
+        return JSONResponse(schemas.error(str(exc), "invalid_request_error", "invalid_query"), 400)
     return asdict(probe)
