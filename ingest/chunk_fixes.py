@@ -94,9 +94,14 @@ def change_log(kb: KnowledgeBase, source: str | None = None) -> list[ChangeRow]:
 
 def edit_chunk(kb: KnowledgeBase, chunk_id: str, text: str, expected: int, who: str) -> ChunkView:
     """Replace the chunk's text (re-embedded, BM25 updated) if nobody changed it since
-    revision `expected`; the file's own text is kept for a restore."""
+    revision `expected`; the file's own text is kept for a restore. A disabled chunk
+    stays disabled (enabling it brings the new text)."""
     text = _checked_text(kb, text)
-    return _change(kb, chunk_id, expected, who, "edit", lambda row: (EDITED, text))
+
+    def edited(row: FixRow) -> tuple[str, str]:
+        return (DISABLED if row.state == DISABLED else EDITED), text
+
+    return _change(kb, chunk_id, expected, who, "edit", edited)
 
 
 def disable_chunk(kb: KnowledgeBase, chunk_id: str, expected: int, who: str) -> ChunkView:

@@ -190,7 +190,8 @@ class ChunkFixes:
             if not done:
                 raise _conflict(self._current(conn, original.chunk_id))
             shown = before.text if before else original.text
-            self._log(conn, original, kind, who, now, shown, text if state == EDITED else None)
+            out_of_search = state in (DISABLED, DELETED) and kind != "edit"
+            self._log(conn, original, kind, who, now, shown, None if out_of_search else text)
             yield _fix(conn.execute(select(fixes).where(*self._key(original.chunk_id))).one())
 
     def drop(self, row: FixRow, note: str) -> None:

@@ -212,3 +212,24 @@ def test_an_edit_that_outwaits_its_limit_is_refused_and_changes_nothing(setup) -
     assert reports[0].ok
     assert machine_room_chunk(knowledge).text == chunk.text
     assert knowledge.chunk_changes(KB) == []
+
+
+def test_editing_a_disabled_chunk_keeps_it_out_until_enabled(setup) -> None:
+    settings, knowledge, _ = setup
+    chunk = machine_room_chunk(knowledge)
+    new_text = chunk.text.replace(OLD_WORD, NEW_WORD)
+    off = knowledge.set_chunk_state(KB, chunk.chunk_id, "disable", 0, "bob")
+    still_off = knowledge.edit_chunk(KB, chunk.chunk_id, new_text, off.revision, "alice")
+    assert (still_off.state, still_off.text) == ("disabled", new_text)
+    assert not any(NEW_WORD in text for text in found(settings, NEW_WORD, "bm25"))
+    on = knowledge.set_chunk_state(KB, chunk.chunk_id, "enable", still_off.revision, "bob")
+    assert (on.state, on.text) == ("edited", new_text)
+    assert any(NEW_WORD in text for text in found(settings, NEW_WORD, "bm25"))
+    with pytest.raises(UserError, match="not disabled"):
+        knowledge.set_chunk_state(KB, chunk.chunk_id, "enable", on.revision, "bob")
+    gone = knowledge.set_chunk_state(KB, chunk.chunk_id, "delete", on.revision, "bob")
+    with pytest.raises(UnknownChunk, match="restore it first"):
+        knowledge.edit_chunk(KB, chunk.chunk_id, "又一版", gone.revision, "alice")
+    back = knowledge.set_chunk_state(KB, chunk.chunk_id, "restore", gone.revision, "bob")
+    assert (back.state, back.text) == ("original", chunk.text)
+    assert any(OLD_WORD in text for text in found(settings, OLD_WORD, "bm25"))
