@@ -159,40 +159,33 @@ class ChunkFixes:
         """Move the chunk to `state` if its revision is still `expected`, log it, and yield
         the new row; the caller writes Chroma inside the block, so a failed write leaves
         no row and no log line (the transaction rolls back). Raises ChunkConflict naming
-        who changed it and when."""
+        who changed it and when.
+
+        The revision is checked twice: first to name who moved it, then in the UPDATE's
+        WHERE (or the INSERT's primary key), which is what makes the check atomic."""
         now = time.time()
         values = {"state": state, "text": text, "changed_by": who, "changed_at": now}
+        chunk_id = original.chunk_id
         try:
-            with self._claimed(original, expected, values, kind) as row:
-                yield row
-        except IntegrityError:  # another editor's first change of this chunk won the race
-            raise _conflict(self.get(original.chunk_id)) from None
-
-    @contextmanager
-    def _claimed(
-        self, original: FixRow, expected: int, values: dict, kind: str
-    ) -> Iterator[FixRow]:
-        now, who, state, text = (
-            values["changed_at"], values["changed_by"], values["state"], values["text"]
-        )  # fmt: skip
-        with engine(self.url).begin() as conn:
-            before = self._current(conn, original.chunk_id)
-            if (before.revision if before else 0) != expected:
-                raise _conflict(before)
-            if before is None:
-                done = _insert(conn, self.namespace, original, values)
-            else:
-                done = conn.execute(
+            with engine(self.url).begin() as conn:
+                before = self._current(conn, chunk_id)
+                if (before.revision if before else 0) != expected:
+                    raise _conflict(before)
+                if before is None:
+                    _insert(conn, self.namespace, original, values)
+                elif not conn.execute(
                     update(fixes)
-                    .where(*self._key(original.chunk_id), fixes.c.revision == expected)
+                    .where(*self._key(chunk_id), fixes.c.revision == expected)
                     .values(revision=expected + 1, **values)
-                ).rowcount
-            if not done:
-                raise _conflict(self._current(conn, original.chunk_id))
-            shown = before.text if before else original.text
-            out_of_search = state in (DISABLED, DELETED) and kind != "edit"
-            self._log(conn, original, kind, who, now, shown, None if out_of_search else text)
-            yield _fix(conn.execute(select(fixes).where(*self._key(original.chunk_id))).one())
+                ).rowcount:
+                    raise _conflict(self._current(conn, chunk_id))
+                shown = before.text if before else original.text
+                out_of_search = state in (DISABLED, DELETED) and kind != "edit"
+                after = None if out_of_search else text
+                self._log(conn, original, kind, who, now, shown, after)
+                yield _fix(conn.execute(select(fixes).where(*self._key(chunk_id))).one())
+        except IntegrityError:  # another editor's first change of this chunk won the race
+            raise _conflict(self.get(chunk_id)) from None
 
     def drop(self, row: FixRow, note: str) -> None:
         """Put the chunk back to the file's text in the table and log why (the caller
@@ -246,7 +239,7 @@ class ChunkFixes:
         )
 
 
-def _insert(conn: Connection, space: str, original: FixRow, values: dict) -> int:
+def _insert(conn: Connection, space: str, original: FixRow, values: dict) -> None:
     """The chunk's first fix (an IntegrityError if another editor's first one won)."""
     conn.execute(
         insert(fixes).values(
@@ -259,7 +252,6 @@ def _insert(conn: Connection, space: str, original: FixRow, values: dict) -> int
             **values,
         )
     )
-    return 1
 
 
 def _conflict(now: FixRow | None) -> ChunkConflict:
