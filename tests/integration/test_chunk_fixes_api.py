@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,12 +28,14 @@ from tests.helpers import (
 KEY, OTHER_KEY = "sk-zhiku-chunks-test", "sk-zhiku-chunks-other"
 KB = "curated"
 SOURCE = "机房.txt"
+FOLDER: list[Path] = []  # the module's documents folder, once made
 TEXT = "银杏机房位于北京亦庄，机房的值班电话是八八六六，夜间值班由运维组轮流负责，每周一换班。"
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("curated-docs")
+    FOLDER.append(folder)
     (folder / SOURCE).write_text(TEXT, encoding="utf-8")
     write_heads_corpus(folder)
     settings = load_settings(
@@ -155,3 +158,24 @@ def test_an_empty_edit_is_refused_and_a_request_without_a_key_too(api: str) -> N
     keyless = httpx.put(url, json={"text": "新的", "expected_revision": 0}, timeout=60)
     assert keyless.status_code == 401
     assert call("GET", listed.url).json()["data"][0]["revision"] == 0
+
+
+def test_a_reindex_job_names_the_fixes_it_dropped(api: str) -> None:
+    source = "heads-2.txt"
+    listed = call("GET", f"{api}/v1/knowledge_bases/{KB}/chunks", params={"source": source})
+    chunk = listed.json()["data"][0]
+    url = f"{api}/v1/knowledge_bases/{KB}/chunks/{chunk['chunk_id']}"
+    edited = call("PUT", url, json={"text": chunk["text"] + "（修订）", "expected_revision": 0})
+    assert edited.status_code == 200, edited.text
+    (FOLDER[0] / source).write_text(chunk["text"] + "文件也改了。", encoding="utf-8")
+    job = call("POST", f"{api}/v1/knowledge_bases/{KB}/reindex").json()["job"]
+    for _ in range(240):
+        status = call("GET", f"{api}/v1/jobs/{job['id']}").json()
+        if status["state"] in ("done", "failed"):
+            break
+        time.sleep(0.5)
+    assert status["state"] == "done", status
+    [dropped] = [p for p in status["problems"] if p["kind"] == "fixes-dropped"]
+    assert dropped["source"] == source and "dropped" in dropped["reason"]
+    log = call("GET", f"{api}/v1/knowledge_bases/{KB}/chunk_changes", params={"source": source})
+    assert log.json()["data"][0]["kind"] == "dropped"
