@@ -62,9 +62,9 @@ def fixes_of(kb: KnowledgeBase) -> ChunkFixes:
     return ChunkFixes.of(kb.settings, kb.collection)
 
 
-def list_chunks(kb: KnowledgeBase, source: str) -> list[ChunkView]:
-    """A document's chunks in file order, disabled ones included (deleted ones are in the
-    change log only)."""
+def list_chunks(kb: KnowledgeBase, source: str, deleted: bool = False) -> list[ChunkView]:
+    """A document's chunks in file order, disabled ones included, and deleted ones when
+    asked (the Curate page offers to restore them)."""
     found = kb.store.get(where={"source": source}, include=["documents", "metadatas"])
     rows = {row.chunk_id: row for row in fixes_of(kb).of_source(source)}
     views = [
@@ -76,15 +76,15 @@ def list_chunks(kb: KnowledgeBase, source: str) -> list[ChunkView]:
     views += [
         _view(row.chunk_id, row.text, row.original_metadata, row)
         for row in rows.values()
-        if row.state == DISABLED
+        if row.state == DISABLED or (deleted and row.state == DELETED)
     ]
     return sorted(views, key=lambda v: (v.page or 0, v.chunk_index or 0))
 
 
 def sources_to_curate(kb: KnowledgeBase, indexed: list[str]) -> list[str]:
-    """The indexed documents plus those whose every chunk is disabled (out of Chroma,
-    so not among the indexed ones, but still the curator's to enable)."""
-    disabled = {row.source for row in fixes_of(kb).active() if row.state == DISABLED}
+    """The indexed documents plus those whose every chunk is disabled or deleted (out of
+    Chroma, so not among the indexed ones, but still the curator's to bring back)."""
+    disabled = {row.source for row in fixes_of(kb).active() if row.state != EDITED}
     return sorted(set(indexed) | disabled)
 
 

@@ -180,13 +180,14 @@ class KnowledgeBases:
 
     def curated_documents(self, name: str) -> list[str]:
         """The documents whose chunks can be fixed: every indexed one, and those whose
-        chunks are all disabled."""
+        chunks are all disabled or deleted."""
         indexed = [d.source for d in self.documents(name)]
         return chunk_fixes.sources_to_curate(self._open(name), indexed)
 
-    def chunks(self, name: str, source: str) -> list[ChunkView]:
-        """A document's chunks in file order, with each one's state and revision."""
-        found = chunk_fixes.list_chunks(self._open(name), source)
+    def chunks(self, name: str, source: str, deleted: bool = False) -> list[ChunkView]:
+        """A document's chunks in file order, with each one's state and revision (the
+        deleted ones too, when asked)."""
+        found = chunk_fixes.list_chunks(self._open(name), source, deleted)
         if not found and not chunk_fixes.change_log(self._open(name), source):
             raise UserError(f"no document {source!r} in knowledge base {name!r}")
         return found

@@ -53,7 +53,7 @@ def render(collection: str) -> None:
         st.caption(_("No documents yet."))
         return
     source = st.selectbox(_("Document"), sources, key="curate_doc")
-    chunks = knowledge.chunks(collection, source)
+    chunks = knowledge.chunks(collection, source, deleted=True)
     names = state_names()
     rows = [
         {
@@ -83,6 +83,17 @@ def editor(collection: str, chunk: ChunkView) -> None:
         if st.button(_("Reload the chunk (your text is dropped)"), key="chunk_reload"):
             forget(chunk)
             st.rerun()
+    if chunk.state == "deleted":  # nothing to edit: it can only come back
+        st.text(chunk.text)
+        if st.button(_("Restore the file's text"), key="chunk_restore"):
+            apply(
+                collection,
+                chunk,
+                "restore",
+                chunk.text,
+                _("Restored: the chunk has the file's text again."),
+            )
+        return
     st.text_area(_("Text"), value=chunk.text, key=box, height=160)
     if chunk.state == "edited":
         with st.expander(_("The file's own text")):

@@ -115,9 +115,10 @@ def test_disable_enable_delete_and_restore_on_the_page(
         app.button(key=f"chunk_{action}").click().run()
         assert not app.exception, app.exception
         assert KnowledgeBases(settings).chunk_changes(KB, other)[0].kind == action
-    assert KnowledgeBases(settings).chunks(KB, other) == []
-    [chunk_id] = {c.chunk_id for c in KnowledgeBases(settings).chunk_changes(KB, other)}
-    KnowledgeBases(settings).set_chunk_state(KB, chunk_id, "restore", 3, "carol")
-    app.run()
-    assert [c.state for c in KnowledgeBases(settings).chunks(KB, other)] == ["original"]
-    assert not app.exception
+    knowledge = KnowledgeBases(settings)
+    assert knowledge.chunks(KB, other) == []
+    assert [c.state for c in knowledge.chunks(KB, other, deleted=True)] == ["deleted"]
+    app.button(key="chunk_restore").click().run()  # a deleted chunk is offered back
+    assert not app.exception, app.exception
+    assert [c.state for c in knowledge.chunks(KB, other)] == ["original"]
+    assert knowledge.chunk_changes(KB, other)[0].kind == "restore"
