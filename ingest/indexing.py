@@ -19,6 +19,7 @@ from langchain_core.documents import Document
 from langchain_core.indexing import index
 
 from app.store.chroma import max_batch_size
+from ingest.chunk_fixes import drop_fixes
 from ingest.discovery import discover
 from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     IngestBusyError,
@@ -54,6 +55,8 @@ class IngestReport:
     files_pruned: int = 0
     embeddings_computed: int = 0  # texts actually run through the model (not from cache)
     interrupted: bool = False
+    # curated chunk fixes undone because their file changed or went away (issue 28)
+    fixes_dropped: list[FileProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -192,6 +195,8 @@ def _index_group(
         # Unchanged: nothing of it was stale, and every chunk was already known.
         if stale or known_before[source] != len(file_chunks):
             report.files_indexed += 1
+            if known_before[source]:  # a new file has no fixes yet
+                _drop_fixes(kb, source, "the file changed", report)
         else:
             report.files_unchanged += 1
         progress.file_done(source)
@@ -222,7 +227,18 @@ def _prune(kb: KnowledgeBase, manager, run_started: float) -> tuple[int, int]:
         for id_, meta in zip(found["ids"], found["metadatas"], strict=True)
         if id_ not in pages
     }
-    return len(sources), _delete_keys(kb, manager, stale)
+    deleted = _delete_keys(kb, manager, stale)
+    for source in sources:
+        drop_fixes(kb, str(source), "the file is gone")
+    return len(sources), deleted
+
+
+def _drop_fixes(kb: KnowledgeBase, source: str, why: str, report: IngestReport) -> None:
+    """Undo the curated fixes of a changed file's chunks, noted in the report and the log."""
+    dropped = drop_fixes(kb, source, f"{why}; the fix was dropped and the file's text is back")
+    if dropped:
+        note = f"{why}: {dropped} curated chunk fix(es) dropped; see the change log"
+        report.fixes_dropped.append(FileProblem(source, note))
 
 
 def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
@@ -289,4 +305,6 @@ def delete_source(kb: KnowledgeBase, source: str) -> int:
     """Remove every chunk of one file (by its source path); returns how many."""
     manager = kb.record_manager
     with writer_lock(kb.settings, kb.collection), kb.bm25.writing():
-        return _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
+        deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
+        drop_fixes(kb, source, "the document was deleted")
+        return deleted

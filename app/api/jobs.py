@@ -144,7 +144,11 @@ class JobRunner:
                 status.counts = _counts(report)
                 status.problems = [
                     {"source": p.source, "reason": p.reason, "kind": kind}
-                    for kind, problems in (("skipped", report.skipped), ("failed", report.failed))
+                    for kind, problems in (
+                        ("skipped", report.skipped),
+                        ("failed", report.failed),
+                        ("fixes-dropped", report.fixes_dropped),  # issue 28: curated chunks
+                    )
                     for p in problems
                 ]
                 status.state = "done"

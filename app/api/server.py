@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.answering.admission import QueueFull, admission_for
-from app.api import chat, embeddings, knowledge, retrieve, schemas
+from app.api import chat, chunks, embeddings, knowledge, retrieve, schemas
 from app.api.conversations import API_OWNER, key_owner
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
@@ -74,6 +74,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(knowledge.router)
     app.include_router(embeddings.router)
     app.include_router(retrieve.router)
+    app.include_router(chunks.router)  # chunk fixes, retrieval test (issue 28)
     return app
 
 

@@ -58,6 +58,8 @@ def print_report(report: IngestReport, collection: str) -> None:
         console.print(
             f"[red]failed[/]  {escape(problem.source)}: {escape(problem.reason)}", soft_wrap=True
         )
+    for problem in report.fixes_dropped:
+        console.print(f"[yellow]note[/] {escape(problem.source)}: {escape(problem.reason)}")
     table = Table(title=f"ingest into {collection!r}", show_header=False)
     rows = [
         ("files seen", report.files_seen),

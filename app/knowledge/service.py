@@ -14,7 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from app.errors import UserError
 from app.knowledge.types import (
+    ChunkChange,
+    ChunkView,
     DeletedDocument,
     DocumentInfo,
     IngestReport,
@@ -25,6 +28,7 @@ from app.knowledge.types import (
 )
 from app.settings import Settings, validate_collection_name
 from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
+from ingest import chunk_fixes
 from ingest.indexing import delete_source, ingest_paths, ingest_urls, reindex
 from ingest.knowledge_base import KnowledgeBase, open_knowledge_base
 from ingest.roots import locate_source
@@ -171,6 +175,47 @@ class KnowledgeBases:
         chunks = delete_source(kb, source)
         on_disk = locate_source(self.settings, name, source) is not None
         return DeletedDocument(source, chunks, file_removed, on_disk)
+
+    # Curation (issue 28): a document's chunks, fixed by hand
+
+    def curated_documents(self, name: str) -> list[str]:
+        """The documents whose chunks can be fixed: every indexed one, and those whose
+        chunks are all disabled or deleted."""
+        indexed = [d.source for d in self.documents(name)]
+        return chunk_fixes.sources_to_curate(self._open(name), indexed)
+
+    def chunks(self, name: str, source: str, deleted: bool = False) -> list[ChunkView]:
+        """A document's chunks in file order, with each one's state and revision (the
+        deleted ones too, when asked)."""
+        found = chunk_fixes.list_chunks(self._open(name), source, deleted)
+        if not found and not chunk_fixes.change_log(self._open(name), source):
+            raise UserError(f"no document {source!r} in knowledge base {name!r}")
+        return found
+
+    def chunk_changes(self, name: str, source: str | None = None) -> list[ChunkChange]:
+        """Who changed which chunk when, newest first (of one document, or all)."""
+        return chunk_fixes.change_log(self._open(name), source)
+
+    def edit_chunk(
+        self, name: str, chunk_id: str, text: str, expected_revision: int, who: str
+    ) -> ChunkView:
+        """Save a chunk's new text (searchable once this returns) if nobody changed it
+        since `expected_revision`; else ChunkConflict says who did."""
+        return chunk_fixes.edit_chunk(self._open(name), chunk_id, text, expected_revision, who)
+
+    def set_chunk_state(
+        self, name: str, chunk_id: str, action: str, expected_revision: int, who: str
+    ) -> ChunkView:
+        """`disable`, `enable`, `delete` or `restore` one chunk (the same revision check)."""
+        actions = {
+            "disable": chunk_fixes.disable_chunk,
+            "enable": chunk_fixes.enable_chunk,
+            "delete": chunk_fixes.delete_chunk,
+            "restore": chunk_fixes.restore_chunk,
+        }
+        if action not in actions:
+            raise UserError(f"unknown chunk action {action!r}; one of {', '.join(actions)}")
+        return actions[action](self._open(name), chunk_id, expected_revision, who)
 
     def wait_for_writer(self, name: str) -> bool:
         """Block until no writer uses the knowledge base (True), or ten minutes pass."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.store.chunk_fixes import ChangeRow as ChunkChange
+from app.store.chunk_fixes import ChunkConflict
+from ingest.chunk_fixes import ChunkView, UnknownChunk
 from ingest.indexing import FileProblem, IngestReport, Progress
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.uploads import UploadError
@@ -12,6 +15,9 @@ from ingest.writer_lock import IngestBusyError
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "ChunkChange",
+    "ChunkConflict",
+    "ChunkView",
     "DeletedDocument",
     "DocumentInfo",
     "FileProblem",
@@ -21,6 +27,7 @@ __all__ = [
     "Progress",
     "RefusedUpload",
     "SavedUploads",
+    "UnknownChunk",
     "UploadError",
 ]
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 from app.errors import UserError
 from app.once import once_per_arguments
+from app.retrieval.probe import MAX_CANDIDATES, RetrievalProbe, probe_result
 from app.settings import Settings
 from app.store.knowledge_bases import list_collections
 
@@ -84,6 +85,23 @@ class RetrievalService:
         docs = self._retriever(collection, k).invoke(query)
         chunks = [self._chunk(doc) for doc in docs]
         return [c for c in chunks if c.score >= score_threshold]
+
+    def probe(
+        self, collection: str, query: str, k: int | None = None, candidates: int = 20
+    ) -> RetrievalProbe:
+        """The retrieval test: the chunks an answer at k would be built from, with every
+        score, then the ranking below them down to `candidates`; no model is asked."""
+        k = self.settings.retrieval.top_k if k is None else k
+        query = check_query(query, k, self.settings.serving.max_question_chars)
+        if not k <= candidates <= MAX_CANDIDATES:
+            raise BadQuery(f"candidates must be between k ({k}) and {MAX_CANDIDATES}")
+        if collection not in self.knowledge_bases():
+            raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
+        top = self._retriever(collection, k).invoke(query)
+        wider = self._retriever(collection, candidates).invoke(query) if candidates > k else []
+        cfg = self.settings.retrieval
+        view = (cfg.retriever, bool(cfg.reranker_model))
+        return probe_result(collection, query, k, view, top, wider)
 
     def documents(self, collection: str) -> dict[str, int]:
         """Every document of `collection` with its chunk count."""

@@ -138,6 +138,12 @@ class KnowledgeSettings(Section):
         description="Hosts or networks (wiki.intranet, 10.0.0.0/8) a URL ingest may reach "
         "although they are private or loopback; empty = public addresses only.",
     )
+    chunk_edit_wait_s: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds a chunk edit waits for a running re-index before it is refused.",
+    )
     url_max_mb: float = Field(default=10.0, gt=0, description="A fetched page's size limit.")
     url_timeout_s: float = Field(
         default=20.0, gt=0, le=600, description="Seconds for fetching one URL, redirects included."

@@ -125,6 +125,15 @@ def follow_writes(settings: Settings, collection: str, version: int) -> None:
         _queried_at[key] = version
 
 
+def wrote(settings: Settings, collection: str, version: int) -> None:
+    """This process's own write moved `collection` to `version`, made under the writer lock
+    after `follow_writes`: its client holds the write already, so the next query need not
+    reload the indexes (~0.5 s on a busy machine, paid by the first search after an edit)."""
+    if not settings.storage.chroma_server_url:
+        with _follow_lock:
+            _queried_at[(str(settings.storage.chroma_dir), collection)] = version
+
+
 def iter_pages(store: Chroma, include: list[str], page_size: int = 5000) -> Iterator[dict]:
     """The whole collection, one `get` page at a time (a single get can exceed limits)."""
     offset = 0

@@ -18,6 +18,7 @@ pages = st.navigation(
     [
         st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
         st.Page("views/knowledge.py", title=_("Knowledge bases"), icon="📚"),
+        st.Page("views/curate.py", title=_("Curate"), icon="🛠️"),  # issue 28
     ]
 )
 try:

@@ -54,5 +54,5 @@ def show_report(report: IngestReport) -> None:
         f"删除 deleted {report.chunks_deleted}"
     )
     (st.warning if problems or report.interrupted else st.success)(summary)
-    for problem in problems:
+    for problem in problems + report.fixes_dropped:  # issue 28: curated fixes undone
         st.text(f"{problem.source}: {problem.reason}")  # st.text: never Markdown or HTML

@@ -172,3 +172,27 @@ def test_empty_collection(tmp_path: Path) -> None:
     index = SegmentedIndex.create(tmp_path / "idx", [], [])
     assert index.search("任何问题", 5) == []
     assert SegmentedIndex.open(tmp_path / "idx").search("任何问题", 5) == []
+
+
+def test_a_chunk_whose_text_changed_under_its_id_is_found_by_its_new_words(
+    tmp_path: Path,
+) -> None:
+    """A curated edit (issue 28) keeps the chunk's id: deleted and added in one change, the
+    old text is a tombstone and the new one a delta; a small policy keeps it a delta."""
+    chunks = {**corpus(50), "c0007": "鹦鹉螺"}
+    index = fresh(tmp_path, chunks)
+    edited = {**chunks, "c0007": "紫藤花开的季节"}
+    policy = CompactionPolicy(rebuild_below=0, max_share=1.0)
+    index = index.apply(
+        {"c0007": edited["c0007"]},
+        ["c0007"],
+        version=1,
+        texts_of=lambda ids: {i: edited[i] for i in ids},
+        everything=lambda: (list(edited), list(edited.values())),
+        policy=policy,
+    )
+    assert len(index.segments) == 2 and len(index) == 50
+    assert index.search("紫藤花", 1)[0][0] == "c0007"
+    assert index.search("鹦鹉螺", 50) == []
+    reopened = SegmentedIndex.open(tmp_path)
+    assert reopened.search("紫藤花", 1)[0][0] == "c0007"

@@ -98,6 +98,22 @@ class BM25Index:
         with one_updater(self.folder):
             self._follow(rebuild)
 
+    def refresh(self, ids: list[str]) -> None:
+        """Take in chunks whose text changed, or that left Chroma, under ids the record
+        manager still holds (a curated edit, a disabled chunk): `follow` compares ids, not
+        texts, so it cannot see them. Called inside `writing()`, after the version bump."""
+        with one_updater(self.folder):
+            index = self._follow(rebuild=False)
+            updated = index.apply(
+                texts_by_id(self.store, ids),
+                ids,
+                index.version,
+                texts_of=lambda found: texts_by_id(self.store, found),
+                everything=lambda: all_chunks(self.store),
+                policy=self.policy,
+            )
+            _remember(self.folder, updated)
+
     # --- private ---------------------------------------------------------------
     def _follow(self, rebuild: bool) -> SegmentedIndex:
         folder, store, records = self.folder, self.store, self.records

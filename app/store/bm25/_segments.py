@@ -136,8 +136,9 @@ class SegmentedIndex:
         so, a merge of the deltas (`texts_of`) or a compaction (`everything`).
         """
         policy = policy or CompactionPolicy()
-        added = {i: t for i, t in added.items() if i not in self._where}
         gone = {i for i in deleted if i in self._where}
+        # an id both deleted and added is a chunk whose text changed (a curated edit)
+        added = {i: t for i, t in added.items() if i not in self._where or i in gone}
         if not added and not gone:
             if version != self.version:
                 self.version = version
