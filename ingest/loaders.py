@@ -105,12 +105,12 @@ def _pdf_page(page: object, number: int, name: str) -> Section:
         return Section(text, {"page": number})
     from ingest.ocr import ocr_pdf_page
 
-    text = ocr_pdf_page(page)
-    if not text.strip():
+    ocr = ocr_pdf_page(page)
+    if not ocr.text.strip():
         import logging
 
         logging.getLogger(__name__).warning("%s page %d: OCR found no text", name, number)
-    return Section(text, {"page": number, "ocr": True})
+    return ocr.section(number)
 
 
 # Docx2txtLoader needs docx2txt and loses table cells; UnstructuredWordDocumentLoader

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_PIXELS = 50_000_000
 # Two threads suit the 2-core machines this runs on; more only contend with the embedder.
 OCR_THREADS = 2
+# chunk metadata: the OCR'd lines' boxes (PageText), read by the source viewer
+BOXES_KEY = "ocr_boxes"
 
 
 @functools.cache
@@ -33,7 +37,15 @@ def engine() -> Any:
     return RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
 
 
-def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of a page as OCR read it, and the box around it in image pixels."""
+
+    text: str
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+
+
+def ocr_lines(boxes: list[tuple[list[list[float]], str]]) -> list[OcrLine]:
     """Lines top to bottom, boxes left to right within a line.
 
     Two boxes are on one line when their vertical centres are closer than half the
@@ -62,17 +74,53 @@ def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
         for prev, box in itertools.pairwise(line):
             gap = box[2] - prev[3]
             text += (" " if gap > 0.5 * (box[1] - box[0]) else "") + box[4]
-        out.append(text)
-    return "\n".join(out)
+        left, right = min(b[2] for b in line), max(b[3] for b in line)
+        top, bottom = min(b[0] for b in line), max(b[1] for b in line)
+        out.append(OcrLine(text, (int(left), int(top), int(right + 0.5), int(bottom + 0.5))))
+    return out
 
 
-def ocr_array(image: Any) -> str:
-    """The text of one RGB image (a PIL image or numpy array), in reading order."""
+def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
+    return "\n".join(line.text for line in ocr_lines(boxes))
+
+
+def ocr_image_lines(image: Any) -> list[OcrLine]:
+    """The lines of one RGB image (a PIL image or numpy array), in reading order."""
     import numpy as np
 
     array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
     result, _ = engine()(array)
-    return reading_order([(points, text) for points, text, _score in result or []])
+    return ocr_lines([(points, text) for points, text, _score in result or []])
+
+
+def ocr_array(image: Any) -> str:
+    """The text of one RGB image (a PIL image or numpy array), in reading order."""
+    return "\n".join(line.text for line in ocr_image_lines(image))
+
+
+class PageText:
+    """The OCR'd text of one page (possibly several images) and where each line sits:
+    `boxes` rows are [start, end, image, left, top, right, bottom], start/end offsets in
+    `text` and the box in the pixels of the page's `image`-th picture, so the source
+    viewer can draw the box around a cited quote."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.boxes: list[list[int]] = []
+
+    def add(self, lines: list[OcrLine], image: int) -> None:
+        for line in lines:
+            if self.text:
+                self.text += "\n"
+            start = len(self.text)
+            self.text += line.text
+            self.boxes.append([start, len(self.text), image, *line.box])
+
+    def section(self, number: int) -> Section:
+        metadata: dict[str, str | int] = {"page": number, "ocr": True}
+        if self.boxes:
+            metadata[BOXES_KEY] = json.dumps(self.boxes, separators=(",", ":"))
+        return Section(self.text, metadata)
 
 
 def open_image(source: Any, max_pixels: int) -> Any:
@@ -122,22 +170,24 @@ def load_image(
     sections = []
     try:
         for number, frame in enumerate(_frames(image, max_pages), start=1):
-            text = ocr_array(frame)
-            if not text.strip():
+            page = PageText()
+            page.add(ocr_image_lines(frame), 0)
+            if not page.text.strip():
                 log.warning("%s page %d: OCR found no text", path.name, number)
-            sections.append(Section(text, {"page": number, "ocr": True}))
+            sections.append(page.section(number))
     except OSError as exc:  # truncated or corrupt pixel data
         raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
     return LoadedFile(title=path.stem, sections=sections)
 
 
-def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
+def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageText:
     """The text of a PDF page without a text layer: its embedded images, OCR'd in order.
 
     A scanned page is one image per page; pypdf extracts it as stored, so no renderer
-    is needed. Images over the pixel limit are left out with a note."""
-    texts = []
-    for name in page.images.keys():  # noqa: SIM118 - iterating yields images, not names
+    is needed. Images over the pixel limit are left out with a note. A box's image is
+    the picture's position in `page.images` (what the source viewer opens again)."""
+    result = PageText()
+    for index, name in enumerate(page.images.keys()):
         size = _declared_size(page, name)
         if size and size[0] * size[1] > max_pixels:
             log.warning("%s: %s", name, _too_big_message(size, max_pixels))
@@ -145,10 +195,10 @@ def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
         if size and (size[0] < 32 or size[1] < 16):  # rules, logos, bullets
             continue
         try:
-            texts.append(ocr_array(page.images[name].image))
+            result.add(ocr_image_lines(page.images[name].image), index)
         except (OSError, ValueError) as exc:
             log.warning("%s could not be decoded (%s)", name, str(exc)[:120])
-    return "\n".join(t for t in texts if t.strip())
+    return result
 
 
 def _declared_size(page: Any, name: str) -> tuple[int, int] | None:

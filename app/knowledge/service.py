@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from app.knowledge.sources import SourceError, SourceView, open_source
 from app.knowledge.types import (
     DeletedDocument,
     DocumentInfo,
@@ -77,6 +78,13 @@ class KnowledgeBases:
         """Every document with its chunk count, by source."""
         counts = chunk_counts(self._open(name).store)
         return [DocumentInfo(source, n) for source, n in sorted(counts.items())]
+
+    def open_source(self, name: str, source: str, chunk_id: str, quote: str = "") -> SourceView:
+        """A cited chunk opened at its place in its document (the chat's source viewer);
+        a source that is not this knowledge base's is refused (SourceError)."""
+        if not self.exists(name):
+            raise SourceError(f"no knowledge base named {name!r}")
+        return open_source(self._open(name), source, chunk_id, quote)
 
     def upload_limit_mb(self, server_limit_mb: float | None = None) -> float:
         """The size limit of one uploaded file (the smaller of ours and the server's)."""
