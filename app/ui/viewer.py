@@ -64,7 +64,7 @@ def _note(code: str) -> str:
 
 def _page(view: SourceView) -> None:
     if view.image is not None:
-        st.image(view.image, width="stretch")
+        st.image(view.image, width="stretch", output_format="PNG")
     if not view.highlighted:
         st.caption(_("The quote could not be located on the page; the passage is below."))
     st.markdown(highlight(view.text, view.quote))
