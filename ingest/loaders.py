@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ingest.documents import LoadedFile, LoadError, Section, decode_text
+from ingest.documents import LoadedFile, LoadError, PageCallback, Section, decode_text
 
 # (issue 25) images, spreadsheets and slides: ingest/ocr.py, tables.py, slides.py
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -71,16 +71,22 @@ def _load_markdown(path: Path) -> LoadedFile:
 
 # PyPDFLoader opens PDFs leniently (a truncated file yields some pages, silently) and
 # numbers pages from 0; here a broken PDF is a one-line skip and pages start at 1.
-def _load_pdf(path: Path) -> LoadedFile:
+def _load_pdf(path: Path, on_page: PageCallback | None = None) -> LoadedFile:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    from ingest.pdf_tables import table_reader
 
     try:
         reader = PdfReader(path, strict=True)
         _decrypt(reader)
-        sections = [
-            _pdf_page(page, number, path.name) for number, page in enumerate(reader.pages, start=1)
-        ]
+        total = len(reader.pages)
+        sections: list[Section] = []
+        with table_reader(path) as tables:
+            for number, page in enumerate(reader.pages, start=1):
+                sections += _pdf_page(page, number, path.name, tables)
+                if on_page is not None:
+                    on_page(number, total)
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
@@ -98,11 +104,18 @@ def _decrypt(reader: object) -> None:
             raise LoadError("encrypted PDF (needs a password)", skipped=True)
 
 
-def _pdf_page(page: object, number: int, name: str) -> Section:
-    """A page's text layer, or, for a page without one (a scan), its OCR'd images."""
+def _pdf_page(page: object, number: int, name: str, tables: object = None) -> list[Section]:
+    """A page's text layer (its tables as rows, when pdfplumber finds ruled ones), or, for
+    a page without one (a scan), its OCR'd images."""
     text = page.extract_text() or ""  # type: ignore[attr-defined]
     if text.strip() or not page.images:  # type: ignore[attr-defined]
-        return Section(text, {"page": number})
+        if text.strip():
+            from ingest.pdf_tables import table_sections
+
+            found = table_sections(tables, number)
+            if found:
+                return found
+        return [Section(text, {"page": number})]
     from ingest.ocr import ocr_pdf_page
 
     ocr = ocr_pdf_page(page)
@@ -110,7 +123,7 @@ def _pdf_page(page: object, number: int, name: str) -> Section:
         import logging
 
         logging.getLogger(__name__).warning("%s page %d: OCR found no text", name, number)
-    return ocr.section(number)
+    return [ocr.section(number)]
 
 
 # Docx2txtLoader needs docx2txt and loses table cells; UnstructuredWordDocumentLoader
@@ -247,6 +260,7 @@ def load_file(
     max_pages: int | None = None,
     max_image_pixels: int | None = None,
     max_sheet_rows: int | None = None,
+    on_page: PageCallback | None = None,
 ) -> LoadedFile:
     """Load a supported file, or raise LoadError with a one-line reason.
 
@@ -272,11 +286,13 @@ def load_file(
             check_unpacked(path, max_unpacked_bytes, max_bytes)
         if max_pages is not None and loader is _load_pdf:
             check_pages(path, max_pages)
-        if loader is _load_image and (max_image_pixels or max_pages):
+        if loader is _load_image:
             from ingest.ocr import DEFAULT_MAX_PIXELS, load_image
 
             pixels = max_image_pixels or DEFAULT_MAX_PIXELS
-            loaded = load_image(path, pixels, max_pages or 2000)
+            loaded = load_image(path, pixels, max_pages or 2000, on_page)
+        elif loader is _load_pdf:
+            loaded = _load_pdf(path, on_page)
         elif loader is _load_xlsx and max_sheet_rows:
             from ingest.tables import load_xlsx
 

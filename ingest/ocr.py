@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.documents import LoadedFile, LoadError, Section
+from ingest.documents import LoadedFile, LoadError, PageCallback, Section
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +163,14 @@ def _frames(image: Any, max_frames: int) -> Iterator[Any]:
 
 
 def load_image(
-    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_pages: int = 2000
+    path: Path,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pages: int = 2000,
+    on_page: PageCallback | None = None,
 ) -> LoadedFile:
     """An image file (a multi-page TIFF: each frame a page), OCR'd page by page."""
     image = open_image(path, max_pixels)
+    total = min(int(getattr(image, "n_frames", 1)), max_pages)
     sections = []
     try:
         for number, frame in enumerate(_frames(image, max_pages), start=1):
@@ -175,6 +179,8 @@ def load_image(
             if not page.text.strip():
                 log.warning("%s page %d: OCR found no text", path.name, number)
             sections.append(page.section(number))
+            if on_page is not None:
+                on_page(number, total)
     except OSError as exc:  # truncated or corrupt pixel data
         raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
     return LoadedFile(title=path.stem, sections=sections)

@@ -16,6 +16,7 @@ from typing import Any
 
 from ingest.documents import LoadError
 from ingest.ocr import DEFAULT_MAX_PIXELS, open_image
+from ingest.tables import FIELD_SEPARATOR
 
 # A box drawn round the passage: an outline in this exact colour (a test finds it in the
 # picture) over a translucent fill of the same hue.
@@ -88,15 +89,22 @@ def text_layer_page(path: Path, page: int, quote: str) -> tuple[bytes, bool]:
 
 
 def _quote_rects(text_page: Any, quote: str) -> list[tuple[float, float, float, float]]:
+    """The quote as a whole; else line by line (PDFium breaks lines differently); a table
+    row ("型号: X200；价格: 3200", never on the page in that form) cell value by cell value."""
+    quote = quote.strip()
+    if not quote:
+        return []
+    if (hit := _search(text_page, quote)) is not None:
+        return _rects(text_page, *hit)
     rects: list[tuple[float, float, float, float]] = []
-    for piece in [quote.strip()] if quote.strip() else []:
-        found = _search(text_page, piece)
-        if found is None:  # across a line break: each line of it on its own
-            for line in (p.strip() for p in piece.splitlines()):
-                if len(line) >= 2 and (hit := _search(text_page, line)) is not None:
-                    rects.extend(_rects(text_page, *hit))
+    for line in (part.strip() for part in quote.splitlines()):
+        if len(line) >= 2 and (hit := _search(text_page, line)) is not None:
+            rects += _rects(text_page, *hit)
             continue
-        rects.extend(_rects(text_page, *found))
+        for cell in line.split(FIELD_SEPARATOR):
+            value = (cell.partition(": ")[2] or cell).strip()
+            if len(value) >= 2 and (hit := _search(text_page, value)) is not None:
+                rects += _rects(text_page, *hit)
     return rects
 
 
