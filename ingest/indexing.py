@@ -113,6 +113,7 @@ def ingest_paths(
         "max_pages": kb.settings.knowledge.max_pdf_pages,
         "max_image_pixels": int(kb.settings.knowledge.max_image_megapixels * 1_000_000),
         "max_sheet_rows": kb.settings.knowledge.max_sheet_rows,
+        "ocr_workers": kb.settings.knowledge.ocr_workers,
     }
     chunk_limits = (kb.settings.knowledge.chunk_size, kb.settings.knowledge.max_chunks_per_file)
     manager = kb.record_manager

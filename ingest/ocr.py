@@ -1,40 +1,48 @@
 """Read text from images and image-only PDF pages with RapidOCR, offline.
 
 rapidocr-onnxruntime ships the PP-OCRv4 Chinese detection and recognition models
-inside its wheel, so nothing downloads. The engine is loaded once per process (about
+inside its wheel, so nothing downloads. An engine is loaded once per OCR thread (about
 1 s) and reused; each page costs a detection pass and one recognition pass per line.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import logging
+import threading
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ingest.documents import LoadedFile, LoadError, PageCallback, Section
+from ingest.documents import LoadError, Section
 
 log = logging.getLogger(__name__)
 
 # ZHIKU_MAX_IMAGE_MEGAPIXELS' default; a 50-megapixel page decodes to 150 MB of RGB.
 DEFAULT_MAX_PIXELS = 50_000_000
-# Two threads suit the 2-core machines this runs on; more only contend with the embedder.
-OCR_THREADS = 2
+# Pages are OCR'd on ZHIKU_OCR_WORKERS threads (ingest/ocr_pages.py), each with its own
+# engine of one onnxruntime thread: two such engines read a scan about twice as fast as
+# one engine of two threads, whose threads overlap little (docs/benchmarks.md).
+OCR_THREADS = 1  # onnxruntime intra-op threads per engine
+DEFAULT_WORKERS = 2  # ZHIKU_OCR_WORKERS' default
 # chunk metadata: the OCR'd lines' boxes (PageText), read by the source viewer
 BOXES_KEY = "ocr_boxes"
 
 
-@functools.cache
-def engine() -> Any:
-    """The RapidOCR engine with its bundled models (loaded on first use)."""
-    from rapidocr_onnxruntime import RapidOCR
+_engines = threading.local()
 
-    return RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
+
+def engine() -> Any:
+    """This thread's RapidOCR engine with its bundled models (loaded on first use, about
+    a second); one per thread, so two pages are read at once without sharing state."""
+    loaded = getattr(_engines, "engine", None)
+    if loaded is None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        loaded = RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
+        _engines.engine = loaded
+    return loaded
 
 
 @dataclass(frozen=True)
@@ -152,47 +160,17 @@ def _too_big_message(size: tuple[int, int] | None, max_pixels: int) -> str:
     return f"{what} over the limit of {max_pixels / 1e6:g} (ZHIKU_MAX_IMAGE_MEGAPIXELS)"
 
 
-def _frames(image: Any, max_frames: int) -> Iterator[Any]:
-    from PIL import ImageSequence
-
-    for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-        if number > max_frames:
-            log.warning("only the first %d pages of a multi-page image are read", max_frames)
-            return
-        yield frame
-
-
-def load_image(
-    path: Path,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_pages: int = 2000,
-    on_page: PageCallback | None = None,
-) -> LoadedFile:
-    """An image file (a multi-page TIFF: each frame a page), OCR'd page by page."""
-    image = open_image(path, max_pixels)
-    total = min(int(getattr(image, "n_frames", 1)), max_pages)
-    sections = []
-    try:
-        for number, frame in enumerate(_frames(image, max_pages), start=1):
-            page = PageText()
-            page.add(ocr_image_lines(frame), 0)
-            if not page.text.strip():
-                log.warning("%s page %d: OCR found no text", path.name, number)
-            sections.append(page.section(number))
-            if on_page is not None:
-                on_page(number, total)
-    except OSError as exc:  # truncated or corrupt pixel data
-        raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
-    return LoadedFile(title=path.stem, sections=sections)
-
-
 def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageText:
-    """The text of a PDF page without a text layer: its embedded images, OCR'd in order.
+    """The text of a PDF page without a text layer: its embedded images, OCR'd in order."""
+    return ocr_pictures(pdf_page_pictures(page, max_pixels))
 
-    A scanned page is one image per page; pypdf extracts it as stored, so no renderer
-    is needed. Images over the pixel limit are left out with a note. A box's image is
-    the picture's position in `page.images` (what the source viewer opens again)."""
-    result = PageText()
+
+def pdf_page_pictures(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[tuple[int, Any]]:
+    """The pictures of a scanned page worth reading, with their position in `page.images`
+    (a box's `image`, what the source viewer opens again). pypdf reads them as stored, so
+    no renderer is needed; this runs where the PDF is read (pypdf is not thread-safe),
+    the OCR can run elsewhere. Pictures over the pixel limit are left out with a note."""
+    pictures = []
     for index, name in enumerate(page.images.keys()):
         size = _declared_size(page, name)
         if size and size[0] * size[1] > max_pixels:
@@ -201,9 +179,20 @@ def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageText:
         if size and (size[0] < 32 or size[1] < 16):  # rules, logos, bullets
             continue
         try:
-            result.add(ocr_image_lines(page.images[name].image), index)
+            pictures.append((index, page.images[name].image))
         except (OSError, ValueError) as exc:
             log.warning("%s could not be decoded (%s)", name, str(exc)[:120])
+    return pictures
+
+
+def ocr_pictures(pictures: list[tuple[int, Any]]) -> PageText:
+    """One page's pictures OCR'd in order (on any thread: each has its own engine)."""
+    result = PageText()
+    for index, picture in pictures:
+        try:
+            result.add(ocr_image_lines(picture), index)
+        except (OSError, ValueError) as exc:  # pixel data decoded lazily, here
+            log.warning("picture %d could not be decoded (%s)", index + 1, str(exc)[:120])
     return result
 
 
