@@ -38,6 +38,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path
 
     folder = tmp_path_factory.mktemp("viewer-docs")
     image_pdf(folder / "scan.pdf", [render_page(None, SCAN_LINES, (1240, 600))])
+    render_page(folder / "notice.png", SCAN_LINES, (1240, 600))  # a photo of the notice
     (folder / "notes.md").write_text(
         "# 说明\n\n" + "前言。" * 400 + "\n\n知库的维护窗口是每月第一个周六。\n", encoding="utf-8"
     )
@@ -90,6 +91,15 @@ def test_a_scanned_page_is_its_picture_with_the_ocr_box_round_the_quote(service)
     inside = highlight_pixels(view.image, line)
     assert inside > 1000  # a 4-pixel outline round a line of ~600 px
     assert highlight_pixels(view.image) == inside  # nothing boxed elsewhere
+
+
+def test_an_image_file_is_shown_with_the_box_round_the_quote(service) -> None:
+    chunk = chunk_of(service, "viewer", "notice.png", QUOTE)
+    view = service.open_source("viewer", "notice.png", chunk, QUOTE)
+    assert view.kind == "page" and view.page == 1 and view.highlighted
+    assert view.image is not None
+    line = (0, LINE_TOP - 30, 1240, LINE_TOP + 75)
+    assert highlight_pixels(view.image, line) == highlight_pixels(view.image) > 1000
 
 
 def test_a_pdf_page_with_text_is_rendered_with_the_quote_boxed(service) -> None:
