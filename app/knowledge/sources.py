@@ -117,6 +117,8 @@ def _text(
     if at < 0:  # the file changed since it was indexed
         return SourceView(source, "text", quote, chunk, page, note="changed")
     first = max(0, at - CONTEXT_BEFORE)
+    if (line := document.find("\n", first, at)) >= 0:  # start at a line, not mid-sentence
+        first = line + 1
     last = min(len(document), at + len(quote or chunk) + CONTEXT_AFTER)
     excerpt = document[first:last]
     return SourceView(
