@@ -18,6 +18,7 @@ from pathlib import Path
 from app.retrieval.hybrid import build_retriever
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
+from ingest.loaders import load_file
 from ingest.ocr import engine, ocr_array
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -144,6 +145,8 @@ def run() -> dict:
     for image, lines in zip(images, PAGES, strict=True):
         clean.append(1 - cer(page_text(lines), ocr_array(image)))
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    one_worker = _pdf_pages_per_s(work, images, workers=1)
+    parallel = _pdf_pages_per_s(work, images, workers=2)
     degraded_image = degrade(images[0], work / "photo.jpg")
     degraded = 1 - cer(page_text(PAGES[0]), ocr_array(degraded_image))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -169,6 +172,8 @@ def run() -> dict:
         "char_accuracy_degraded": degraded,
         "pages_per_s_wall": len(images) / wall,
         "pages_per_s_cpu": len(images) / cpu,
+        **parallel,
+        "pdf_pages_per_s_wall_1_worker": one_worker["pdf_pages_per_s_wall"],
         "ocr_peak_rss_mb": peak_mb,
         "pdf_ingest_s": ocr_ingest_s,
         "hit1_txt": hit_at_1(settings, "txt"),
@@ -176,6 +181,28 @@ def run() -> dict:
         "questions": len(QUESTIONS),
         "sheet_row_hit1": bool(top) and SHEET_QUESTION[1] in top[0].page_content,
         "sheet_top_chunk": top[0].page_content if top else "",
+    }
+
+
+def _pdf_pages_per_s(work: Path, images: list, workers: int) -> dict:
+    """The product's path: an image-only PDF of the pages twice, read by `load_file`, which
+    OCRs pages on ZHIKU_OCR_WORKERS (2) threads while it reads the next (ingest/ocr_pages.py); the
+    text of each page checked against the truth, so order and accuracy hold too."""
+    warm, long = work / "warm.pdf", work / "long.pdf"
+    images[0].save(warm, "PDF", resolution=150, save_all=True, append_images=images[1:2])
+    load_file(warm, 10**9, ocr_workers=workers)  # each OCR thread loads its engine
+    pages = images + images
+    pages[0].save(long, "PDF", resolution=150, save_all=True, append_images=pages[1:])
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    loaded = load_file(long, 10**9, ocr_workers=workers)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    truths = [page_text(lines) for lines in PAGES + PAGES]
+    accuracy = [1 - cer(t, s.text) for t, s in zip(truths, loaded.sections, strict=True)]
+    return {
+        "pdf_pages": len(pages),
+        "pdf_pages_per_s_wall": len(pages) / wall,
+        "pdf_cpu_s_per_page": cpu / len(pages),
+        "pdf_char_accuracy_min": min(accuracy),
     }
 
 
@@ -200,8 +227,12 @@ def report(result: dict, command: str, machine: str) -> list[str]:
         f"{r['char_accuracy_clean']:.3f} / {r['char_accuracy_clean_min']:.3f} | ≥ 0.97 |",
         f"| OCR character accuracy, degraded page (3°, blur, JPEG 40) | "
         f"{r['char_accuracy_degraded']:.3f} | ≥ 0.90 |",
-        f"| pages/s, 2 threads: wall / CPU-bound (pages ÷ process CPU s) | "
-        f"{r['pages_per_s_wall']:.2f} / {r['pages_per_s_cpu']:.2f} | ≥ 0.5 |",
+        f"| pages/s, one page at a time on one engine: wall / CPU-bound | "
+        f"{r['pages_per_s_wall']:.2f} / {r['pages_per_s_cpu']:.2f} | |",
+        f"| pages/s, image-only PDF of {r['pdf_pages']} pages, wall: ZHIKU_OCR_WORKERS=1 / 2 | "
+        f"{r['pdf_pages_per_s_wall_1_worker']:.2f} / {r['pdf_pages_per_s_wall']:.2f} | ≥ 0.5 |",
+        f"| CPU-seconds per page, that PDF / its worst page's accuracy | "
+        f"{r['pdf_cpu_s_per_page']:.1f} / {r['pdf_char_accuracy_min']:.3f} | |",
         f"| OCR engine load | {r['ocr_load_s']:.1f} s | |",
         f"| peak RSS after OCR | {r['ocr_peak_rss_mb']:.0f} MB | |",
         f"| image-only PDF ingest ({r['pages']} pages, OCR + embed) | "

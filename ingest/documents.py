@@ -4,9 +4,14 @@ tables.py, slides.py, web.py) so none of them imports another."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from charset_normalizer import from_bytes
+
+# Called after each page of a PDF or multi-page image with (page, pages): OCR costs
+# seconds a page, so a long scan reports its progress page by page.
+PageCallback = Callable[[int, int], None]
 
 
 class LoadError(Exception):

@@ -11,7 +11,7 @@ the BM25 index of this and every other process learns that it changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +70,12 @@ class Progress:
     def group_started(self, files: int, chunks: int) -> None: ...
     def chunks_done(self, count: int) -> None: ...
     def file_done(self, source: str) -> None: ...
+    # a page of a PDF or image read (OCR: seconds each), before the file's chunks exist
+    def page_done(self, source: str, page: int, pages: int) -> None: ...
+
+
+def _pages(progress: Progress, source: str) -> Callable[[int, int], None]:
+    return lambda page, pages: progress.page_done(source, page, pages)
 
 
 def _ticking(chunks: list[Document], progress: Progress) -> Iterator[Document]:
@@ -110,6 +116,7 @@ def ingest_paths(
         "max_pages": kb.settings.knowledge.max_pdf_pages,
         "max_image_pixels": int(kb.settings.knowledge.max_image_megapixels * 1_000_000),
         "max_sheet_rows": kb.settings.knowledge.max_sheet_rows,
+        "ocr_workers": kb.settings.knowledge.ocr_workers,
     }
     chunk_limits = (kb.settings.knowledge.chunk_size, kb.settings.knowledge.max_chunks_per_file)
     manager = kb.record_manager
@@ -127,7 +134,12 @@ def ingest_paths(
         try:
             for candidate in candidates:
                 try:
-                    loaded = load_file(candidate.path, max_bytes, **limits)
+                    loaded = load_file(
+                        candidate.path,
+                        max_bytes,
+                        **limits,
+                        on_page=_pages(progress, candidate.source),
+                    )
                     check_chunk_count(loaded, *chunk_limits)
                     chunks = split_file(loaded, candidate.source, splitter)
                     check_chunk_count(loaded, *chunk_limits, chunks=len(chunks))

@@ -12,9 +12,13 @@ import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ingest.documents import LoadedFile, LoadError, Section, decode_text
+from ingest.documents import LoadedFile, LoadError, PageCallback, Section, decode_text
+from ingest.ocr import DEFAULT_WORKERS as OCR_WORKERS
+
+if TYPE_CHECKING:
+    from ingest.ocr_pages import OcrPages
 
 # (issue 25) images, spreadsheets and slides: ingest/ocr.py, tables.py, slides.py
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -71,16 +75,23 @@ def _load_markdown(path: Path) -> LoadedFile:
 
 # PyPDFLoader opens PDFs leniently (a truncated file yields some pages, silently) and
 # numbers pages from 0; here a broken PDF is a one-line skip and pages start at 1.
-def _load_pdf(path: Path) -> LoadedFile:
+def _load_pdf(
+    path: Path, on_page: PageCallback | None = None, ocr_workers: int = OCR_WORKERS
+) -> LoadedFile:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    from ingest.ocr_pages import OcrPages
+    from ingest.pdf_tables import table_reader
 
     try:
         reader = PdfReader(path, strict=True)
         _decrypt(reader)
-        sections = [
-            _pdf_page(page, number, path.name) for number, page in enumerate(reader.pages, start=1)
-        ]
+        pages = OcrPages(path.name, len(reader.pages), on_page, ocr_workers)
+        with table_reader(path) as tables, pages:
+            for number, page in enumerate(reader.pages, start=1):
+                _pdf_page(page, number, pages, tables)
+            sections = pages.finish()
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
@@ -98,19 +109,23 @@ def _decrypt(reader: object) -> None:
             raise LoadError("encrypted PDF (needs a password)", skipped=True)
 
 
-def _pdf_page(page: object, number: int, name: str) -> Section:
-    """A page's text layer, or, for a page without one (a scan), its OCR'd images."""
-    text = page.extract_text() or ""  # type: ignore[attr-defined]
-    if text.strip() or not page.images:  # type: ignore[attr-defined]
-        return Section(text, {"page": number})
-    from ingest.ocr import ocr_pdf_page
+def _pdf_page(page: Any, number: int, pages: OcrPages, tables: object = None) -> None:
+    """A page's text layer (its tables as rows, when pdfplumber finds ruled ones), or, for
+    a page without one (a scan), its pictures, handed to OCR."""
+    text = page.extract_text() or ""
+    if text.strip() or not page.images:
+        if text.strip():
+            from ingest.pdf_tables import table_sections
 
-    text = ocr_pdf_page(page)
-    if not text.strip():
-        import logging
+            found = table_sections(tables, number)
+            if found:
+                pages.read(found)
+                return
+        pages.read([Section(text, {"page": number})])
+        return
+    from ingest.ocr import pdf_page_pictures
 
-        logging.getLogger(__name__).warning("%s page %d: OCR found no text", name, number)
-    return Section(text, {"page": number, "ocr": True})
+    pages.ocr(pdf_page_pictures(page), number)
 
 
 # Docx2txtLoader needs docx2txt and loses table cells; UnstructuredWordDocumentLoader
@@ -162,7 +177,7 @@ def _deferred(module: str, name: str) -> Callable[[Path], LoadedFile]:
 # and keeps empty cells as 'column: ' lines; ingest/tables.py keeps each row whole.
 _load_csv = _deferred("ingest.tables", "load_csv")
 _load_xlsx = _deferred("ingest.tables", "load_xlsx")
-_load_image = _deferred("ingest.ocr", "load_image")
+_load_image = _deferred("ingest.ocr_pages", "load_image")
 
 LOADERS: dict[str, Callable[[Path], LoadedFile]] = {
     ".txt": _load_plain,
@@ -247,6 +262,8 @@ def load_file(
     max_pages: int | None = None,
     max_image_pixels: int | None = None,
     max_sheet_rows: int | None = None,
+    on_page: PageCallback | None = None,
+    ocr_workers: int = OCR_WORKERS,
 ) -> LoadedFile:
     """Load a supported file, or raise LoadError with a one-line reason.
 
@@ -272,11 +289,14 @@ def load_file(
             check_unpacked(path, max_unpacked_bytes, max_bytes)
         if max_pages is not None and loader is _load_pdf:
             check_pages(path, max_pages)
-        if loader is _load_image and (max_image_pixels or max_pages):
-            from ingest.ocr import DEFAULT_MAX_PIXELS, load_image
+        if loader is _load_image:
+            from ingest.ocr import DEFAULT_MAX_PIXELS
+            from ingest.ocr_pages import load_image
 
             pixels = max_image_pixels or DEFAULT_MAX_PIXELS
-            loaded = load_image(path, pixels, max_pages or 2000)
+            loaded = load_image(path, pixels, max_pages or 2000, on_page, ocr_workers)
+        elif loader is _load_pdf:
+            loaded = _load_pdf(path, on_page, ocr_workers)
         elif loader is _load_xlsx and max_sheet_rows:
             from ingest.tables import load_xlsx
 

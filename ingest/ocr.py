@@ -1,39 +1,59 @@
 """Read text from images and image-only PDF pages with RapidOCR, offline.
 
 rapidocr-onnxruntime ships the PP-OCRv4 Chinese detection and recognition models
-inside its wheel, so nothing downloads. The engine is loaded once per process (about
+inside its wheel, so nothing downloads. An engine is loaded once per OCR thread (about
 1 s) and reused; each page costs a detection pass and one recognition pass per line.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
+import json
 import logging
+import threading
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from ingest.documents import LoadedFile, LoadError, Section
+from ingest.documents import LoadError, Section
 
 log = logging.getLogger(__name__)
 
 # ZHIKU_MAX_IMAGE_MEGAPIXELS' default; a 50-megapixel page decodes to 150 MB of RGB.
 DEFAULT_MAX_PIXELS = 50_000_000
-# Two threads suit the 2-core machines this runs on; more only contend with the embedder.
-OCR_THREADS = 2
+# Pages are OCR'd on ZHIKU_OCR_WORKERS threads (ingest/ocr_pages.py), each with its own
+# engine of one onnxruntime thread: two such engines read a scan about twice as fast as
+# one engine of two threads, whose threads overlap little (docs/benchmarks.md).
+OCR_THREADS = 1  # onnxruntime intra-op threads per engine
+DEFAULT_WORKERS = 2  # ZHIKU_OCR_WORKERS' default
+# chunk metadata: the OCR'd lines' boxes (PageText), read by the source viewer
+BOXES_KEY = "ocr_boxes"
 
 
-@functools.cache
+_engines = threading.local()
+
+
 def engine() -> Any:
-    """The RapidOCR engine with its bundled models (loaded on first use)."""
-    from rapidocr_onnxruntime import RapidOCR
+    """This thread's RapidOCR engine with its bundled models (loaded on first use, about
+    a second); one per thread, so two pages are read at once without sharing state."""
+    loaded = getattr(_engines, "engine", None)
+    if loaded is None:
+        from rapidocr_onnxruntime import RapidOCR
 
-    return RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
+        loaded = RapidOCR(intra_op_num_threads=OCR_THREADS, inter_op_num_threads=1)
+        _engines.engine = loaded
+    return loaded
 
 
-def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of a page as OCR read it, and the box around it in image pixels."""
+
+    text: str
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+
+
+def ocr_lines(boxes: list[tuple[list[list[float]], str]]) -> list[OcrLine]:
     """Lines top to bottom, boxes left to right within a line.
 
     Two boxes are on one line when their vertical centres are closer than half the
@@ -62,17 +82,53 @@ def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
         for prev, box in itertools.pairwise(line):
             gap = box[2] - prev[3]
             text += (" " if gap > 0.5 * (box[1] - box[0]) else "") + box[4]
-        out.append(text)
-    return "\n".join(out)
+        left, right = min(b[2] for b in line), max(b[3] for b in line)
+        top, bottom = min(b[0] for b in line), max(b[1] for b in line)
+        out.append(OcrLine(text, (int(left), int(top), int(right + 0.5), int(bottom + 0.5))))
+    return out
 
 
-def ocr_array(image: Any) -> str:
-    """The text of one RGB image (a PIL image or numpy array), in reading order."""
+def reading_order(boxes: list[tuple[list[list[float]], str]]) -> str:
+    return "\n".join(line.text for line in ocr_lines(boxes))
+
+
+def ocr_image_lines(image: Any) -> list[OcrLine]:
+    """The lines of one RGB image (a PIL image or numpy array), in reading order."""
     import numpy as np
 
     array = np.asarray(image.convert("RGB") if hasattr(image, "convert") else image)
     result, _ = engine()(array)
-    return reading_order([(points, text) for points, text, _score in result or []])
+    return ocr_lines([(points, text) for points, text, _score in result or []])
+
+
+def ocr_array(image: Any) -> str:
+    """The text of one RGB image (a PIL image or numpy array), in reading order."""
+    return "\n".join(line.text for line in ocr_image_lines(image))
+
+
+class PageText:
+    """The OCR'd text of one page (possibly several images) and where each line sits:
+    `boxes` rows are [start, end, image, left, top, right, bottom], start/end offsets in
+    `text` and the box in the pixels of the page's `image`-th picture, so the source
+    viewer can draw the box around a cited quote."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.boxes: list[list[int]] = []
+
+    def add(self, lines: list[OcrLine], image: int) -> None:
+        for line in lines:
+            if self.text:
+                self.text += "\n"
+            start = len(self.text)
+            self.text += line.text
+            self.boxes.append([start, len(self.text), image, *line.box])
+
+    def section(self, number: int) -> Section:
+        metadata: dict[str, str | int] = {"page": number, "ocr": True}
+        if self.boxes:
+            metadata[BOXES_KEY] = json.dumps(self.boxes, separators=(",", ":"))
+        return Section(self.text, metadata)
 
 
 def open_image(source: Any, max_pixels: int) -> Any:
@@ -104,40 +160,18 @@ def _too_big_message(size: tuple[int, int] | None, max_pixels: int) -> str:
     return f"{what} over the limit of {max_pixels / 1e6:g} (ZHIKU_MAX_IMAGE_MEGAPIXELS)"
 
 
-def _frames(image: Any, max_frames: int) -> Iterator[Any]:
-    from PIL import ImageSequence
-
-    for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-        if number > max_frames:
-            log.warning("only the first %d pages of a multi-page image are read", max_frames)
-            return
-        yield frame
+def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> PageText:
+    """The text of a PDF page without a text layer: its embedded images, OCR'd in order."""
+    return ocr_pictures(pdf_page_pictures(page, max_pixels))
 
 
-def load_image(
-    path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_pages: int = 2000
-) -> LoadedFile:
-    """An image file (a multi-page TIFF: each frame a page), OCR'd page by page."""
-    image = open_image(path, max_pixels)
-    sections = []
-    try:
-        for number, frame in enumerate(_frames(image, max_pages), start=1):
-            text = ocr_array(frame)
-            if not text.strip():
-                log.warning("%s page %d: OCR found no text", path.name, number)
-            sections.append(Section(text, {"page": number, "ocr": True}))
-    except OSError as exc:  # truncated or corrupt pixel data
-        raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
-    return LoadedFile(title=path.stem, sections=sections)
-
-
-def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
-    """The text of a PDF page without a text layer: its embedded images, OCR'd in order.
-
-    A scanned page is one image per page; pypdf extracts it as stored, so no renderer
-    is needed. Images over the pixel limit are left out with a note."""
-    texts = []
-    for name in page.images.keys():  # noqa: SIM118 - iterating yields images, not names
+def pdf_page_pictures(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[tuple[int, Any]]:
+    """The pictures of a scanned page worth reading, with their position in `page.images`
+    (a box's `image`, what the source viewer opens again). pypdf reads them as stored, so
+    no renderer is needed; this runs where the PDF is read (pypdf is not thread-safe),
+    the OCR can run elsewhere. Pictures over the pixel limit are left out with a note."""
+    pictures = []
+    for index, name in enumerate(page.images.keys()):
         size = _declared_size(page, name)
         if size and size[0] * size[1] > max_pixels:
             log.warning("%s: %s", name, _too_big_message(size, max_pixels))
@@ -145,10 +179,21 @@ def ocr_pdf_page(page: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> str:
         if size and (size[0] < 32 or size[1] < 16):  # rules, logos, bullets
             continue
         try:
-            texts.append(ocr_array(page.images[name].image))
+            pictures.append((index, page.images[name].image))
         except (OSError, ValueError) as exc:
             log.warning("%s could not be decoded (%s)", name, str(exc)[:120])
-    return "\n".join(t for t in texts if t.strip())
+    return pictures
+
+
+def ocr_pictures(pictures: list[tuple[int, Any]]) -> PageText:
+    """One page's pictures OCR'd in order (on any thread: each has its own engine)."""
+    result = PageText()
+    for index, picture in pictures:
+        try:
+            result.add(ocr_image_lines(picture), index)
+        except (OSError, ValueError) as exc:  # pixel data decoded lazily, here
+            log.warning("picture %d could not be decoded (%s)", index + 1, str(exc)[:120])
+    return result
 
 
 def _declared_size(page: Any, name: str) -> tuple[int, int] | None:

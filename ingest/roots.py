@@ -51,9 +51,15 @@ def remember_roots(settings: Settings, collection: str, paths: list[Path]) -> No
 
 
 def locate_source(settings: Settings, collection: str, source: str) -> Path | None:
-    """The file on disk a chunk's `source` came from, if it is still there."""
+    """The file on disk a chunk's `source` came from, if it is still there.
+
+    Only a file inside a remembered folder (or a remembered file itself) is found: a
+    `source` like `../../etc/passwd` or an absolute path names nothing."""
     for root in remembered_roots(settings, collection):
-        candidate = root / source if root.is_dir() else root
-        if (root.is_dir() or root.name == source) and candidate.is_file():
-            return candidate
+        if root.is_dir():
+            candidate = root / source
+            if candidate.resolve().is_relative_to(root.resolve()) and candidate.is_file():
+                return candidate
+        elif root.name == source and root.is_file():
+            return root
     return None

@@ -277,3 +277,17 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def parse_row(line: str) -> tuple[list[str], list[str]]:
+    """A row line (`format_row`'s "name: value；…") back as its column names and values,
+    for the source viewer; a cell shown without a name (its value equals the column
+    name) keeps that text as both."""
+    names, values = [], []
+    for pair in line.strip().split(FIELD_SEPARATOR):
+        if not pair:
+            continue
+        name, sep, value = pair.partition(": ")
+        names.append(name if sep else pair)
+        values.append(value if sep else pair)
+    return names, values

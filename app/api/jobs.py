@@ -32,7 +32,7 @@ from app.knowledge.types import IngestBusyError, IngestReport, Progress
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.jobs")
-Kind = Literal["index-uploads", "reindex"]
+Kind = Literal["index-uploads", "reindex", "index-urls"]
 BUSY_RETRY_S = 2.0  # another writer (the CLI, the chat) holds the data folder: wait
 KEEP_FINISHED = 500  # finished records kept for GET /v1/jobs/<id> across restarts
 UNFINISHED = ("queued", "waiting-for-writer", "running")
@@ -53,6 +53,7 @@ class JobStatus:
     created: float = field(default_factory=time.time)
     finished: float | None = None
     resumed: int = 0  # how often a restarted server queued it again
+    urls: list[str] = field(default_factory=list)  # index-urls: the pages to fetch
 
     def as_dict(self) -> dict:
         shown = asdict(self)
@@ -84,8 +85,10 @@ class JobRunner:
         self._thread = threading.Thread(target=self._run, name="zhiku-jobs", daemon=True)
         self._thread.start()
 
-    def submit(self, kind: Kind, collection: str, owner: str = "api") -> JobStatus:
-        status = JobStatus(str(uuid.uuid4()), kind, collection, owner)
+    def submit(
+        self, kind: Kind, collection: str, owner: str = "api", urls: list[str] | None = None
+    ) -> JobStatus:
+        status = JobStatus(str(uuid.uuid4()), kind, collection, owner, urls=list(urls or []))
         self._save(status)  # durable before the client hears of it
         self.jobs[status.id] = status
         self._queue.put(status)
@@ -174,6 +177,8 @@ class JobRunner:
             try:
                 if status.kind == "reindex":
                     return self.knowledge.reindex(name, _JobProgress(status))
+                if status.kind == "index-urls":
+                    return self.knowledge.ingest_urls(name, status.urls, _JobProgress(status))
                 return self.knowledge.index_uploads(name, _JobProgress(status))
             except IngestBusyError:
                 status.state = "waiting-for-writer"

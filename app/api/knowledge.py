@@ -1,4 +1,5 @@
-"""Knowledge bases over HTTP: list, create, upload, list documents, delete one, re-index.
+"""Knowledge bases over HTTP: list, create, upload, add web pages, list documents, delete
+one, re-index.
 
 Every route calls the knowledge-base service (`app.knowledge`), the one the chat's page
 and `zhiku ingest` use: uploads get the same checks (the name reduced to a plain file
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.api import knowledge_schemas as out
 from app.api.jobs import JobRunner
@@ -25,6 +27,17 @@ router = APIRouter(prefix="/v1")
 
 class NewKnowledgeBase(BaseModel):
     name: str
+
+
+MAX_URLS = 100  # per request; each is fetched in turn by the job
+
+
+class NewUrls(BaseModel):
+    """Web pages to index: http or https URLs, each checked again when fetched (SSRF)."""
+
+    urls: list[Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048)]] = Field(
+        min_length=1, max_length=MAX_URLS
+    )
 
 
 def _settings(request: Request) -> Settings:
@@ -101,6 +114,19 @@ async def delete_document(request: Request, name: str, source: str) -> dict:
 async def reindex_knowledge_base(request: Request, name: str) -> dict:
     _existing(_knowledge(request), name)
     return {"job": _jobs(request).submit("reindex", name, _owner(request)).as_dict()}
+
+
+@router.post("/knowledge_bases/{name}/urls", status_code=202, response_model=out.JobAccepted)
+async def add_urls(request: Request, name: str, body: NewUrls) -> dict:
+    """Index web pages in the background (`KnowledgeBases.ingest_urls`): the job's
+    problems say, one line each, which page was refused (a private address not in
+    ZHIKU_URL_ALLOWLIST, a redirect there, too big) or could not be read."""
+    _existing(_knowledge(request), name)
+    for url in body.urls:
+        if not url.lower().startswith(("http://", "https://")):
+            raise HTTPException(400, f"not an http or https URL: {url[:200]!r}")
+    urls = list(dict.fromkeys(body.urls))
+    return {"job": _jobs(request).submit("index-urls", name, _owner(request), urls).as_dict()}
 
 
 @router.get("/jobs/{job_id}", response_model=out.JobOut)

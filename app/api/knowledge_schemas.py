@@ -36,7 +36,7 @@ class JobOut(_Out):
     """A background job (app/api/jobs.py JobStatus), without its owner."""
 
     id: str
-    kind: Literal["index-uploads", "reindex"]
+    kind: Literal["index-uploads", "reindex", "index-urls"]
     knowledge_base: str
     state: Literal["queued", "waiting-for-writer", "running", "done", "failed"]
     files_total: int
@@ -47,6 +47,7 @@ class JobOut(_Out):
     created: float
     finished: float | None
     resumed: int
+    urls: list[str]  # index-urls: the web pages it fetches
 
 
 class RefusedOut(_Out):

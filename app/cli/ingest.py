@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
@@ -33,6 +33,7 @@ class RichIngestProgress(Progress):
         self.bars = bars
         self.files = bars.add_task("files", total=None)
         self.chunks = bars.add_task("chunks", total=None, visible=False)
+        self.pages: TaskID | None = None
 
     def start(self, total_files: int) -> None:
         self.bars.update(self.files, total=total_files)
@@ -46,6 +47,15 @@ class RichIngestProgress(Progress):
 
     def file_done(self, source: str) -> None:
         self.bars.advance(self.files, 1)
+
+    def page_done(self, source: str, page: int, pages: int) -> None:
+        """A long PDF or scan, page by page (OCR takes seconds a page); hidden when done."""
+        if self.pages is None:
+            self.pages = self.bars.add_task("pages", total=pages, visible=False)
+        self.bars.update(
+            self.pages, completed=page, total=pages, visible=page < pages,
+            description=f"pages of {escape(source)[-40:]}",
+        )  # fmt: skip
 
 
 def print_report(report: IngestReport, collection: str) -> None:

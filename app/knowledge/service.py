@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.errors import UserError
+from app.knowledge.sources import SourceError, SourceView, open_source
 from app.knowledge.types import (
     ChunkChange,
     ChunkView,
@@ -81,6 +82,13 @@ class KnowledgeBases:
         """Every document with its chunk count, by source."""
         counts = chunk_counts(self._open(name).store)
         return [DocumentInfo(source, n) for source, n in sorted(counts.items())]
+
+    def open_source(self, name: str, source: str, chunk_id: str, quote: str = "") -> SourceView:
+        """A cited chunk opened at its place in its document (the chat's source viewer);
+        a source that is not this knowledge base's is refused (SourceError)."""
+        if not self.exists(name):
+            raise SourceError(f"no knowledge base named {name!r}")
+        return open_source(self._open(name), source, chunk_id, quote)
 
     def upload_limit_mb(self, server_limit_mb: float | None = None) -> float:
         """The size limit of one uploaded file (the smaller of ours and the server's)."""

@@ -133,6 +133,12 @@ class KnowledgeSettings(Section):
     max_sheet_rows: int = Field(
         default=100000, ge=1, description="Rows read per spreadsheet sheet; the rest skipped."
     )
+    ocr_workers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Scanned pages OCR'd at once, each engine ~0.5 GB of RAM (1: the least).",
+    )
     url_allowlist: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Hosts or networks (wiki.intranet, 10.0.0.0/8) a URL ingest may reach "

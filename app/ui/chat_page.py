@@ -13,7 +13,7 @@ from app.answering.admission import admission_for
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
 from app.schema import AnswerResult, QuoteInfo
-from app.ui import conversations, resources, state
+from app.ui import conversations, resources, state, viewer
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
 from app.ui.why import why_lines
@@ -81,6 +81,7 @@ def show_sources(result: AnswerResult) -> None:
         with st.expander(label, expanded=False):
             quote = cited[ctx["n"]]["quote"] if ctx["n"] in cited else ""
             st.markdown(highlight(ctx["text"], quote))
+            viewer.open_button(ctx, quote)  # issue 25: the document at the cited place
     timings = result.get("timings")
     if timings:
         st.caption(

@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.errors import UserError
 from app.knowledge.types import SUPPORTED_SUFFIXES, UploadError
-from app.ui import resources, state
+from app.ui import resources, state, url_box
 from app.ui.progress import StreamlitProgress, show_report
 from app.ui.safe_text import escape_markdown, show_error
 
@@ -95,6 +95,7 @@ def render() -> None:
     create_section()
     st.header(collection)
     upload_section(collection)
+    url_box.url_section(collection, run_ingest)  # issue 25: web pages by URL
     if st.button("重新索引 Re-index (read all folders again)", key="reindex"):
         run_ingest(lambda progress: resources.knowledge().reindex(collection, progress))
     documents_section(collection)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from app.knowledge.types import IngestReport, Progress
+from app.ui.i18n import _
+from app.ui.safe_text import escape_markdown
 
 
 class StreamlitProgress(Progress):
@@ -16,6 +20,7 @@ class StreamlitProgress(Progress):
         self.files_done = 0
         self.chunks_total = 0
         self.chunks = 0
+        self._page_drawn = 0.0
 
     def start(self, total_files: int) -> None:
         self.total_files = total_files
@@ -43,6 +48,16 @@ class StreamlitProgress(Progress):
 
     def finish(self) -> None:
         self.bar.empty()
+
+    def page_done(self, source: str, page: int, pages: int) -> None:
+        """Pages of a long PDF or scan as they are read (OCR: seconds a page); at most two
+        redraws a second."""
+        now = time.monotonic()
+        if page < pages and now - self._page_drawn < 0.5:
+            return
+        self._page_drawn = now
+        text = _("{source}: page {page} of {pages}", source=source, page=page, pages=pages)
+        self.bar.progress(page / pages if pages else 0.0, text=escape_markdown(text))
 
 
 def show_report(report: IngestReport) -> None:

@@ -17,13 +17,12 @@ def highlight(chunk: str, quote: str) -> str:
     if start < 0:
         return escape_markdown(chunk)
     end = start + len(quote)
-    return (
-        escape_markdown(chunk[:start])
-        + ":orange-background["
-        + escape_markdown(quote)
-        + "]"
-        + escape_markdown(chunk[end:])
+    # line by line: a background directive does not span a line or paragraph break
+    marked = "  \n".join(
+        f":orange-background[{escape_markdown(line)}]" if line.strip() else line
+        for line in quote.split("\n")
     )
+    return escape_markdown(chunk[:start]) + marked + escape_markdown(chunk[end:])
 
 
 def show_error(exc: Exception) -> None:

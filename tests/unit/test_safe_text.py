@@ -51,3 +51,11 @@ def test_the_escape_is_the_one_every_layer_uses() -> None:
 
     assert escape_markdown is app.text.escape_markdown
     assert "<img" not in rendered(escape_markdown(LEAK)) and LEAK in rendered(escape_markdown(LEAK))
+
+
+def test_a_quote_over_several_lines_is_marked_line_by_line() -> None:
+    """A background directive does not span a line break: each line gets its own."""
+    shown = highlight("前文\n第一行\n\n第二行*\n后文", "第一行\n\n第二行*")
+    assert shown == (
+        "前文  \n:orange-background[第一行]  \n  \n:orange-background[第二行\\*]  \n后文"
+    )
