@@ -438,3 +438,16 @@ class ConversationSettings(Section):
         description="Every browser sees every conversation (a team's shared chat history); "
         "off: each browser sees only its own.",
     )
+
+
+class AccessSettings(Section):
+    """Who may use zhiku (app/auth): accounts, roles, scoped keys, the audit trail."""
+
+    auth: Literal["none", "local", "oidc"] = Field(
+        default="none",
+        description="none: one user, no sign-in (the zero-config default); local: accounts "
+        "in zhiku's database, every API call needs a key; oidc: the organisation's sign-in.",
+    )
+    auth_url: str = Field(
+        default="", description="SQLAlchemy URL of users, grants, keys, audit; empty: SQLite."
+    )

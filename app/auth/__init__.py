@@ -1,0 +1,44 @@
+"""Who may use zhiku: accounts, roles, grants per knowledge base, scoped API keys and
+the audit trail (issue 24). Off unless `ZHIKU_AUTH` is `local` or `oidc`."""
+
+from app.auth.access import Access, AccessError, auth_url, keys_required, open_access
+from app.auth.types import (
+    ALL,
+    FULL_ACCESS,
+    ROLES,
+    SCOPES,
+    Action,
+    ApiKey,
+    AuditEvent,
+    Grant,
+    NewKey,
+    Principal,
+    Role,
+    Scope,
+    User,
+    can,
+    visible,
+)
+
+__all__ = [
+    "ALL",
+    "FULL_ACCESS",
+    "ROLES",
+    "SCOPES",
+    "Access",
+    "AccessError",
+    "Action",
+    "ApiKey",
+    "AuditEvent",
+    "Grant",
+    "NewKey",
+    "Principal",
+    "Role",
+    "Scope",
+    "User",
+    "auth_url",
+    "can",
+    "keys_required",
+    "open_access",
+    "visible",
+]
