@@ -101,7 +101,7 @@ class Access:
         with self._session() as session:
             return _user(session, self._user_row(session, name))
 
-    def users(self) -> list[User]:
+    def list_users(self) -> list[User]:
         with self._session() as session:
             return [
                 _user(session, row)
@@ -159,7 +159,7 @@ class Access:
             )  # fmt: skip
             return bool(getattr(gone, "rowcount", 0))
 
-    def grants(self) -> list[Grant]:
+    def list_grants(self) -> list[Grant]:
         query = select(GrantRow).order_by(GrantRow.knowledge_base, GrantRow.subject)
         with self._session() as session:
             return [
@@ -202,7 +202,7 @@ class Access:
             session.add(row)
         return NewKey(_key(row), token)
 
-    def keys(self) -> list[ApiKey]:
+    def list_keys(self) -> list[ApiKey]:
         with self._session() as session:
             return [_key(row) for row in session.scalars(select(KeyRow).order_by(KeyRow.id))]
 

@@ -41,7 +41,7 @@ def test_accounts_are_checked(access: Access) -> None:
         access.add_user("../etc", PASSWORD)
     with pytest.raises(AccessError, match="unknown role"):
         access.add_user("cid", PASSWORD, "owner")
-    assert [user.name for user in access.users()] == ["ann"]
+    assert [user.name for user in access.list_users()] == ["ann"]
 
 
 def test_sign_in_needs_the_password_and_an_enabled_account(access: Access) -> None:
@@ -82,7 +82,7 @@ def test_a_key_is_shown_once_and_stored_as_a_digest(team: Access, tmp_path: Path
     assert made.secret.encode() not in stored
     assert made.secret.split("_")[-1].encode() not in stored
     assert made.key.prefix.encode() in stored  # the display part is kept
-    assert [key.prefix for key in team.keys()] == [made.key.prefix]
+    assert [key.prefix for key in team.list_keys()] == [made.key.prefix]
 
 
 def test_a_key_narrows_its_owner(team: Access) -> None:
@@ -131,15 +131,15 @@ def test_nothing_but_the_whole_secret_opens_a_key(team: Access) -> None:
 
 def test_last_used_is_written_at_most_once_a_minute(team: Access, monkeypatch) -> None:
     made = team.create_key("service:ci", ["wiki"], ["ask"])
-    assert team.keys()[0].last_used_at is None
+    assert team.list_keys()[0].last_used_at is None
     team.authenticate(made.secret)
-    first = team.keys()[0].last_used_at
+    first = team.list_keys()[0].last_used_at
     assert first is not None
     team.authenticate(made.secret)
-    assert team.keys()[0].last_used_at == first
+    assert team.list_keys()[0].last_used_at == first
     monkeypatch.setattr(access_module, "TOUCH_EVERY_S", 0.0)
     team.authenticate(made.secret)
-    assert (team.keys()[0].last_used_at or 0) > first
+    assert (team.list_keys()[0].last_used_at or 0) > first
 
 
 def test_keys_and_grants_need_real_owners(team: Access) -> None:
