@@ -17,12 +17,18 @@ import secrets
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from app.errors import UserError
+
 TOKEN = re.compile(r"zk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{43})")
 _PREFIX_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 _passwords = PasswordHash((Argon2Hasher(),))
 # verified when a name is unknown, so a missing account takes as long as a wrong password
 _DUMMY = _passwords.hash("zhiku-no-such-user")
 MIN_PASSWORD_CHARS = 10
+
+
+class WeakPassword(UserError, ValueError):
+    """A password too short to set (one line)."""
 
 
 def new_token() -> tuple[str, str]:
@@ -43,7 +49,7 @@ def token_prefix(token: str) -> str | None:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
+        raise WeakPassword(f"a password needs at least {MIN_PASSWORD_CHARS} characters")
     return _passwords.hash(password)
 
 
