@@ -2,6 +2,7 @@
 the audit trail (issue 24). Off unless `ZHIKU_AUTH` is `local` or `oidc`."""
 
 from app.auth.access import Access, AccessError, auth_url, keys_required, open_access
+from app.auth.callers import API_OWNER, Callers, bearer, key_owner
 from app.auth.types import (
     ALL,
     FULL_ACCESS,
@@ -22,6 +23,7 @@ from app.auth.types import (
 
 __all__ = [
     "ALL",
+    "API_OWNER",
     "FULL_ACCESS",
     "ROLES",
     "SCOPES",
@@ -30,6 +32,7 @@ __all__ = [
     "Action",
     "ApiKey",
     "AuditEvent",
+    "Callers",
     "Grant",
     "NewKey",
     "Principal",
@@ -37,7 +40,9 @@ __all__ = [
     "Scope",
     "User",
     "auth_url",
+    "bearer",
     "can",
+    "key_owner",
     "keys_required",
     "open_access",
     "visible",

@@ -41,7 +41,7 @@ from app.auth.types import (
 )
 from app.errors import UserError
 from app.once import once_per_arguments
-from app.settings import Settings
+from app.settings import Settings, validate_collection_name
 from app.sql import create_tables, engine
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
@@ -140,7 +140,7 @@ class Access:
         """Give a user (`user:<name>`) or group (`group:<name>`) a role in a knowledge
         base (or every one: `*`); replaces an earlier grant for the same pair."""
         subject = self._subject(subject)
-        kb = knowledge_base if knowledge_base == ALL else _name("knowledge base", knowledge_base)
+        kb = knowledge_base if knowledge_base == ALL else validate_collection_name(knowledge_base)
         with self._session() as session:
             row = session.scalar(
                 select(GrantRow).where(GrantRow.subject == subject, GrantRow.knowledge_base == kb)
@@ -190,7 +190,7 @@ class Access:
             self.user(name)
         elif kind != "service":
             raise AccessError(f"a key belongs to 'user:<name>' or 'service:<name>', not {owner!r}")
-        kbs = sorted({kb if kb == ALL else _name("knowledge base", kb) for kb in knowledge_bases})
+        kbs = sorted({kb if kb == ALL else validate_collection_name(kb) for kb in knowledge_bases})
         wanted = sorted(set(scopes), key=SCOPES.index) if set(scopes) <= set(SCOPES) else None
         if not kbs or not wanted:
             raise AccessError(f"a key needs knowledge bases and scopes ({', '.join(SCOPES)})")

@@ -25,9 +25,9 @@ def team(access: Access) -> Access:
     access.add_user("ann", PASSWORD, "viewer")
     access.add_user("bob", PASSWORD, "editor", groups=["eng"])
     access.add_user("root", PASSWORD, "admin")
-    access.grant("user:ann", "hr", "viewer")
+    access.grant("user:ann", "hrdocs", "viewer")
     access.grant("group:eng", "wiki", "editor")
-    access.grant("user:bob", "hr", "viewer")
+    access.grant("user:bob", "hrdocs", "viewer")
     return access
 
 
@@ -62,13 +62,13 @@ def test_roles_follow_grants_capped_by_the_account(team: Access) -> None:
     bob = team.sign_in("bob", PASSWORD)
     root = team.sign_in("root", PASSWORD)
     assert ann and bob and root
-    assert can(ann, "ask", "hr") and can(ann, "read", "hr")
-    assert not can(ann, "write", "hr") and not visible(ann, "wiki")
+    assert can(ann, "ask", "hrdocs") and can(ann, "read", "hrdocs")
+    assert not can(ann, "write", "hrdocs") and not visible(ann, "wiki")
     assert can(bob, "write", "wiki")  # through group eng
-    assert not can(bob, "write", "hr")  # only a viewer there
+    assert not can(bob, "write", "hrdocs")  # only a viewer there
     assert not can(bob, "admin", "wiki")
     assert can(root, "admin", "anything") and can(root, "write", "new-kb")
-    assert team.readable(bob, ["hr", "wiki", "secret"]) == ["hr", "wiki"]
+    assert team.readable(bob, ["hrdocs", "wiki", "secret"]) == ["hrdocs", "wiki"]
     team.grant("user:ann", "wiki", "editor")  # a viewer account never writes
     ann = team.sign_in("ann", PASSWORD)
     assert ann and can(ann, "read", "wiki") and not can(ann, "write", "wiki")
@@ -92,25 +92,25 @@ def test_a_key_narrows_its_owner(team: Access) -> None:
     assert can(caller, "read", "wiki")
     assert not can(caller, "write", "wiki")  # bob may write there, the key may not
     assert not can(caller, "ask", "wiki")
-    assert not visible(caller, "hr")  # bob reads hr, the key is for wiki only
+    assert not visible(caller, "hrdocs")  # bob reads hr, the key is for wiki only
 
 
 def test_a_service_key_has_only_its_knowledge_bases_and_scopes(team: Access) -> None:
     made = team.create_key("service:ci", ["wiki"], ["write", "read"])
     caller = team.authenticate(made.secret)
     assert caller is not None and caller.owner == "service:ci"
-    assert can(caller, "write", "wiki") and not visible(caller, "hr")
+    assert can(caller, "write", "wiki") and not visible(caller, "hrdocs")
     assert not can(caller, "admin", "wiki")
 
 
 def test_revoked_expired_and_disabled_keys_stop_at_once(team: Access) -> None:
-    live = team.create_key("user:ann", ["hr"], ["ask"])
+    live = team.create_key("user:ann", ["hrdocs"], ["ask"])
     assert team.authenticate(live.secret) is not None
     team.revoke_key(live.key.prefix)
     assert team.authenticate(live.secret) is None
-    old = team.create_key("user:ann", ["hr"], ["ask"], expires_at=time.time() - 1)
+    old = team.create_key("user:ann", ["hrdocs"], ["ask"], expires_at=time.time() - 1)
     assert team.authenticate(old.secret) is None
-    owned = team.create_key("user:ann", ["hr"], ["ask"])
+    owned = team.create_key("user:ann", ["hrdocs"], ["ask"])
     team.set_disabled("ann", True)
     assert team.authenticate(owned.secret) is None
     with pytest.raises(AccessError, match="no key"):
@@ -151,8 +151,8 @@ def test_keys_and_grants_need_real_owners(team: Access) -> None:
         team.grant("user:ghost", "wiki", "viewer")
     with pytest.raises(AccessError, match="user:<name>"):
         team.grant("ghost", "wiki", "viewer")
-    assert team.revoke_grant("user:ann", "hr")
-    assert not team.revoke_grant("user:ann", "hr")
+    assert team.revoke_grant("user:ann", "hrdocs")
+    assert not team.revoke_grant("user:ann", "hrdocs")
 
 
 def test_embeddings_need_the_scope_anywhere() -> None:
