@@ -3,6 +3,7 @@ the audit trail (issue 24). Off unless `ZHIKU_AUTH` is `local` or `oidc`."""
 
 from app.auth.access import Access, AccessError, auth_url, keys_required, open_access
 from app.auth.callers import API_OWNER, Callers, bearer, key_owner
+from app.auth.sessions import Session, SignIns
 from app.auth.types import (
     ALL,
     FULL_ACCESS,
@@ -38,6 +39,8 @@ __all__ = [
     "Principal",
     "Role",
     "Scope",
+    "Session",
+    "SignIns",
     "User",
     "auth_url",
     "bearer",

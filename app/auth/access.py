@@ -127,6 +127,14 @@ class Access:
                 return None
             return _user_principal(session, row, f"user:{row.name}")
 
+    def principal_of(self, name: str) -> Principal | None:
+        """An enabled user's principal as their grants are now (None: unknown, disabled)."""
+        with self._session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.name == name))
+            if row is None or row.disabled:
+                return None
+            return _user_principal(session, row, f"user:{row.name}")
+
     @staticmethod
     def _user_row(session: Session, name: str) -> UserRow:
         row = session.scalar(select(UserRow).where(UserRow.name == name))

@@ -12,7 +12,7 @@ import io
 import logging
 import time
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -54,6 +54,17 @@ class AuditLog:
         with Session(self._engine) as session:
             rows = list(session.scalars(query))
         return [_event(row) for row in reversed(rows)]
+
+    def count(self, action: str, since: float, target: str | None = None,
+              client: str | None = None) -> int:  # fmt: skip
+        """Events of `action` since a time, for one target or one client (rate limits)."""
+        query = select(func.count()).where(AuditRow.action == action, AuditRow.at >= since)
+        if target is not None:
+            query = query.where(AuditRow.target == target)
+        if client is not None:
+            query = query.where(AuditRow.client == client)
+        with Session(self._engine) as session:
+            return session.scalar(query) or 0
 
     def export_csv(self) -> str:
         out = io.StringIO()

@@ -451,3 +451,10 @@ class AccessSettings(Section):
     auth_url: str = Field(
         default="", description="SQLAlchemy URL of users, grants, keys, audit; empty: SQLite."
     )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="A chat sign-in lasts this long."
+    )
+    sign_in_failures: int = Field(
+        default=5, ge=1, le=1000,
+        description="Failed sign-ins per name or address in 15 minutes before a pause.",
+    )  # fmt: skip
