@@ -70,9 +70,11 @@ def _retrieve(servers: dict[str, tuple[str, dict]]) -> dict[str, list[float]]:
         for name in servers:
             ask(name, query)
     seconds: dict[str, list[float]] = {name: [] for name in servers}
-    for _ in range(ROUNDS):
-        for query in QUESTIONS:
-            for name in servers:
+    names = list(servers)
+    for round_ in range(ROUNDS):
+        for i, query in enumerate(QUESTIONS):
+            shift = (round_ + i) % len(names)  # each server goes first as often
+            for name in names[shift:] + names[:shift]:
                 seconds[name].append(ask(name, query))
     for client in clients.values():
         client.close()
@@ -92,8 +94,8 @@ def run() -> dict:
     env = env_for(settings)
     procs = []
     try:
-        keyless, keyless_url = start_zhiku_serve(env)
-        procs.append(keyless)
+        plain, keyless_url = start_zhiku_serve(env)
+        procs.append(plain)
         keyed, keyed_url = start_zhiku_serve({**env, "ZHIKU_API_KEYS": f'["{ENV_KEY}"]'})
         procs.append(keyed)
         local, local_url = start_zhiku_serve({**env, "ZHIKU_AUTH": "local"})
@@ -108,9 +110,13 @@ def run() -> dict:
             proc.terminate()
             proc.wait(timeout=30)
     rows = {name: _stats(values) for name, values in seconds.items()}
+    keyless = seconds["keyless (ZHIKU_AUTH=none)"]
     base = rows["keyless (ZHIKU_AUTH=none)"]["p50_ms"]
-    for row in rows.values():
+    for name, row in rows.items():
         row["ratio_p50"] = round(row["p50_ms"] / base, 3)
+        # the same query just before or after on the keyless server: robust to load drift
+        paired = [b - a for a, b in zip(keyless, seconds[name], strict=True)]
+        row["paired_extra_ms_p50"] = round(statistics.median(paired) * 1000, 3)
     local_callers = Callers(settings.updated(auth="local", api_keys=[ENV_KEY]))
     checks = {
         "scoped key (Callers.identify)": _stats(
@@ -128,11 +134,12 @@ def run() -> dict:
 
 def report(result: dict, command: str, machine: str) -> list[str]:
     lines = [f"Run on {machine}; command `{command}`.", "",
-             "| `/v1/retrieve` (k = 5) | p50 ms | p95 ms | n | ratio to keyless at p50 |",
-             "|---|---|---|---|---|"]  # fmt: skip
+             "| `/v1/retrieve` (k = 5) | p50 ms | p95 ms | n | ratio to keyless at p50 | "
+             "paired extra ms (median) |", "|---|---|---|---|---|---|"]  # fmt: skip
     for name, row in result["retrieve"].items():
+        extra = row["paired_extra_ms_p50"]
         lines.append(f"| {name} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['n']} | "
-                     f"**{row['ratio_p50']:.3f}×** |")  # fmt: skip
+                     f"**{row['ratio_p50']:.3f}×** | {extra:+.2f} |")  # fmt: skip
     lines += ["", "| check alone, in-process | p50 ms | p95 ms | n |", "|---|---|---|---|"]
     for name, row in result["checks"].items():
         lines.append(f"| {name} | {row['p50_ms']:.3f} | {row['p95_ms']:.3f} | {row['n']} |")
