@@ -458,3 +458,11 @@ class AccessSettings(Section):
         default=5, ge=1, le=1000,
         description="Failed sign-ins per name or address in 15 minutes before a pause.",
     )  # fmt: skip
+
+    @field_validator("auth")
+    @classmethod
+    def _oidc_not_yet(cls, auth: str) -> str:
+        # refused rather than half-done: the chat would have no sign-in at all
+        if auth == "oidc":
+            raise ValueError("oidc is not available yet; use local (accounts in zhiku)")
+        return auth

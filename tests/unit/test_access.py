@@ -169,3 +169,11 @@ def test_the_audit_trail_exports_csv(team: Access) -> None:
     assert exported[0] == "at,actor,action,target,client,outcome,detail"
     assert exported[1].endswith("user:root,key.create,service:ci,127.0.0.1,ok,prefix abc")
     assert [event.action for event in team.audit.events(limit=1)] == ["auth.failed"]
+
+
+def test_oidc_is_refused_until_it_exists_and_none_stays_the_default() -> None:
+    from app.settings import SettingsError, load_settings
+
+    assert load_settings().access.auth == "none"
+    with pytest.raises(SettingsError, match="oidc is not available yet"):
+        load_settings(auth="oidc")
