@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -289,10 +289,13 @@ def _user_principal(session: Session, row: UserRow, name: str) -> Principal:
     owner = f"user:{row.name}"
     if row.role == "admin":
         return Principal(name=name, owner=owner, roles=((ALL, "admin"),))
-    groups = session.scalars(select(MembershipRow.group).where(MembershipRow.user_id == row.id))
-    subjects = [owner, *(f"group:{group}" for group in groups)]
+    # one query for the user's own grants and their groups' (this runs on every request)
+    groups = select(literal("group:").concat(MembershipRow.group)).where(
+        MembershipRow.user_id == row.id
+    )
+    mine = or_(GrantRow.subject == owner, GrantRow.subject.in_(groups))
     roles: dict[str, Role] = {}
-    for grant in session.scalars(select(GrantRow).where(GrantRow.subject.in_(subjects))):
+    for grant in session.scalars(select(GrantRow).where(mine)):
         role = min(_role(grant.role), _role(row.role), key=rank)
         if rank(role) > rank(roles.get(grant.knowledge_base)):
             roles[grant.knowledge_base] = role
