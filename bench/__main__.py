@@ -58,6 +58,16 @@ def main() -> None:
         (RESULTS / "chunk_edit.json").write_text(json.dumps(edits, indent=2))
         print("\n".join(chunk_edit_bench.report(edits, "python -m bench chunk_edit", machine())))
         return
+    if sys.argv[1:2] == ["auth"]:  # accounts and scoped keys (issue 24): run on its own
+        from bench import auth_bench
+
+        result = auth_bench.run()
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "auth.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        lines = auth_bench.report(result, "python -m bench auth", machine())
+        (RESULTS / "auth.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation", "ui"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]

@@ -29,6 +29,8 @@ from app.answering.admission import Cancelled, Ticket, admission_for
 from app.answering.chain import RagChain, build_rag_chain
 from app.api import schemas
 from app.api.conversations import API_OWNER, Thread, response_field
+from app.api.permits import allow
+from app.auth import FULL_ACCESS, Principal, can
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
 from app.once import once_per_arguments
@@ -107,7 +109,7 @@ def resolve(
     body.check_size(settings.serving.max_question_chars)  # 400 before any model or index is touched
     collection, suffix = schemas.parse_model(body.model)
     if collection not in KnowledgeBases(settings).names():
-        raise LookupError(f"no knowledge base {collection!r}; GET /v1/models lists them")
+        raise unknown(collection)
     strategy = body.strategy or suffix or settings.answering.strategy
     if strategy not in schemas.STRATEGIES:
         raise ValueError(
@@ -127,9 +129,16 @@ def resolve(
     return chain, {"question": question, "history": history}, thread
 
 
+def unknown(collection: str) -> LookupError:
+    """A knowledge base that does not exist, or that the caller may not see (404)."""
+    return LookupError(f"no knowledge base {collection!r}; GET /v1/models lists them")
+
+
 async def chat_completions(request: Request, body: schemas.ChatRequest, chains: Chains):
     settings = chains.settings
     owner = getattr(request.state, "owner", API_OWNER)
+    collection = schemas.parse_model(body.model)[0]
+    await allow(request, "ask", collection, unknown(collection))
     # may load models
     chain, payload, thread = await asyncio.to_thread(resolve, chains, body, owner)
     ticket = admission_for(settings, chain.backend).enter()  # QueueFull → 429 here
@@ -228,11 +237,13 @@ async def _answer_events(
     yield _event(last)
 
 
-async def list_models(settings: Settings) -> dict:
+async def list_models(settings: Settings, caller: Principal = FULL_ACCESS) -> dict:
+    """One model per knowledge base the caller may ask in."""
     return {
         "object": "list",
         "data": [
             {"id": schemas.model_id(name), "object": "model", "created": 0, "owned_by": "zhiku"}
             for name in KnowledgeBases(settings).names()
+            if can(caller, "ask", name)
         ],
     }

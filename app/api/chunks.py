@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from app.api import chunk_schemas as out
 from app.api import schemas
 from app.api.knowledge import _existing, _knowledge, _owner
+from app.api.permits import allow, audit
 from app.errors import UserError
 from app.knowledge.types import ChunkConflict, IngestBusyError, UnknownChunk
 from app.retrieval.service import UnknownKnowledgeBase
@@ -39,7 +40,7 @@ def _refused(exc: Exception) -> JSONResponse:
 async def list_chunks(request: Request, name: str, source: str) -> dict:
     """A document's chunks in file order (`source` as `GET .../documents` lists it)."""
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "read")
     chunks = await asyncio.to_thread(knowledge.chunks, name, source)
     return {"object": "list", "data": [asdict(chunk) for chunk in chunks]}
 
@@ -47,7 +48,7 @@ async def list_chunks(request: Request, name: str, source: str) -> dict:
 @router.put("/knowledge_bases/{name}/chunks/{chunk_id}", response_model=out.ChunkOut)
 async def edit_chunk(request: Request, name: str, chunk_id: str, body: out.ChunkEdit):
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "write")
     try:
         chunk = await asyncio.to_thread(
             knowledge.edit_chunk, name, chunk_id, body.text, body.expected_revision,
@@ -55,6 +56,7 @@ async def edit_chunk(request: Request, name: str, chunk_id: str, body: out.Chunk
         )  # fmt: skip
     except (ChunkConflict, UnknownChunk, IngestBusyError) as exc:
         return _refused(exc)
+    await audit(request, "chunk.edit", f"{name}/{chunk_id}")
     return asdict(chunk)
 
 
@@ -67,7 +69,7 @@ async def change_chunk(
     body: out.ChunkAction,
 ):
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "write")
     try:
         chunk = await asyncio.to_thread(
             knowledge.set_chunk_state, name, chunk_id, action, body.expected_revision,
@@ -75,6 +77,7 @@ async def change_chunk(
         )  # fmt: skip
     except (ChunkConflict, UnknownChunk, IngestBusyError) as exc:
         return _refused(exc)
+    await audit(request, f"chunk.{action}", f"{name}/{chunk_id}")
     return asdict(chunk)
 
 
@@ -82,7 +85,7 @@ async def change_chunk(
 async def chunk_changes(request: Request, name: str, source: str | None = None) -> dict:
     """Who changed which chunk when, newest first; `source` narrows it to one document."""
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "read")
     changes = await asyncio.to_thread(knowledge.chunk_changes, name, source)
     return {"object": "list", "data": [asdict(change) for change in changes]}
 
@@ -91,6 +94,8 @@ async def chunk_changes(request: Request, name: str, source: str | None = None) 
 async def retrieval_test(request: Request, body: out.ProbeRequest):
     """What retrieval returns for a question, every score, which chunks reach the model;
     no model is asked (the same checks as `POST /v1/retrieve`)."""
+    name = body.knowledge_base
+    await allow(request, "ask", name, HTTPException(404, f"no knowledge base {name!r}"))
     try:
         probe = await asyncio.to_thread(
             request.app.state.retrieval.probe, body.knowledge_base, body.query, body.k,

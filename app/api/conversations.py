@@ -12,22 +12,17 @@ A database that cannot be written is logged in one line and the answer still ret
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 
+from app.auth import API_OWNER, key_owner
 from app.conversations.store import ConversationStoreError, open_conversation_store
 from app.schema import AnswerResult
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.api")
-API_OWNER = "api"
 NEW = "new"
-
-
-def key_owner(key: str) -> str:
-    """The owner name of what a key makes (conversations, jobs): a digest, never the key."""
-    return f"{API_OWNER}:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+__all__ = ["API_OWNER", "NEW", "Thread", "key_owner", "response_field"]
 
 
 class UnknownConversation(LookupError):

@@ -29,6 +29,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
 from app.answering.admission import QueueFull
+from app.api.permits import allow_anywhere
 from app.settings import Settings
 from app.text import HAN_RANGES
 
@@ -156,6 +157,7 @@ class EmbeddingService:
 
 @router.post("/v1/embeddings")
 async def create_embeddings(request: Request, body: EmbeddingRequest) -> dict:
+    allow_anywhere(request, "ask")  # a scoped key needs `ask` (embeddings read no base)
     service: EmbeddingService = request.app.state.embeddings
     try:
         return await service.run(body)

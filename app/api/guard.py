@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 
+from app.auth import keys_required
 from app.loopback import loopback_host_header, loopback_origin
 from app.settings import Settings
 
@@ -39,7 +40,7 @@ class Guard:
 
     def __init__(self, app, settings: Settings) -> None:
         self.app = app
-        self.keyless = not settings.serving.api_keys
+        self.keyless = not keys_required(settings)
         self.upload_cap = int(settings.serving.max_request_mb * 1_000_000)
         self.json_cap = int(settings.serving.max_json_mb * 1_000_000)
 

@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from app.api import knowledge_schemas as out
 from app.api.jobs import JobRunner
+from app.api.permits import allow, audit, principal
+from app.auth import Action, can, visible
 from app.knowledge.service import KnowledgeBases
 from app.settings import Settings, validate_collection_name
 
@@ -57,28 +59,41 @@ def _owner(request: Request) -> str:
     return request.state.owner
 
 
-def _existing(knowledge: KnowledgeBases, name: str) -> str:
+async def _existing(request: Request, name: str, action: Action) -> str:
+    """The knowledge base, if it exists and the caller may `action` in it; one they may
+    not see is the same 404 as one that does not exist."""
     validate_collection_name(name)
-    if not knowledge.exists(name):
-        raise HTTPException(404, f"no knowledge base {name!r}")
+    missing = HTTPException(404, f"no knowledge base {name!r}")
+    if not await asyncio.to_thread(_knowledge(request).exists, name):
+        raise missing
+    await allow(request, action, name, missing)
     return name
 
 
 @router.get("/knowledge_bases", response_model=out.KnowledgeBaseList)
 async def list_knowledge_bases(request: Request) -> dict:
+    """The knowledge bases the caller may read."""
+    caller = principal(request)
     listed = await asyncio.to_thread(_knowledge(request).list_all)
-    return {"object": "list", "data": [asdict(info) for info in listed]}
+    readable = [asdict(info) for info in listed if can(caller, "read", info.name)]
+    return {"object": "list", "data": readable}
 
 
 @router.post("/knowledge_bases", status_code=201, response_model=out.KnowledgeBaseOut)
 async def create_knowledge_base(request: Request, body: NewKnowledgeBase) -> dict:
-    return asdict(await asyncio.to_thread(_knowledge(request).create, body.name))
+    """Admins only (a new knowledge base has no grants yet)."""
+    if not can(principal(request), "admin", body.name):
+        await audit(request, "kb.create", body.name, "denied")
+        raise HTTPException(403, "only an admin may create knowledge bases")
+    created = await asyncio.to_thread(_knowledge(request).create, body.name)
+    await audit(request, "kb.create", body.name)
+    return asdict(created)
 
 
 @router.get("/knowledge_bases/{name}/documents", response_model=out.DocumentList)
 async def list_documents(request: Request, name: str) -> dict:
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "read")
     documents = await asyncio.to_thread(knowledge.documents, name)
     return {"object": "list", "data": [asdict(document) for document in documents]}
 
@@ -90,30 +105,34 @@ async def upload_documents(request: Request, name: str, files: list[UploadFile])
     """Save the files (each checked on its own: `KnowledgeBases.save_uploads`), then index
     the folder in the background."""
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "write")
     # One byte over the limit is enough for the check to refuse a file: no more is read.
     limit = int(_settings(request).knowledge.max_file_mb * 1_000_000) + 1
     received = [(upload.filename or "", await upload.read(limit)) for upload in files]
     uploads = await asyncio.to_thread(knowledge.save_uploads, name, received)
     jobs = _jobs(request)
     job = jobs.submit("index-uploads", name, _owner(request)).as_dict() if uploads.saved else None
+    await audit(request, "document.upload", name, detail=", ".join(uploads.saved))
     return {**asdict(uploads), "job": job}
 
 
 @router.delete("/knowledge_bases/{name}/documents/{source:path}", response_model=out.DeletedOut)
 async def delete_document(request: Request, name: str, source: str) -> dict:
     knowledge = _knowledge(request)
-    _existing(knowledge, name)
+    await _existing(request, name, "write")
     deleted = await asyncio.to_thread(knowledge.delete_document, name, source)
     if not deleted.found:
         raise HTTPException(404, f"no document {source!r} in {name!r}")
+    await audit(request, "document.delete", f"{name}/{source}")
     return {"source": source, "chunks_deleted": deleted.chunks_deleted}
 
 
 @router.post("/knowledge_bases/{name}/reindex", status_code=202, response_model=out.JobAccepted)
 async def reindex_knowledge_base(request: Request, name: str) -> dict:
-    _existing(_knowledge(request), name)
-    return {"job": _jobs(request).submit("reindex", name, _owner(request)).as_dict()}
+    await _existing(request, name, "write")
+    job = _jobs(request).submit("reindex", name, _owner(request)).as_dict()
+    await audit(request, "kb.reindex", name)
+    return {"job": job}
 
 
 @router.post("/knowledge_bases/{name}/urls", status_code=202, response_model=out.JobAccepted)
@@ -121,17 +140,20 @@ async def add_urls(request: Request, name: str, body: NewUrls) -> dict:
     """Index web pages in the background (`KnowledgeBases.ingest_urls`): the job's
     problems say, one line each, which page was refused (a private address not in
     ZHIKU_URL_ALLOWLIST, a redirect there, too big) or could not be read."""
-    _existing(_knowledge(request), name)
+    await _existing(request, name, "write")
     for url in body.urls:
         if not url.lower().startswith(("http://", "https://")):
             raise HTTPException(400, f"not an http or https URL: {url[:200]!r}")
     urls = list(dict.fromkeys(body.urls))
-    return {"job": _jobs(request).submit("index-urls", name, _owner(request), urls).as_dict()}
+    job = _jobs(request).submit("index-urls", name, _owner(request), urls).as_dict()
+    await audit(request, "kb.add_urls", name, detail=" ".join(urls)[:500])
+    return {"job": job}
 
 
 @router.get("/jobs/{job_id}", response_model=out.JobOut)
 async def job_status(request: Request, job_id: str) -> dict:
     status = _jobs(request).get(job_id, _owner(request))
-    if status is None:  # another key's job is not there either
+    if status is None or not visible(principal(request), status.knowledge_base):
+        # another caller's job is not there either, nor one in a base no longer theirs
         raise HTTPException(404, f"no job {job_id!r}")
     return status.as_dict()

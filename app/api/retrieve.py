@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.api import schemas
+from app.api.permits import allow
 from app.errors import UserError
 from app.retrieval.service import RetrievalService, UnknownKnowledgeBase
 
@@ -58,6 +59,8 @@ def _service(request: Request) -> RetrievalService:
 @router.post("/v1/retrieve")
 async def retrieve(request: Request, body: RetrieveRequest) -> JSONResponse:
     try:
+        name = body.knowledge_base
+        await allow(request, "ask", name, UnknownKnowledgeBase(f"no knowledge base {name!r}"))
         chunks = await asyncio.to_thread(
             _service(request).search, body.knowledge_base, body.query, body.k,
             body.score_threshold,
@@ -86,6 +89,8 @@ async def dify_retrieval(request: Request) -> JSONResponse:
         return dify_error(400, 400, f"{where}: {first.get('msg', 'invalid')}")
     setting = body.retrieval_setting
     try:
+        name = body.knowledge_id
+        await allow(request, "ask", name, UnknownKnowledgeBase(f"no knowledge base {name!r}"))
         chunks = await asyncio.to_thread(
             _service(request).search, body.knowledge_id, body.query, setting.top_k,
             setting.score_threshold,

@@ -9,16 +9,16 @@
 - Retrieval only: `POST /v1/retrieve` and Dify's `POST /retrieval`, see `app.api.retrieve`.
 - `GET /healthz`: no auth, for load balancers.
 
-Keys (`ZHIKU_API_KEYS`) are compared in constant time and never logged or echoed; every
-error is `{"error": {"message", "type", "code"}}` with its status, never a traceback.
-Conversations and jobs belong to the key that made them (`request.state.owner`); without
-keys, `app.api.guard` admits only loopback Host and Origin headers.
+Keys (`ZHIKU_API_KEYS`, and scoped keys with `ZHIKU_AUTH=local`) are checked in
+`app.api.access`, never logged or echoed; every error is `{"error": {"message", "type",
+"code"}}` with its status, never a traceback. Conversations and jobs belong to the
+caller that made them (`request.state.owner`); without keys, `app.api.guard` admits
+only loopback Host and Origin headers.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 
 from fastapi import FastAPI, HTTPException, Request
@@ -28,16 +28,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.answering.admission import QueueFull, admission_for
 from app.api import chat, chunks, embeddings, knowledge, retrieve, schemas
-from app.api.conversations import API_OWNER, key_owner
+from app.api.access import add_auth
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
+from app.api.permits import principal
 from app.errors import DISK_FULL, UserError, client_gone, disk_full
 from app.knowledge.service import KnowledgeBases
 from app.retrieval.service import RetrievalService
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.api")
-OPEN_PATHS = {"/healthz"}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,7 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.embeddings = embeddings.EmbeddingService(settings)
     app.state.retrieval = RetrievalService(settings)
     app.state.knowledge.names()  # the Chroma client, once, before any request arrives
-    _add_auth(app, settings)
+    add_auth(app, settings)  # who calls, and their key's scopes (app.api.access)
     _add_errors(app)
     app.add_middleware(Guard, settings=settings)  # outermost: before auth and routes
 
@@ -62,8 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
                 "running": busy.running, "waiting": busy.waiting}  # fmt: skip
 
     @app.get("/v1/models")
-    async def models() -> dict:
-        listed = await chat.list_models(settings)
+    async def models(request: Request) -> dict:
+        listed = await chat.list_models(settings, principal(request))
         card = await asyncio.to_thread(app.state.embeddings.model_card)
         return {**listed, "data": [*listed["data"], card]}
 
@@ -76,34 +76,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(retrieve.router)
     app.include_router(chunks.router)  # chunk fixes, retrieval test (issue 28)
     return app
-
-
-def _add_auth(app: FastAPI, settings: Settings) -> None:
-    keys = [key.get_secret_value().encode() for key in settings.serving.api_keys]
-
-    # what a key owns is recorded under a digest of it, never the key itself
-    owners = [key_owner(key.decode()) for key in keys]
-
-    @app.middleware("http")
-    async def require_key(request: Request, call_next):
-        request.state.owner = API_OWNER
-        if not keys or request.url.path in OPEN_PATHS:
-            return await call_next(request)
-        given = request.headers.get("authorization", "")
-        token = given[7:].strip().encode() if given[:7].lower() == "bearer " else b""
-        # every key is compared, so the time taken does not tell which one nearly matched
-        matched = [hmac.compare_digest(token, key) for key in keys]
-        if not token or not any(matched):
-            if request.url.path == "/retrieval":  # Dify's own error shape and codes
-                return retrieve.dify_auth_error(bool(token))
-            kind = "missing" if not token else "invalid"
-            return JSONResponse(
-                schemas.error(f"{kind} API key: send Authorization: Bearer <key>",
-                              "invalid_request_error", "invalid_api_key"),
-                status_code=401,
-            )  # fmt: skip
-        request.state.owner = owners[matched.index(True)]
-        return await call_next(request)
 
 
 def _add_errors(app: FastAPI) -> None:

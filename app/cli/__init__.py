@@ -15,6 +15,7 @@ from app.cli.ingest import ingest
 from app.cli.mcp import mcp
 from app.cli.model import model
 from app.cli.serve import serve
+from app.cli.team import audit_app, grants_app, keys_app, users_app
 
 cli = typer.Typer(
     name="zhiku",
@@ -31,6 +32,10 @@ cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_
     chat
 )
 cli.add_typer(eval_app, name="eval")
+cli.add_typer(users_app, name="users")
+cli.add_typer(grants_app, name="grants")
+cli.add_typer(keys_app, name="keys")
+cli.add_typer(audit_app, name="audit")
 
 
 @cli.callback()

@@ -16,6 +16,7 @@ def serve(
     import uvicorn
 
     from app.api.server import create_app
+    from app.auth import keys_required
     from app.cli.errors import user_errors
     from app.loopback import is_loopback
     from app.mcp.http import mount_mcp
@@ -23,7 +24,7 @@ def serve(
 
     with user_errors():
         settings = get_settings()
-        if not settings.serving.api_keys and not is_loopback(host):
+        if not keys_required(settings) and not is_loopback(host):
             raise SettingsError(
                 f"refusing to listen on {host} without API keys: set ZHIKU_API_KEYS "
                 '(e.g. ["sk-…"]) in the environment, or keep --host 127.0.0.1'
@@ -34,6 +35,6 @@ def serve(
         f"{len(settings.serving.api_keys)} API key(s)"
         if settings.serving.api_keys
         else "no API key (loopback)"
-    )
+    ) + (f", accounts ({settings.access.auth})" if settings.access.auth != "none" else "")
     typer.echo(f"zhiku API on http://{host}:{port}/v1 — {auth}", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

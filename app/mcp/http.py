@@ -1,6 +1,7 @@
 """The MCP server on `zhiku serve`: the streamable-HTTP transport at `/mcp`, inside the
-API's application so the API's key check (`ZHIKU_API_KEYS`, keyless = loopback only)
-guards it too.
+API's application so the API's key check (`ZHIKU_API_KEYS`, scoped keys with
+`ZHIKU_AUTH=local`, keyless = loopback only) guards it too; a scoped key's tools see
+only its knowledge bases (`build_server`'s `callers`).
 
 Mounted by the CLI, not by `app.api`: the API and the MCP server are siblings in the
 layer contract and neither imports the other. Without keys the server only listens on
@@ -17,6 +18,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth import Callers, keys_required
 from app.errors import client_gone
 from app.mcp.server import build_server
 from app.retrieval.service import RetrievalService
@@ -60,9 +62,9 @@ class _QuietWhenClientGone:
 
 def mount_mcp(app: Starlette, settings: Settings, service: RetrievalService | None = None) -> None:
     """Add `/mcp` to `app`, its session manager running for the app's lifetime."""
-    server = build_server(settings, service)
+    server = build_server(settings, service, Callers(settings))
     logging.getLogger("mcp.server.streamable_http").addFilter(_ClientGoneInOneLine())
-    guard = LOOPBACK if not settings.serving.api_keys else TransportSecuritySettings(
+    guard = LOOPBACK if not keys_required(settings) else TransportSecuritySettings(
         enable_dns_rebinding_protection=False
     )  # fmt: skip
     transport = server.streamable_http_app(streamable_http_path=PATH, transport_security=guard)

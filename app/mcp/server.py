@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict
 from urllib.parse import quote
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp_types import Resource
+from mcp_types import ListResourcesResult, Resource
 
 from app import tracing
+from app.auth import FULL_ACCESS, Callers, Principal, can, visible
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.retrieval.service import RetrievalService, UnknownKnowledgeBase, check_query
@@ -77,19 +78,35 @@ def _one_line(function: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-class ZhikuMCP(MCPServer):
-    """MCPServer whose resource list is read from the knowledge bases at each request."""
+NOBODY = Principal(name="anonymous", owner="anonymous")  # sees no knowledge base
 
-    def __init__(self, service: RetrievalService, **kwargs: Any) -> None:
+
+class ZhikuMCP(MCPServer):
+    """MCPServer whose resource list is read from the knowledge bases at each request,
+    showing only the caller's (over HTTP with keys: `callers` names them)."""
+
+    def __init__(
+        self, service: RetrievalService, callers: Callers | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.service = service
+        self.callers = callers
 
-    async def list_resources(self) -> list[Resource]:
+    def caller_of(self, headers: Mapping[str, str] | None) -> Principal:
+        """Who sent a call (stdio: the local user, full access)."""
+        if self.callers is None:
+            return FULL_ACCESS
+        return self.callers.identify(headers.get("authorization") if headers else None) or NOBODY
+
+    async def _handle_list_resources(self, ctx: Any, params: Any) -> ListResourcesResult:
+        # the SDK's handler, overridden because `list_resources` is not told who asks
         import anyio
 
-        return await anyio.to_thread.run_sync(self._document_resources)
+        who = self.caller_of(getattr(getattr(ctx, "request", None), "headers", None))
+        listed = await anyio.to_thread.run_sync(self._document_resources, who)
+        return ListResourcesResult(resources=listed)
 
-    def _document_resources(self) -> list[Resource]:
+    def _document_resources(self, who: Principal = FULL_ACCESS) -> list[Resource]:
         return [
             Resource(
                 uri=document_uri(kb, source),
@@ -98,6 +115,7 @@ class ZhikuMCP(MCPServer):
                 mime_type="text/plain",
             )
             for kb in self.service.knowledge_bases()
+            if can(who, "read", kb)
             for source, chunks in self.service.documents(kb).items()
         ]
 
@@ -106,24 +124,50 @@ def document_uri(knowledge_base: str, source: str) -> str:
     return f"{SCHEME}://{knowledge_base}/{quote(source, safe='/')}"
 
 
-def build_server(settings: Settings, service: RetrievalService | None = None) -> ZhikuMCP:
-    """The MCP server over the knowledge bases of `settings`."""
+def build_server(
+    settings: Settings, service: RetrievalService | None = None, callers: Callers | None = None
+) -> ZhikuMCP:
+    """The MCP server over the knowledge bases of `settings`. Over HTTP, `callers` says
+    who sent each call (its Authorization header, already checked by the API's
+    middleware) and a tool sees only their knowledge bases; stdio is the local user."""
     service = service or RetrievalService(settings)
-    server = ZhikuMCP(service, name="zhiku", instructions=INSTRUCTIONS, log_level="WARNING")
+
+    def caller(ctx: Context | None) -> Principal:
+        return server.caller_of(ctx.headers if ctx is not None else None)
+
+    def check(ctx: Context | None, scope: Literal["ask", "read"], knowledge_base: str) -> None:
+        """As the API: a base the caller may not see is one that does not exist."""
+        who = caller(ctx)
+        if not visible(who, knowledge_base):
+            raise UnknownKnowledgeBase(f"no knowledge base {knowledge_base!r}")
+        if not can(who, scope, knowledge_base):
+            raise UserError(f"this key may not {scope} in {knowledge_base!r}")
+
+    server = ZhikuMCP(
+        service, callers, name="zhiku", instructions=INSTRUCTIONS, log_level="WARNING"
+    )
     chains = once_per_arguments(maxsize=16)(functools.partial(_build_chain, settings))
 
     @server.tool(description=LIST_DOC)
     @_one_line
-    def list_knowledge_bases() -> list[dict]:
+    def list_knowledge_bases(ctx: Context | None = None) -> list[dict]:
+        who = caller(ctx)
         return [
             {"name": kb, "documents": len(docs), "chunks": sum(docs.values())}
             for kb in service.knowledge_bases()
+            if can(who, "ask", kb)
             for docs in [service.documents(kb)]
         ]
 
     @server.tool(description=SEARCH_DOC)
     @_one_line
-    def search(knowledge_base: str, query: str, k: int = settings.retrieval.top_k) -> list[dict]:
+    def search(
+        knowledge_base: str,
+        query: str,
+        k: int = settings.retrieval.top_k,
+        ctx: Context | None = None,
+    ) -> list[dict]:
+        check(ctx, "ask", knowledge_base)
         chunks = service.search(knowledge_base, query, k)
         return [
             {
@@ -139,9 +183,15 @@ def build_server(settings: Settings, service: RetrievalService | None = None) ->
 
     @server.tool(description=ASK_DOC)
     @_one_line
-    def ask(knowledge_base: str, question: str, strategy: Strategy | None = None) -> Answer:
+    def ask(
+        knowledge_base: str,
+        question: str,
+        strategy: Strategy | None = None,
+        ctx: Context | None = None,
+    ) -> Answer:
         from app.answering.admission import admission_for
 
+        check(ctx, "ask", knowledge_base)
         question = check_query(question, 1, settings.serving.max_question_chars)
         if knowledge_base not in service.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {knowledge_base!r}")
@@ -166,8 +216,9 @@ def build_server(settings: Settings, service: RetrievalService | None = None) ->
         f"{SCHEME}://{{knowledge_base}}/{{+source}}", mime_type="text/plain",
         description="知识库中的一篇文档（按索引的片段顺序） / A document as indexed",
     )  # fmt: skip
-    def document(knowledge_base: str, source: str) -> str:
+    def document(knowledge_base: str, source: str, ctx: Context | None = None) -> str:
         try:
+            check(ctx, "read", knowledge_base)
             return service.document_text(knowledge_base, source)
         except UserError as exc:
             raise ResourceError(" ".join(str(exc).split())) from None

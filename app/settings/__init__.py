@@ -28,6 +28,7 @@ from app.settings.rules import (
 from app.settings.sections import (
     STRATEGIES,
     AbstentionSettings,
+    AccessSettings,
     AnsweringSettings,
     ChatBackendName,
     ChatModelSettings,
@@ -46,6 +47,7 @@ __all__ = [
     "REPO_ROOT",
     "STRATEGIES",
     "AbstentionSettings",
+    "AccessSettings",
     "AnsweringSettings",
     "ChatBackendName",
     "ChatModelSettings",
@@ -77,6 +79,7 @@ class Settings(BaseModel):
     chat_model: ChatModelSettings
     serving: ServingSettings
     conversations: ConversationSettings
+    access: AccessSettings
 
     def sections(self) -> dict[str, Section]:
         return {name: getattr(self, name) for name in type(self).model_fields}

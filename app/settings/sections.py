@@ -465,3 +465,31 @@ class ConversationSettings(Section):
         description="Every browser sees every conversation (a team's shared chat history); "
         "off: each browser sees only its own.",
     )
+
+
+class AccessSettings(Section):
+    """Who may use zhiku (app/auth): accounts, roles, scoped keys, the audit trail."""
+
+    auth: Literal["none", "local", "oidc"] = Field(
+        default="none",
+        description="none: one user, no sign-in (the zero-config default); local: accounts "
+        "in zhiku's database, every API call needs a key; oidc: the organisation's sign-in.",
+    )
+    auth_url: str = Field(
+        default="", description="SQLAlchemy URL of users, grants, keys, audit; empty: SQLite."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="A chat sign-in lasts this long."
+    )
+    sign_in_failures: int = Field(
+        default=5, ge=1, le=1000,
+        description="Failed sign-ins per name or address in 15 minutes before a pause.",
+    )  # fmt: skip
+
+    @field_validator("auth")
+    @classmethod
+    def _oidc_not_yet(cls, auth: str) -> str:
+        # refused rather than half-done: the chat would have no sign-in at all
+        if auth == "oidc":
+            raise ValueError("oidc is not available yet; use local (accounts in zhiku)")
+        return auth

@@ -12,6 +12,7 @@ from app.ui import first_start, resources, state
 from app.ui.i18n import _
 from app.ui.safe_text import show_error
 from app.ui.sidebar import knowledge_base_picker
+from app.ui.sign_in import require_sign_in
 
 st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
 pages = st.navigation(
@@ -23,6 +24,7 @@ pages = st.navigation(
 )
 try:
     settings = resources.settings()
+    require_sign_in(settings)  # ZHIKU_AUTH=local: nothing below runs until sign-in
     state.init_choices(settings)
     first_start.ingest_samples_if_empty(settings)
     knowledge_base_picker(settings)

@@ -1,0 +1,328 @@
+"""`Access`: the one object that knows users, groups, grants, API keys and the audit
+trail, and answers what a caller may do. The API, the MCP endpoint, the CLI and the chat
+ask it; none of them reads the tables.
+
+Nothing is cached between requests: a revoked key, a disabled user or a removed grant
+takes effect on the next request (AnythingLLM's CVE-2026-32717 kept revoked users'
+keys working). Only a key's last-used time is written lazily, at most once a minute.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import delete, literal, or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.auth import tokens
+from app.auth.audit import AuditLog
+from app.auth.tables import Base, GrantRow, KeyRow, MembershipRow, UserRow
+from app.auth.types import (
+    ALL,
+    ROLES,
+    SCOPES,
+    Action,
+    ApiKey,
+    Grant,
+    NewKey,
+    Principal,
+    Role,
+    User,
+    can,
+    rank,
+    visible,
+)
+from app.errors import UserError
+from app.once import once_per_arguments
+from app.settings import Settings, validate_collection_name
+from app.sql import create_tables, engine
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+TOUCH_EVERY_S = 60.0  # a key's last-used time is written at most this often
+
+
+class AccessError(UserError):
+    """A request to change users, grants or keys that cannot be done (one line)."""
+
+
+def _name(kind: str, name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise AccessError(f"{kind} name {name!r}: use up to 64 letters, digits, . _ @ -")
+    return name
+
+
+def _role(role: str) -> Role:
+    if role not in ROLES:
+        raise AccessError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+class Access:
+    """Users, grants, keys and audit in one SQL database; each call one transaction."""
+
+    def __init__(self, url: str, timeout_s: float = 5.0) -> None:
+        self.url = url
+        self._engine = engine(url, timeout_s)
+        create_tables(url, Base.metadata, timeout_s)
+        self.audit = AuditLog(self._engine)
+        self._touched: dict[int, float] = {}
+        self._touch_lock = threading.Lock()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # --- users ---------------------------------------------------------------------------
+
+    def add_user(
+        self, name: str, password: str, role: str = "viewer", groups: Iterable[str] = ()
+    ) -> User:
+        row = UserRow(name=_name("user", name), password_hash=tokens.hash_password(password),
+                      role=_role(role), disabled=False, created_at=time.time())  # fmt: skip
+        try:
+            with self._session() as session:
+                session.add(row)
+                session.flush()
+                for group in dict.fromkeys(groups):
+                    session.add(MembershipRow(user_id=row.id, group=_name("group", group)))
+        except IntegrityError:
+            raise AccessError(f"user {name!r} exists already") from None
+        return self.user(name)
+
+    def user(self, name: str) -> User:
+        with self._session() as session:
+            return _user(session, self._user_row(session, name))
+
+    def list_users(self) -> list[User]:
+        with self._session() as session:
+            return [
+                _user(session, row)
+                for row in session.scalars(select(UserRow).order_by(UserRow.name))
+            ]
+
+    def set_disabled(self, name: str, disabled: bool) -> User:
+        with self._session() as session:
+            self._user_row(session, name).disabled = disabled
+        return self.user(name)
+
+    def set_password(self, name: str, password: str) -> None:
+        digest = tokens.hash_password(password)
+        with self._session() as session:
+            self._user_row(session, name).password_hash = digest
+
+    def sign_in(self, name: str, password: str) -> Principal | None:
+        """The user's principal when the password is right and the account enabled."""
+        with self._session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.name == name))
+            stored = row.password_hash if row is not None else None
+            if not tokens.password_matches(password, stored) or row is None or row.disabled:
+                return None
+            return _user_principal(session, row, f"user:{row.name}")
+
+    def principal_of(self, name: str) -> Principal | None:
+        """An enabled user's principal as their grants are now (None: unknown, disabled)."""
+        with self._session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.name == name))
+            if row is None or row.disabled:
+                return None
+            return _user_principal(session, row, f"user:{row.name}")
+
+    @staticmethod
+    def _user_row(session: Session, name: str) -> UserRow:
+        row = session.scalar(select(UserRow).where(UserRow.name == name))
+        if row is None:
+            raise AccessError(f"no user {name!r}; `zhiku users list` shows them")
+        return row
+
+    # --- grants --------------------------------------------------------------------------
+
+    def grant(self, subject: str, knowledge_base: str, role: str) -> Grant:
+        """Give a user (`user:<name>`) or group (`group:<name>`) a role in a knowledge
+        base (or every one: `*`); replaces an earlier grant for the same pair."""
+        subject = self._subject(subject)
+        kb = knowledge_base if knowledge_base == ALL else validate_collection_name(knowledge_base)
+        with self._session() as session:
+            row = session.scalar(
+                select(GrantRow).where(GrantRow.subject == subject, GrantRow.knowledge_base == kb)
+            )
+            if row is None:
+                session.add(GrantRow(subject=subject, knowledge_base=kb, role=_role(role)))
+            else:
+                row.role = _role(role)
+        return Grant(subject, kb, _role(role))
+
+    def revoke_grant(self, subject: str, knowledge_base: str) -> bool:
+        with self._session() as session:
+            gone = session.execute(
+                delete(GrantRow).where(GrantRow.subject == subject,
+                                       GrantRow.knowledge_base == knowledge_base)
+            )  # fmt: skip
+            return bool(getattr(gone, "rowcount", 0))
+
+    def list_grants(self) -> list[Grant]:
+        query = select(GrantRow).order_by(GrantRow.knowledge_base, GrantRow.subject)
+        with self._session() as session:
+            return [
+                Grant(r.subject, r.knowledge_base, _role(r.role)) for r in session.scalars(query)
+            ]
+
+    def _subject(self, subject: str) -> str:
+        kind, _, name = subject.partition(":")
+        if kind not in ("user", "group"):
+            raise AccessError(f"grant to 'user:<name>' or 'group:<name>', not {subject!r}")
+        if kind == "user":
+            self.user(name)  # raises for an unknown user
+        return f"{kind}:{_name(kind, name)}"
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def create_key(
+        self,
+        owner: str,
+        knowledge_bases: Iterable[str],
+        scopes: Iterable[str],
+        expires_at: float | None = None,
+    ) -> NewKey:
+        """A new key for `user:<name>` or `service:<name>`; its secret is in the result
+        only (the database keeps a digest)."""
+        kind, _, name = owner.partition(":")
+        if kind == "user":
+            self.user(name)
+        elif kind != "service":
+            raise AccessError(f"a key belongs to 'user:<name>' or 'service:<name>', not {owner!r}")
+        kbs = sorted({kb if kb == ALL else validate_collection_name(kb) for kb in knowledge_bases})
+        wanted = sorted(set(scopes), key=SCOPES.index) if set(scopes) <= set(SCOPES) else None
+        if not kbs or not wanted:
+            raise AccessError(f"a key needs knowledge bases and scopes ({', '.join(SCOPES)})")
+        prefix, token = tokens.new_token()
+        row = KeyRow(prefix=prefix, digest=tokens.token_digest(token),
+                     owner=f"{kind}:{_name(kind, name)}", knowledge_bases=kbs, scopes=wanted,
+                     created_at=time.time(), expires_at=expires_at)  # fmt: skip
+        with self._session() as session:
+            session.add(row)
+        return NewKey(_key(row), token)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self._session() as session:
+            return [_key(row) for row in session.scalars(select(KeyRow).order_by(KeyRow.id))]
+
+    def revoke_key(self, prefix: str) -> ApiKey:
+        with self._session() as session:
+            row = session.scalar(select(KeyRow).where(KeyRow.prefix == prefix))
+            if row is None:
+                raise AccessError(f"no key {prefix!r}; `zhiku keys list` shows them")
+            row.revoked_at = row.revoked_at or time.time()
+            return _key(row)
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The caller a key stands for, or None (unknown, malformed, revoked, expired, or
+        its user disabled)."""
+        if tokens.token_prefix(token) is None:
+            return None
+        now = time.time()
+        with self._session() as session:
+            row = session.scalar(select(KeyRow).where(KeyRow.digest == tokens.token_digest(token)))
+            if row is None or _key(row).state(now) != "active":
+                return None
+            principal = self._key_principal(session, row)
+        if principal is not None:
+            self._touch(row.id, now)
+        return principal
+
+    def _key_principal(self, session: Session, row: KeyRow) -> Principal | None:
+        kind, _, name = row.owner.partition(":")
+        if kind == "service":
+            base = Principal(name=f"key:{row.prefix}", owner=row.owner, roles=((ALL, "editor"),))
+        else:
+            user = session.scalar(select(UserRow).where(UserRow.name == name))
+            if user is None or user.disabled:
+                return None
+            base = _user_principal(session, user, f"key:{row.prefix}")
+        return replace(base, scopes=frozenset(row.scopes), key_prefix=row.prefix,
+                       knowledge_bases=frozenset(row.knowledge_bases))  # fmt: skip
+
+    def _touch(self, key_id: int, now: float) -> None:
+        with self._touch_lock:
+            if now - self._touched.get(key_id, 0.0) < TOUCH_EVERY_S:
+                return
+            self._touched[key_id] = now
+        try:
+            with self._session() as session:
+                row = session.get(KeyRow, key_id)
+                if row is not None:
+                    row.last_used_at = now
+        except SQLAlchemyError:
+            pass  # a locked database must not refuse a valid key; the next minute retries
+
+    # --- the rule ------------------------------------------------------------------------
+
+    @staticmethod
+    def can(principal: Principal, action: Action, knowledge_base: str | None) -> bool:
+        return can(principal, action, knowledge_base)
+
+    @staticmethod
+    def readable(principal: Principal, names: Iterable[str], action: Action = "read") -> list[str]:
+        """The knowledge bases among `names` the caller may `action` in."""
+        return [name for name in names if can(principal, action, name)]
+
+    @staticmethod
+    def visible(principal: Principal, knowledge_base: str) -> bool:
+        return visible(principal, knowledge_base)
+
+
+def _user(session: Session, row: UserRow) -> User:
+    groups = session.scalars(select(MembershipRow.group).where(MembershipRow.user_id == row.id))
+    return User(row.name, _role(row.role), row.disabled, tuple(sorted(groups)), row.created_at)
+
+
+def _user_principal(session: Session, row: UserRow, name: str) -> Principal:
+    """A user's roles per knowledge base: the best grant to them or their groups, capped
+    by their own role; an admin has every knowledge base."""
+    owner = f"user:{row.name}"
+    if row.role == "admin":
+        return Principal(name=name, owner=owner, roles=((ALL, "admin"),))
+    # one query for the user's own grants and their groups' (this runs on every request)
+    groups = select(literal("group:").concat(MembershipRow.group)).where(
+        MembershipRow.user_id == row.id
+    )
+    mine = or_(GrantRow.subject == owner, GrantRow.subject.in_(groups))
+    roles: dict[str, Role] = {}
+    for grant in session.scalars(select(GrantRow).where(mine)):
+        role = min(_role(grant.role), _role(row.role), key=rank)
+        if rank(role) > rank(roles.get(grant.knowledge_base)):
+            roles[grant.knowledge_base] = role
+    return Principal(name=name, owner=owner, roles=tuple(sorted(roles.items())))
+
+
+def _key(row: KeyRow) -> ApiKey:
+    return ApiKey(row.prefix, row.owner, tuple(row.knowledge_bases), tuple(row.scopes),
+                  row.created_at, row.expires_at, row.last_used_at, row.revoked_at)  # fmt: skip
+
+
+def auth_url(settings: Settings) -> str:
+    return settings.access.auth_url or f"sqlite:///{settings.storage.data_dir / 'auth.sqlite'}"
+
+
+def open_access(settings: Settings) -> Access:
+    """The access service for these settings, one per process and URL."""
+    return _access(auth_url(settings), settings.conversations.conversations_timeout_s)
+
+
+@once_per_arguments(maxsize=8)
+def _access(url: str, timeout_s: float) -> Access:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    return Access(url, timeout_s)
+
+
+def keys_required(settings: Settings) -> bool:
+    """Whether every API request must carry a key (env keys set, or accounts on)."""
+    return bool(settings.serving.api_keys) or settings.access.auth != "none"

@@ -1,0 +1,73 @@
+"""The chat's sign-in page for `ZHIKU_AUTH=local` (issue 24): until a user signs in,
+nothing else runs; then a sign-out button in the sidebar. `ZHIKU_AUTH=none` shows
+nothing and changes nothing.
+
+The session is this browser tab's Streamlit session (server-side state, no cookie to
+replay); it ends after `ZHIKU_SESSION_HOURS`, at sign-out, or when the account is
+disabled (`app.auth.SignIns` re-checks it at every run). Failed sign-ins pause a name
+or an address after `ZHIKU_SIGN_IN_FAILURES` in 15 minutes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.auth import Session, SignIns, open_access
+from app.settings import Settings
+from app.ui.i18n import _
+
+SESSION_KEY = "signed_in"
+
+
+@st.cache_resource(show_spinner=False)
+def _sign_ins(_settings: Settings) -> SignIns:
+    access = _settings.access
+    return SignIns(open_access(_settings), access.session_hours, access.sign_in_failures)
+
+
+def _client() -> str:
+    return getattr(st.context, "ip_address", None) or ""
+
+
+def require_sign_in(settings: Settings) -> Session | None:
+    """The signed-in session (None when accounts are off); otherwise the sign-in form,
+    and nothing after it runs."""
+    if settings.access.auth != "local":
+        return None
+    sign_ins = _sign_ins(settings)
+    session = sign_ins.current(st.session_state.get(SESSION_KEY))
+    if session is not None:
+        st.session_state[SESSION_KEY] = session
+        _sign_out_button(sign_ins, session)
+        return session
+    st.session_state.pop(SESSION_KEY, None)
+    _form(sign_ins)
+    st.stop()
+    return None  # never reached: st.stop() ends the run
+
+
+def _form(sign_ins: SignIns) -> None:
+    st.title(_("Sign in to zhiku"))
+    with st.form("sign_in"):
+        name = st.text_input(_("Name"), max_chars=64)
+        password = st.text_input(_("Password"), type="password", max_chars=200)
+        submitted = st.form_submit_button(_("Sign in"), type="primary")
+    if not submitted:
+        return
+    outcome, session = sign_ins.attempt(name, password, _client())
+    if session is not None:
+        st.session_state[SESSION_KEY] = session
+        st.rerun()
+    if outcome == "paused":
+        st.error(_("Too many failed sign-ins: try again in 15 minutes."))
+    else:
+        st.error(_("Wrong name or password."))
+
+
+def _sign_out_button(sign_ins: SignIns, session: Session) -> None:
+    with st.sidebar:
+        st.caption(_("Signed in as {name}", name=session.user))
+        if st.button(_("Sign out"), key="sign_out"):
+            sign_ins.sign_out(session, _client())
+            st.session_state.pop(SESSION_KEY, None)
+            st.rerun()
