@@ -247,3 +247,37 @@ def test_the_audit_trail_has_the_writes_and_refusals_and_no_secret(team) -> None
         assert key.secret.split("_", 2)[2].encode() not in stored
     assert PASSWORD.encode() not in stored and K1.encode() not in stored
     assert b"B" * 43 not in stored
+
+
+def test_chunk_retrieval_test_and_url_routes_check_grants(team) -> None:
+    """The routes added with chunk fixes (issue 28) and web pages (issue 25): a knowledge
+    base the key does not reach is the same 404 as a missing one, and a read key or a
+    viewer cannot change a chunk or add a page."""
+    server, _, keys = team
+    ann, bob_read = keys["ann"], keys["bob_read"]
+    chunks = "/v1/knowledge_bases/{}/chunks?source=handbook.txt"
+    _same_404(_get(server, chunks.format("hrdocs"), ann),
+              _get(server, chunks.format("nope"), ann), "hrdocs", "nope")  # fmt: skip
+    changes = "/v1/knowledge_bases/{}/chunk_changes"
+    _same_404(_get(server, changes.format("hrdocs"), ann),
+              _get(server, changes.format("nope"), ann), "hrdocs", "nope")  # fmt: skip
+    probe = {"query": "年假有几天？"}
+    hidden = _post(server, "/v1/retrieval_test", ann, json={"knowledge_base": "hrdocs", **probe})
+    missing = _post(server, "/v1/retrieval_test", ann, json={"knowledge_base": "nope", **probe})
+    _same_404(hidden, missing, "hrdocs", "nope")
+    assert "年假" not in hidden.text
+    listed = _get(server, chunks.format("hrdocs"), bob_read)
+    assert listed.status_code == 200, listed.text
+    chunk = listed.json()["data"][0]
+    edit = {"text": "改写", "expected_revision": chunk["revision"]}
+    put = httpx.put(f"{server.url}/v1/knowledge_bases/hrdocs/chunks/{chunk['chunk_id']}",
+                    headers=_as(bob_read), json=edit, timeout=60)  # fmt: skip
+    assert put.status_code == 403, put.text
+    disable = _post(server, f"/v1/knowledge_bases/hrdocs/chunks/{chunk['chunk_id']}/disable",
+                    bob_read, json={"expected_revision": chunk["revision"]})  # fmt: skip
+    assert disable.status_code == 403, disable.text
+    urls = {"urls": ["https://example.com/"]}
+    assert _post(server, "/v1/knowledge_bases/hrdocs/urls", bob_read, json=urls).status_code == 403
+    assert _post(server, "/v1/knowledge_bases/samples/urls", keys["ann_write"],
+                 json=urls).status_code == 403  # fmt: skip
+    assert _post(server, "/v1/knowledge_bases/hrdocs/urls", ann, json=urls).status_code == 404
