@@ -36,3 +36,15 @@ def chunk_counts(store: Chroma) -> Counter[str]:
     for page in iter_pages(store, ["metadatas"]):
         counts.update(str((m or {}).get("source", "?")) for m in page["metadatas"] or [])
     return counts
+
+
+def document_chunks(store: Chroma, source: str) -> list[str]:
+    """One source's chunk texts in document order (page, then offset in the page)."""
+    found = store.get(where={"source": source}, include=["documents", "metadatas"])
+    rows = zip(found["documents"] or [], found["metadatas"] or [], strict=False)
+
+    def order(row: tuple[str, dict | None]) -> tuple[int, int]:
+        meta = row[1] or {}
+        return int(meta.get("page") or 0), int(meta.get("start") or 0)
+
+    return [text for text, _meta in sorted(rows, key=order)]

@@ -9,11 +9,18 @@ import streamlit as st
 
 from app.errors import UserError
 from app.ui import first_start, resources, state
-from app.ui.i18n import _
+from app.ui.i18n import _, init_language
 from app.ui.safe_text import show_error
-from app.ui.sidebar import knowledge_base_picker
+from app.ui.sidebar import knowledge_base_picker, language_switch
 
-st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
+st.set_page_config(page_title="zhiku", page_icon="📚", layout="wide")
+try:
+    settings = resources.settings()
+except UserError as exc:  # bad .env
+    show_error(exc)
+    st.stop()
+init_language(settings.serving.language)
+language_switch()
 pages = st.navigation(
     [
         st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
@@ -21,7 +28,6 @@ pages = st.navigation(
     ]
 )
 try:
-    settings = resources.settings()
     state.init_choices(settings)
     first_start.ingest_samples_if_empty(settings)
     knowledge_base_picker(settings)

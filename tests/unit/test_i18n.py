@@ -13,7 +13,7 @@ UI = Path(i18n.__file__).parent
 
 def wrapped_strings() -> set[str]:
     found = extract_from_dir(
-        str(UI), method_map=[("**.py", "python")], keywords={"_": None}, comment_tags=()
+        str(UI), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}, comment_tags=()
     )
     return {message for _file, _line, message, _comments, _context in found}
 
