@@ -8,7 +8,6 @@ answering without saving.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -31,7 +30,7 @@ from app.ui import resources, state
 from app.ui.browser import browser_id
 from app.ui.errors import message
 from app.ui.i18n import _
-from app.ui.safe_text import escape_markdown
+from app.ui.safe_text import escape_markdown, file_name_from_title
 
 T = TypeVar("T")
 ERROR_KEY = "conversation_error"
@@ -172,13 +171,6 @@ def conversation_button(summary: ConversationSummary, is_open: bool) -> None:
     )
 
 
-def export_name(title: str) -> str:
-    """The conversation's title as a file name: letters, digits and Chinese kept, every
-    other run of characters one '-', at most 60 characters."""
-    stem = re.sub(r"[^\w]+", "-", title, flags=re.UNICODE).strip("-_")[:60]
-    return f"{stem or 'zhiku'}.md"
-
-
 def _manage(conversation_id: str, settings: Settings) -> None:
     conversation = _safely(lambda: _store().get(conversation_id, _owner(settings)), None)
     if conversation is None:
@@ -189,7 +181,7 @@ def _manage(conversation_id: str, settings: Settings) -> None:
         st.download_button(
             _("Export as Markdown"),
             data=to_markdown(conversation),
-            file_name=export_name(conversation.title),
+            file_name=file_name_from_title(conversation.title),
             mime="text/markdown",
             key="export",
         )

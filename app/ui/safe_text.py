@@ -6,7 +6,7 @@ import re
 
 from app.text import escape_markdown
 
-__all__ = ["escape_markdown", "highlight", "plain_passage", "show_error"]
+__all__ = ["escape_markdown", "file_name_from_title", "highlight", "plain_passage", "show_error"]
 
 # A Markdown heading's markers at the start of a line (`## Title`): a passage shows the
 # title's words, not the syntax that made it a heading in its file.
@@ -45,6 +45,13 @@ def _spans(text: str, quotes: list[str]) -> set[tuple[int, int]]:
         if start >= 0:
             found.add((start, start + len(quote)))
     return found
+
+
+def file_name_from_title(title: str) -> str:
+    """A title as a download's file name: letters, digits and Chinese kept, every other
+    run of characters one '-' (no path, no dot file), at most 60 characters."""
+    stem = re.sub(r"[^\w]+", "-", title).strip("-_")[:60].strip("-_")
+    return f"{stem or 'zhiku'}.md"
 
 
 def show_error(exc: Exception) -> None:

@@ -35,7 +35,7 @@ def why_lines(result: AnswerResult) -> list[str]:
     lines.append(_("decision: {decision}", decision=shown))
     support = (decision.get("scores") or {}).get("support") or {}
     if isinstance(support, dict) and support.get("support") is not None:
-        lines.append(_("word support: {support}", support=round(support["support"], 2)))
+        lines.append(_("word support: {support}", support=format(support["support"], ".2f")))
     tokens = result.get("tokens") or {}
     if tokens.get("input_tokens"):
         lines.append(
