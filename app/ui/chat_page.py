@@ -123,11 +123,14 @@ def chat(settings) -> None:
     choice["collection"] = choice.pop("kb")
     empty = KnowledgeBases(settings).size(choice["collection"]) == 0
     messages = st.session_state.setdefault("messages", [])
+    welcome = None
     if empty:
         st.title(_("zhiku"))
         st.info(empty_knowledge_base_message(choice["collection"]))
-    elif not messages:
-        start_screen.show(settings, choice["collection"])
+    elif not messages and start_screen.SUGGESTED not in st.session_state:
+        welcome = st.empty()  # gone as soon as a question is asked
+        with welcome.container():
+            start_screen.show(settings, choice["collection"])
     else:
         st.title(_("zhiku"))
     if note := conversations.missing_knowledge_base_note(settings):
@@ -144,6 +147,9 @@ def chat(settings) -> None:
     typed = st.chat_input(_("Ask a question…"), max_chars=settings.serving.max_question_chars)
     question = typed or st.session_state.pop(start_screen.SUGGESTED, None)
     if question:
+        if welcome is not None:
+            welcome.empty()
+            st.title(_("zhiku"))
         ask(question, choice, messages, empty)
 
 
