@@ -80,8 +80,8 @@ def uploader_css() -> None:
     button = json.dumps(_("Choose files"), ensure_ascii=False)
     st.html(
         "<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
-        "[data-testid='stFileUploaderDropzone'] [data-testid='stBaseButton-secondary']"
-        "{font-size:0}"
+        "[data-testid='stFileUploaderDropzone'] [data-testid='stBaseButton-secondary']>*"
+        "{display:none}"
         "[data-testid='stFileUploaderDropzone'] [data-testid='stBaseButton-secondary']::after"
         f"{{content:{button};font-size:0.875rem}}</style>"
     )

@@ -47,7 +47,7 @@ def other_language_labels(language: str) -> list[str]:
     msgids (whole labels, no placeholders), in English mode their Chinese texts."""
     pairs = [(m, t) for m, t in i18n.translations("zh").items() if "{" not in m]
     if language == "zh":
-        return [m for m, _t in pairs if len(m) >= 6 and " " in m or m.endswith("…")]
+        return [m for m, _t in pairs if (len(m) >= 6 and " " in m) or m.endswith("…")]
     return [t for _m, t in pairs if len(t) >= 3]
 
 
@@ -115,9 +115,7 @@ def walk(request, tmp_path_factory: pytest.TempPathFactory, embedding_cache_root
     assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
             context = browser.new_context(
                 viewport={"width": 1280, "height": 900},
                 locale=LOCALES[language],
@@ -168,7 +166,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     form = page.get_by_test_id("stForm")
     form.get_by_role("textbox").first.fill(KB)
     form.get_by_role("button", name=walk.text("create")).click()
-    walk.sidebar().get_by_text(KB).first.wait_for()
+    page.get_by_test_id("stHeading").filter(has_text=KB).first.wait_for()  # it is chosen
     assert form.get_by_role("textbox").first.input_value() == ""  # ready for another
     walk.check("created")
 
