@@ -108,9 +108,7 @@ async def remember_across_a_restart(settings, log: Path) -> None:
             title = page.get_by_test_id("stSidebar").get_by_label("标题")
             await title.fill("GPT-1 的结构")
             await title.press("Enter")
-            await (
-                page.get_by_test_id("stSidebar").get_by_role("button", name="重命名").click()
-            )
+            await page.get_by_test_id("stSidebar").get_by_role("button", name="重命名").click()
             await sidebar_button(page, "GPT-1 的结构").wait_for()
             assert rows(settings, "select title from conversations") == [("GPT-1 的结构",)]
 
