@@ -131,6 +131,11 @@ def walk(request, tmp_path_factory: pytest.TempPathFactory, embedding_cache_root
         proc.wait(timeout=30)
 
 
+def idle(page) -> None:
+    """Give the app's run time to finish drawing (its elements replace the last run's)."""
+    page.wait_for_timeout(3000)
+
+
 def ask(walk: Walk, question: str | None = None):
     """Ask (or click a suggested question); progress must show before the first word."""
     page = walk.page
@@ -167,7 +172,9 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     form.get_by_role("textbox").first.fill(KB)
     form.get_by_role("button", name=walk.text("create")).click()
     page.get_by_test_id("stHeading").filter(has_text=KB).first.wait_for()  # it is chosen
+    page.get_by_text(walk.text("new_kb"), exact=True).click()
     assert form.get_by_role("textbox").first.input_value() == ""  # ready for another
+    page.get_by_text(walk.text("new_kb"), exact=True).click()
     walk.check("created")
 
     # 4. Upload a file: indexed, the sidebar counts its chunks, the uploader empties
@@ -176,8 +183,8 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(note))
     page.locator(".st-key-ingest_uploads button").click()
     page.get_by_text(walk.text("indexed")).first.wait_for(timeout=300_000)
+    page.locator(".st-key-ingest_uploads").wait_for(state="detached")  # the uploader emptied
     assert 1 <= walk.chunks_in_sidebar() < 5
-    assert page.locator(".st-key-ingest_uploads").count() == 0
     walk.check("uploaded")
 
     # 5. A wrong file type: said at once, translated, with the next step
@@ -214,6 +221,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     title.press("Enter")
     walk.sidebar().get_by_role("button", name=walk.text("rename")).click()
     walk.sidebar().get_by_role("button", name=re.compile("^▸ 青鸟计划")).wait_for()
+    idle(page)  # the export button of the run before the rename points at a freed file
     with page.expect_download() as download:
         walk.sidebar().get_by_role("button", name=walk.text("export")).click()
     assert download.value.suggested_filename == "青鸟计划.md"
