@@ -167,7 +167,6 @@ def document_row(document: DocumentInfo) -> dict:
         _("Chunks"): document.chunks,
         _("Size"): size,
         _("Date"): when(document.modified) if document.modified else "–",
-        _("Status"): _("indexed"),
     }
 
 
