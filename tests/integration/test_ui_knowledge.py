@@ -73,8 +73,12 @@ def test_create_upload_ask_switch_and_delete(ui_settings, monkeypatch) -> None:
     app = open_chat_app(ui_settings, monkeypatch)
     app.switch_page("views/knowledge.py").run()
     app.text_input(key="new_kb_name").set_value("notes")
+    app.text_input(key="new_kb_description").set_value("团队的项目笔记")
     app.button(key="create_kb").click().run()
     assert app.selectbox(key="kb").value == "notes"
+    overview = app.dataframe[0].value  # every knowledge base, with its description
+    assert list(overview.iloc[:, 0]) == ["notes", "samples"]
+    assert overview.iloc[0, 4] == "团队的项目笔记"
     assert app.text_input(key="new_kb_name").value == ""  # the form is ready for another
 
     upload(app, ("../../evil.txt", NOTE))
@@ -126,6 +130,15 @@ def test_bad_uploads_are_refused_with_a_reason(ui_settings, monkeypatch) -> None
     assert "cannot be read" in errors and " csv " in errors  # the types it does take
     assert "limit" in errors and "ZHIKU_MAX_FILE_MB" in errors
     assert [p.name for p in (ui_settings.storage.uploads_dir / "samples").iterdir()] == ["ok.md"]
+
+
+def test_only_an_existing_knowledge_base_gets_a_description(ui_settings) -> None:
+    from app.knowledge.service import KnowledgeBases
+    from app.retrieval.service import UnknownKnowledgeBase
+
+    with pytest.raises(UnknownKnowledgeBase):
+        KnowledgeBases(ui_settings).describe("nowhere", "text")
+    assert not (ui_settings.storage.data_dir / "descriptions" / "nowhere.txt").exists()
 
 
 def test_reindex_picks_up_changed_files(ui_settings, monkeypatch) -> None:
