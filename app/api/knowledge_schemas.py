@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Out(BaseModel):
@@ -25,6 +25,8 @@ class KnowledgeBaseList(_Out):
 class DocumentOut(_Out):
     source: str
     chunks: int
+    size_bytes: int | None = Field(None, description="The file's size, if it is still there.")
+    modified: float | None = Field(None, description="The file's date (Unix time), likewise.")
 
 
 class DocumentList(_Out):

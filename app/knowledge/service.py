@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.errors import UserError
+from app.knowledge.descriptions import read_description, write_description
 from app.knowledge.sources import SourceError, SourceView, open_source
 from app.knowledge.types import (
     ChunkChange,
@@ -27,6 +28,7 @@ from app.knowledge.types import (
     RefusedUpload,
     SavedUploads,
 )
+from app.retrieval.service import UnknownKnowledgeBase
 from app.settings import Settings, validate_collection_name
 from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
 from ingest import chunk_fixes
@@ -79,9 +81,20 @@ class KnowledgeBases:
         return [KnowledgeBaseInfo(name, self.size(name)) for name in self.names()]
 
     def documents(self, name: str) -> list[DocumentInfo]:
-        """Every document with its chunk count, by source."""
+        """Every document with its chunk count, and its file's size and date when the
+        file is still where it was ingested from, by source."""
         counts = chunk_counts(self._open(name).store)
-        return [DocumentInfo(source, n) for source, n in sorted(counts.items())]
+        return [self._document(name, source, n) for source, n in sorted(counts.items())]
+
+    def _document(self, name: str, source: str, chunks: int) -> DocumentInfo:
+        path = locate_source(self.settings, name, source)
+        if path is None:
+            return DocumentInfo(source, chunks)
+        stat = path.stat()
+        return DocumentInfo(source, chunks, stat.st_size, stat.st_mtime)
+
+    def description(self, name: str) -> str:
+        return read_description(self.settings, name)
 
     def open_source(self, name: str, source: str, chunk_id: str, quote: str = "") -> SourceView:
         """A cited chunk opened at its place in its document (the chat's source viewer);
@@ -102,6 +115,12 @@ class KnowledgeBases:
         self._open(name)
         upload_folder(self.settings, name).mkdir(parents=True, exist_ok=True)
         return KnowledgeBaseInfo(name, self.size(name))
+
+    def describe(self, name: str, text: str) -> str:
+        """Set what the knowledge base holds, in a sentence (empty removes it)."""
+        if not self.exists(name):
+            raise UnknownKnowledgeBase(f"knowledge base {name!r} does not exist")
+        return write_description(self.settings, name, text)
 
     def save_uploads(
         self, name: str, files: Iterable[tuple[str, bytes]], limit_mb: float | None = None

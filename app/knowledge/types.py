@@ -44,6 +44,8 @@ class DocumentInfo:
 
     source: str
     chunks: int
+    size_bytes: int | None = None  # its file on disk, when it is still there
+    modified: float | None = None  # the file's modification time (an upload: when it came)
 
 
 @dataclass(frozen=True)

@@ -437,6 +437,11 @@ class ServingSettings(Section):
         ge=1,
         description="A chat message (question or earlier turn); longer is 400 before retrieval.",
     )
+    language: Literal["auto", "zh", "en"] = Field(
+        default="auto",
+        description="The web chat's language: auto follows the browser, zh or en fixes it "
+        "(a visitor can still switch in the sidebar).",
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

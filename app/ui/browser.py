@@ -2,9 +2,11 @@
 
 There are no user accounts: a random id is kept in a cookie (`zhiku_browser`, a year,
 this site only). Streamlit can read cookies (`st.context.cookies`, sent when the page
-connects) but not set them, so a zero-height component sets it with one line of
-JavaScript — no package does just that without a front-end build of its own. The cookie
-carries only our random hex id, never document or model text.
+connects) but not set them, so one line of our own JavaScript sets it, run by `st.html`
+(`unsafe_allow_javascript`, Streamlit's supported way since `components.v1.html` was
+deprecated) — no package does just that without a front-end build of its own. The
+script carries only our random hex id (checked against `_VALID`), never document, model
+or visitor text.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ def browser_id() -> str:
         st.session_state.browser_id = known if valid else uuid.uuid4().hex
         st.session_state.browser_cookie_set = valid
     if not st.session_state.browser_cookie_set:
-        from streamlit.components.v1 import html
-
-        html(_SET_COOKIE.format(name=COOKIE, value=st.session_state.browser_id), height=0)
+        value = st.session_state.browser_id
+        assert _VALID.fullmatch(value), "only our own hex id goes into the script"
+        st.html(_SET_COOKIE.format(name=COOKIE, value=value), unsafe_allow_javascript=True)
         st.session_state.browser_cookie_set = True
     return st.session_state.browser_id

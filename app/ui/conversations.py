@@ -28,7 +28,9 @@ from app.schema import AnswerResult
 from app.settings import Settings
 from app.ui import resources, state
 from app.ui.browser import browser_id
-from app.ui.safe_text import escape_markdown
+from app.ui.errors import message
+from app.ui.i18n import _
+from app.ui.safe_text import escape_markdown, file_name_from_title
 
 T = TypeVar("T")
 ERROR_KEY = "conversation_error"
@@ -47,7 +49,7 @@ def _safely(action: Callable[[], T], fallback: T) -> T:
     try:
         return action()
     except ConversationStoreError as exc:
-        st.session_state[ERROR_KEY] = str(exc)
+        st.session_state[ERROR_KEY] = message(exc)
         return fallback
 
 
@@ -106,14 +108,18 @@ def feedback(message: dict) -> None:
         on_change=_rate,
         args=(message,),
     )
-    if rating is not None:
-        st.text_input(
-            "评论（可选，回车保存）Comment (optional, Enter saves)",
-            value=message.get("comment") or "",
-            key=f"comment-{message_id}",
-            on_change=_rate,
-            args=(message,),
-        )
+    if rating is None:
+        return
+    st.caption(_("You rated this answer {mark}. Thank you!", mark="👍" if rating else "👎"))
+    st.text_input(
+        _("Comment (optional, Enter saves)"),
+        value=message.get("comment") or "",
+        key=f"comment-{message_id}",
+        on_change=_rate,
+        args=(message,),
+    )
+    if message.get("comment"):
+        st.caption("✓ " + _("Comment saved."))
 
 
 def _rate(message: dict) -> None:
@@ -127,44 +133,64 @@ def _rate(message: dict) -> None:
 def sidebar(settings: Settings) -> None:
     """New conversation, the list newest first, and what to do with the open one
     (drawn where the caller is: the top of the sidebar)."""
-    st.subheader("对话 Conversations")
-    st.button("➕ 新对话 New conversation", key="new", on_click=start_new)
+    st.subheader(_("Conversations"))
+    st.button("➕ " + _("New conversation"), key="new", on_click=start_new)
     current = st.session_state.get("conversation_id")
     none: list[ConversationSummary] = []
-    for summary in _safely(lambda: _store().list(_owner(settings)), none):
-        when = datetime.fromtimestamp(summary.updated_at).strftime("%m-%d %H:%M")
-        st.button(
-            escape_markdown(summary.title),
-            key=f"open-{summary.id}",
-            help=f"{summary.knowledge_base} · {when}",
-            type="primary" if summary.id == current else "secondary",
-            use_container_width=True,
-            on_click=open_conversation,
-            args=(summary.id,),
-        )
+    summaries = _safely(lambda: _store().list(_owner(settings)), none)
+    if len(summaries) > 3:
+        st.text_input(
+            _("Search conversations"), key="conversation_search", label_visibility="collapsed",
+            placeholder="🔍 " + _("Search conversations"),
+        )  # fmt: skip
+    for summary in matching(summaries, st.session_state.get("conversation_search", "")):
+        conversation_button(summary, summary.id == current)
     if current:
         _manage(current, settings)
     if st.session_state.get(ERROR_KEY):
         st.warning(escape_markdown(st.session_state.pop(ERROR_KEY)), icon="⚠️")
 
 
+def matching(summaries: list[ConversationSummary], search: str) -> list[ConversationSummary]:
+    words = search.casefold().split()
+    return [s for s in summaries if all(w in s.title.casefold() for w in words)]
+
+
+def conversation_button(summary: ConversationSummary, is_open: bool) -> None:
+    """Title and time on one line, so two of the same title differ; the open one is
+    marked and framed, the others plain (never red: red reads as an error)."""
+    when = datetime.fromtimestamp(summary.updated_at).strftime("%m-%d %H:%M")
+    st.button(
+        f"{'▸ ' if is_open else ''}{escape_markdown(summary.title)} :gray[· {when}]",
+        key=f"open-{summary.id}",
+        help=_("Knowledge base: {name}", name=summary.knowledge_base),
+        type="secondary" if is_open else "tertiary",
+        width="stretch",
+        on_click=open_conversation,
+        args=(summary.id,),
+    )
+
+
 def _manage(conversation_id: str, settings: Settings) -> None:
     conversation = _safely(lambda: _store().get(conversation_id, _owner(settings)), None)
     if conversation is None:
         return
-    with st.expander("当前对话 This conversation", expanded=False):
-        st.text_input("名称 Title", value=conversation.title, key=f"title-{conversation_id}")
-        st.button("重命名 Rename", key="rename", on_click=_rename, args=(conversation_id,))
+    with st.expander(_("This conversation"), expanded=False):
+        st.text_input(_("Title"), value=conversation.title, key=f"title-{conversation_id}")
+        st.button(_("Rename"), key="rename", on_click=_rename, args=(conversation_id,))
         st.download_button(
-            "导出 Markdown Export",
+            _("Export as Markdown"),
             data=to_markdown(conversation),
-            file_name=f"zhiku-{conversation_id[:8]}.md",
+            file_name=file_name_from_title(conversation.title),
             mime="text/markdown",
             key="export",
         )
-        with st.popover("🗑 删除 Delete"):
-            st.caption("删除后无法恢复 This cannot be undone.")
-            st.button("确认删除 Delete", key="delete", on_click=_delete, args=(conversation_id,))
+        with st.popover("🗑 " + _("Delete")):
+            st.caption(_("A deleted conversation cannot be restored."))
+            st.button(
+                _("Delete this conversation"), key="delete", on_click=_delete,
+                args=(conversation_id,),
+            )  # fmt: skip
 
 
 def _rename(conversation_id: str) -> None:
@@ -184,9 +210,8 @@ def missing_knowledge_base_note(settings: Settings) -> str | None:
     gone = sorted(used - set(KnowledgeBases(settings).names()))
     if not gone:
         return None
-    names = ", ".join(gone)
-    return (
-        f"此对话用过的知识库 {names} 已被删除：记录仍可阅读，新的问题将在当前知识库中回答。"
-        f" The knowledge base {names} of this conversation was deleted: it stays readable,"
-        " and new questions use the knowledge base selected now."
+    return _(
+        "The knowledge base {names} of this conversation was deleted: the conversation stays"
+        " readable, and new questions use the knowledge base selected now.",
+        names=", ".join(gone),
     )

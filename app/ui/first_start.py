@@ -8,6 +8,7 @@ import streamlit as st
 from app.knowledge.types import IngestBusyError
 from app.settings import Settings
 from app.ui import resources
+from app.ui.i18n import _
 from app.ui.progress import StreamlitProgress, show_report
 
 
@@ -24,7 +25,8 @@ def ingest_samples_if_empty(settings: Settings) -> None:
     if knowledge.size(settings.knowledge.collection) > 0:
         done.append(settings.knowledge.collection)
         return
-    with st.status("首次启动：正在导入示例文档 First start: indexing the samples…") as status:
+    label = _("First start: indexing the sample documents…")
+    with st.status(label, expanded=True) as status:
         progress = StreamlitProgress()
         try:
             report = knowledge.ingest_paths(
@@ -32,12 +34,12 @@ def ingest_samples_if_empty(settings: Settings) -> None:
             )
         except IngestBusyError:
             # Another session opened at the same moment is indexing them: wait for it.
-            status.update(label="另一个会话正在导入示例，请稍候 Another session is indexing…")
+            status.update(label=_("Another session is indexing the samples; please wait…"))
             knowledge.wait_for_writer(settings.knowledge.collection)
-            status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
+            status.update(label=_("Samples indexed"), state="complete", expanded=False)
             done.append(settings.knowledge.collection)
             return
         progress.finish()
         show_report(report)
-        status.update(label="示例文档已导入 Samples indexed", state="complete", expanded=False)
+        status.update(label=_("Samples indexed"), state="complete", expanded=False)
     done.append(settings.knowledge.collection)

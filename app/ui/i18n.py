@@ -5,7 +5,8 @@ the gettext catalogue `app/ui/locales/zh/LC_MESSAGES/zhiku.po` (one place to rea
 review all of them). Babel reads the `.po` directly, so there is no compile step to forget;
 `tests/unit/test_i18n.py` extracts every `_()` string and fails when one has no Chinese.
 
-The language is the visitor's choice in the sidebar, else the browser's language.
+The language is the visitor's choice in the sidebar, else the operator's ZHIKU_LANGUAGE,
+else (`auto`) the browser's language.
 """
 
 from __future__ import annotations
@@ -49,9 +50,23 @@ def browser_language() -> str:
     return "zh" if locale.startswith("zh") else "en"
 
 
+def init_language(configured: str) -> None:
+    """Set the sidebar switch's starting value once per session: ZHIKU_LANGUAGE, or for
+    `auto` the browser's language."""
+    if st.session_state.get(LANGUAGE_KEY) not in LANGUAGES:
+        chosen = configured if configured in LANGUAGES else browser_language()
+        st.session_state[LANGUAGE_KEY] = chosen
+
+
 def current_language() -> str:
     chosen = st.session_state.get(LANGUAGE_KEY)
     return chosen if chosen in LANGUAGES else browser_language()
+
+
+def N_(message: str) -> str:
+    """Mark an English msgid kept in a constant; `_()` translates it when it is shown
+    (a constant built with `_()` would keep the language of the first visitor)."""
+    return message
 
 
 def _(message: str, **values: object) -> str:

@@ -1,4 +1,6 @@
-"""Knowledge-base page: create one, upload files, watch them index, list, delete, re-index.
+"""Knowledge-base page: every knowledge base at a glance; create one; upload files and
+watch them index; each document with its size and date, a preview of its chunks, and a
+delete that asks first.
 
 Every read and write goes through the knowledge-base service (`app.knowledge`), the one
 the API and `zhiku ingest` use; this page only draws and reports.
@@ -6,26 +8,83 @@ the API and `zhiku ingest` use; this page only draws and reports.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
+
 import streamlit as st
 
 from app.errors import UserError
-from app.knowledge.types import SUPPORTED_SUFFIXES, UploadError
-from app.ui import resources, state, url_box
-from app.ui.progress import StreamlitProgress, show_report
+from app.knowledge.types import SUPPORTED_SUFFIXES, DocumentInfo, IngestReport, UploadError
+from app.ui import conversations, resources, state, url_box
+from app.ui.errors import UNSUPPORTED, message
+from app.ui.i18n import _
+from app.ui.progress import StreamlitProgress, keep_report, show_kept_report
 from app.ui.safe_text import escape_markdown, show_error
+
+PREVIEW_CHUNKS = 20  # a preview, not a dump: the first chunks of a long document
+
+
+def overview() -> None:
+    """Every knowledge base: chunks, documents, last change, description."""
+    knowledge = resources.knowledge()
+    rows = []
+    for info in knowledge.list_all():
+        documents = knowledge.documents(info.name)
+        dates = [d.modified for d in documents if d.modified]
+        rows.append({
+            _("Knowledge base"): info.name,
+            _("Documents"): len(documents),
+            _("Chunks"): info.chunks,
+            _("Last update"): when(max(dates)) if dates else "–",
+            _("Description"): knowledge.description(info.name),
+        })  # fmt: skip
+    st.dataframe(rows, hide_index=True, width="stretch")  # a grid: text is never HTML
+
+
+def when(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
 def create_section() -> None:
-    with st.expander("新建知识库 New knowledge base"):
-        name = st.text_input("名称 Name (中文, letters, digits, . _ -)", key="new_kb_name")
-        if st.button("创建 Create", key="create_kb") and name:
-            try:
-                created = resources.knowledge().create(name)
-            except UserError as exc:
-                show_error(exc)
-                return
-            state.switch_knowledge_base(created.name)
-            st.rerun()
+    """A form that empties itself once submitted, so the old name is not left behind."""
+    with st.expander(_("New knowledge base")), st.form("create_kb", clear_on_submit=True):
+        name = st.text_input(
+            _("Name"), key="new_kb_name", help=_("Chinese characters, letters, digits, . _ -")
+        )
+        description = st.text_input(_("Description (optional)"), key="new_kb_description")
+        if st.form_submit_button(_("Create"), key="create_kb") and name.strip():
+            create(name, description)
+
+
+def create(name: str, description: str) -> None:
+    knowledge = resources.knowledge()
+    try:
+        created = knowledge.create(name)
+        knowledge.describe(created.name, description)
+    except UserError as exc:
+        show_error(exc)
+        return
+    state.switch_knowledge_base(created.name)
+    conversations.start_new()  # a new knowledge base: a new conversation
+    st.session_state["notice"] = _("Knowledge base {name} created.", name=created.name)
+    for key in ("new_kb_name", "new_kb_description"):  # st.rerun comes before the form clears
+        st.session_state.pop(key, None)
+    st.rerun()
+
+
+def uploader_css() -> None:
+    """Streamlit writes its uploader's hints in English only ("Drag and drop files here",
+    "200MB per file"), with its own limit rather than ours: they are hidden, and
+    `upload_section` says the same in the visitor's language, with our limit."""
+    button = json.dumps(_("Choose files"), ensure_ascii=False)
+    st.html(
+        "<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+        "[data-testid='stFileUploaderDropzone'] [data-testid='stBaseButton-secondary']>*"
+        "{display:none}"
+        "[data-testid='stFileUploaderDropzone'] [data-testid='stBaseButton-secondary']::after"
+        f"{{content:{button};font-size:0.875rem}}</style>"
+    )
 
 
 def upload_section(collection: str) -> None:
@@ -33,69 +92,129 @@ def upload_section(collection: str) -> None:
     limit = knowledge.upload_limit_mb(st.get_option("server.maxUploadSize"))
     generation = st.session_state.setdefault("upload_generation", 0)
     types = " ".join(sorted(s.lstrip(".") for s in SUPPORTED_SUFFIXES))
-    # No `type=` filter: Streamlit would reject other files with a bare exception; the
-    # service's check says which types work instead.
+    st.subheader(_("Add documents"))
+    hint = _("Drop files below or choose them: {types}, up to {limit} MB each.")
+    st.caption(hint.format(types=types, limit=f"{limit:g}"))
+    uploader_css()
+    # No `type=` filter: Streamlit would reject other files with a bare English line; the
+    # service's check says which types work instead, as soon as the files are chosen.
     files = st.file_uploader(
-        f"上传文件 Upload files: {types} (≤ {limit:g} MB each)",
+        _("Upload files"),
         accept_multiple_files=True,
         key=f"upload_{generation}",  # a new key empties the uploader after an ingest
+        label_visibility="collapsed",
     )
-    if not files or not st.button("导入 Add to knowledge base", key="ingest_uploads"):
+    good = [f for f in files or [] if Path(f.name).suffix.lower() in SUPPORTED_SUFFIXES]
+    problems = [unsupported(f.name, types) for f in files or [] if f not in good]
+    for problem in problems:
+        st.error(escape_markdown(problem))
+    add = _("Add {count} files to {name}", count=len(good), name=collection)
+    if not good or not st.button(add, key="ingest_uploads", type="primary"):
         return
-    uploads = knowledge.save_uploads(collection, [(f.name, f.getvalue()) for f in files], limit)
-    for refused in uploads.refused:
-        show_error(UploadError(refused.reason))
+    uploads = knowledge.save_uploads(collection, [(f.name, f.getvalue()) for f in good], limit)
+    problems += [message(UploadError(refused.reason)) for refused in uploads.refused]
+    report = None
     if uploads.saved:
-        run_ingest(lambda progress: knowledge.index_uploads(collection, progress))
-        st.session_state["upload_generation"] = generation + 1
+        report = run_ingest(lambda progress: knowledge.index_uploads(collection, progress))
+        if report is None:  # its error is on the page: no rerun to wipe it
+            return
+    st.session_state["upload_generation"] = generation + 1
+    keep_report(report, problems)
+    st.rerun()  # the sidebar's count, an empty uploader
 
 
-def run_ingest(job) -> None:
+def unsupported(name: str, types: str) -> str:
+    """Said as soon as the file is chosen, before any button: the service's check."""
+    suffix = Path(name).suffix.lower() or "–"
+    return _(UNSUPPORTED, file=name, suffix=suffix, allowed=types)
+
+
+def run_ingest(job) -> IngestReport | None:
     """Run an ingest job with a progress bar; known errors become one message."""
     progress = StreamlitProgress()
     try:
-        report = job(progress)
+        report: IngestReport = job(progress)
     except UserError as exc:
         progress.finish()
         show_error(exc)
-        return
+        return None
     progress.finish()
-    show_report(report)
+    return report
 
 
 def documents_section(collection: str) -> None:
     knowledge = resources.knowledge()
     documents = knowledge.documents(collection)
-    st.subheader(f"文档 Documents ({len(documents)})")
+    st.subheader(_("Documents ({count})", count=len(documents)))
     if not documents:
-        st.caption("还没有文档 No documents yet.")
+        st.caption(_("No documents yet."))
         return
-    rows = [{"文档 document": d.source, "片段 chunks": d.chunks} for d in documents]
-    st.dataframe(rows, hide_index=True, width="stretch")  # a grid: text is never HTML
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    st.dataframe([document_row(d) for d in documents], hide_index=True, width="stretch")
     sources = [d.source for d in documents]
-    source = left.selectbox("删除文档 Delete a document", sources, key="delete_choice")
-    if right.button("删除 Delete", key="delete_doc", type="secondary"):
-        try:
-            deleted = knowledge.delete_document(collection, source)
-        except UserError as exc:
-            show_error(exc)
-            return
-        st.session_state["notice"] = f"已删除 deleted {source} ({deleted.chunks_deleted} chunks)"
-        if deleted.still_on_disk:
-            st.session_state["notice"] += "; the file is still in its folder: re-index adds it back"
-        st.rerun()
+    source = st.selectbox(
+        _("Choose a document"), sources, index=None, key="document_choice",
+        placeholder=_("Choose a document to preview or delete"),
+    )  # fmt: skip
+    if source:
+        preview(collection, source)
+        delete_button(collection, source)
+
+
+def document_row(document: DocumentInfo) -> dict:
+    size = f"{document.size_bytes / 1000:,.1f} KB" if document.size_bytes is not None else "–"
+    return {
+        _("Document"): document.source,
+        _("Chunks"): document.chunks,
+        _("Size"): size,
+        _("Date"): when(document.modified) if document.modified else "–",
+    }
+
+
+def preview(collection: str, source: str) -> None:
+    chunks = [chunk.text for chunk in resources.knowledge().chunks(collection, source)]
+    with st.expander(_("Preview: {count} chunks in order", count=len(chunks)), expanded=True):
+        for n, text in enumerate(chunks[:PREVIEW_CHUNKS], start=1):
+            st.caption(f"#{n}")
+            st.text(text)  # st.text: never Markdown or HTML
+        if len(chunks) > PREVIEW_CHUNKS:
+            st.caption(_("… and {more} more", more=len(chunks) - PREVIEW_CHUNKS))
+
+
+def delete_button(collection: str, source: str) -> None:
+    with st.popover(_("Delete this document"), icon="🗑"):
+        st.caption(_("{source} and its chunks leave the knowledge base.", source=source))
+        if st.button(_("Delete it"), key="delete_doc", type="primary"):
+            delete(collection, source)
+
+
+def delete(collection: str, source: str) -> None:
+    try:
+        deleted = resources.knowledge().delete_document(collection, source)
+    except UserError as exc:
+        show_error(exc)
+        return
+    notice = _("Deleted {source} ({chunks} chunks).", source=source, chunks=deleted.chunks_deleted)
+    if deleted.still_on_disk:
+        notice += " " + _("Its file is still in its folder: a re-index adds it back.")
+    st.session_state["notice"] = notice
+    st.session_state.pop("document_choice", None)
+    st.rerun()
 
 
 def render() -> None:
     collection = st.session_state["kb"]
-    st.title("知识库 Knowledge bases")
+    st.title(_("Knowledge bases"))
     if notice := st.session_state.pop("notice", None):
         st.success(escape_markdown(notice))
+    overview()
     create_section()
     st.header(collection)
     upload_section(collection)
     url_box.url_section(collection, run_ingest)  # issue 25: web pages by URL
-    if st.button("重新索引 Re-index (read all folders again)", key="reindex"):
-        run_ingest(lambda progress: resources.knowledge().reindex(collection, progress))
+    show_kept_report()
+    if st.button(_("Re-index (read all its folders again)"), key="reindex"):
+        report = run_ingest(lambda progress: resources.knowledge().reindex(collection, progress))
+        if report is not None:
+            keep_report(report, [])
+            st.rerun()
     documents_section(collection)

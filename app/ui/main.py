@@ -9,12 +9,20 @@ import streamlit as st
 
 from app.errors import UserError
 from app.ui import first_start, resources, state
-from app.ui.i18n import _
+from app.ui.i18n import _, init_language
 from app.ui.safe_text import show_error
-from app.ui.sidebar import knowledge_base_picker
+from app.ui.sidebar import knowledge_base_picker, language_switch
 from app.ui.sign_in import require_sign_in
 
-st.set_page_config(page_title="知库 zhiku", page_icon="📚", layout="wide")
+st.set_page_config(page_title="zhiku", page_icon="📚", layout="wide")
+try:
+    settings = resources.settings()
+    init_language(settings.serving.language)
+    language_switch()
+    require_sign_in(settings)  # ZHIKU_AUTH=local: nothing below runs until sign-in
+except UserError as exc:  # bad .env, the accounts database unreachable
+    show_error(exc)
+    st.stop()
 pages = st.navigation(
     [
         st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
@@ -23,8 +31,6 @@ pages = st.navigation(
     ]
 )
 try:
-    settings = resources.settings()
-    require_sign_in(settings)  # ZHIKU_AUTH=local: nothing below runs until sign-in
     state.init_choices(settings)
     first_start.ingest_samples_if_empty(settings)
     knowledge_base_picker(settings)

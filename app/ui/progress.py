@@ -10,12 +10,14 @@ from app.knowledge.types import IngestReport, Progress
 from app.ui.i18n import _
 from app.ui.safe_text import escape_markdown
 
+REPORT_KEY = "ingest_report"  # session state: the last report, shown after the rerun
+
 
 class StreamlitProgress(Progress):
     """One bar over all chunks of the current group, and a line naming the last file."""
 
     def __init__(self) -> None:
-        self.bar = st.progress(0.0, text="准备中 Preparing…")
+        self.bar = st.progress(0.0, text=_("Preparing…"))
         self.total_files = 0
         self.files_done = 0
         self.chunks_total = 0
@@ -40,9 +42,12 @@ class StreamlitProgress(Progress):
 
     def _draw(self) -> None:
         fraction = self.chunks / self.chunks_total if self.chunks_total else 0.0
-        text = (
-            f"文件 files {self.files_done}/{self.total_files} · "
-            f"片段 chunks {self.chunks}/{self.chunks_total}"
+        text = _(
+            "files {files_done}/{files} · chunks {chunks_done}/{chunks}",
+            files_done=self.files_done,
+            files=self.total_files,
+            chunks_done=self.chunks,
+            chunks=self.chunks_total,
         )
         self.bar.progress(min(fraction, 1.0), text=text)
 
@@ -60,13 +65,31 @@ class StreamlitProgress(Progress):
         self.bar.progress(page / pages if pages else 0.0, text=escape_markdown(text))
 
 
+def keep_report(report: IngestReport | None, problems: list[str]) -> None:
+    """Show the report, and the files refused before it, on the next run (the page reruns
+    so the sidebar's count and the emptied uploader are drawn fresh)."""
+    st.session_state[REPORT_KEY] = (report, problems)
+
+
+def show_kept_report() -> None:
+    report, problems = st.session_state.pop(REPORT_KEY, (None, []))
+    for problem in problems:
+        st.error(escape_markdown(problem))
+    if report is not None:
+        show_report(report)
+
+
 def show_report(report: IngestReport) -> None:
     """The summary a user needs: what landed, and one line per file that did not."""
     problems = report.skipped + report.failed
-    summary = (
-        f"已导入 indexed {report.files_indexed} · 未变 unchanged {report.files_unchanged} · "
-        f"跳过 skipped {len(problems)} · 新片段 chunks added {report.chunks_added} · "
-        f"删除 deleted {report.chunks_deleted}"
+    summary = _(
+        "indexed {indexed} · unchanged {unchanged} · skipped {skipped} · chunks added {added}"
+        " · chunks deleted {deleted}",
+        indexed=report.files_indexed,
+        unchanged=report.files_unchanged,
+        skipped=len(problems),
+        added=report.chunks_added,
+        deleted=report.chunks_deleted,
     )
     (st.warning if problems or report.interrupted else st.success)(summary)
     for problem in problems + report.fixes_dropped:  # issue 28: curated fixes undone

@@ -28,7 +28,7 @@ def knowledge() -> KnowledgeBases:
     return KnowledgeBases(settings())
 
 
-@st.cache_resource(show_spinner="Loading the model and the knowledge base…", max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)  # the chat shows its own status
 def chain(
     collection: str,
     strategy: str,

@@ -1,48 +1,60 @@
-"""Sidebar widgets; their values live in session state (see app.ui.state)."""
+"""Sidebar widgets; their values live in session state (see app.ui.state).
+
+A newcomer sees the language, the knowledge base and the conversations; the answer
+settings a developer tunes (strategy, top-k, temperature) wait in a closed "Advanced"
+box. Where answers are generated (backend, endpoint) is the operator's choice, made in
+the environment, and never shown to visitors.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from app.knowledge.service import KnowledgeBases
-from app.models.chat import chat_backend, offered_backends
 from app.settings import Settings
+from app.ui import conversations
+from app.ui.i18n import LANGUAGE_KEY, LANGUAGES, N_, _
 
 STRATEGIES = {
-    "zero-shot": "直接回答 zero-shot",
-    "few-shot": "示例 few-shot",
-    "cot": "推理 CoT",
-    "extractive": "摘录原文 extractive",
-    "grounded": "据原文作答 grounded",
+    "grounded": N_("Answer from quoted sentences"),
+    "zero-shot": N_("Answer directly"),
+    "few-shot": N_("Answer after examples"),
+    "cot": N_("Reason step by step"),
+    "extractive": N_("Quote the passages only"),
 }
 
 
+def language_switch() -> None:
+    """中文 / English, each written in its own language; drawn on every page."""
+    with st.sidebar:
+        st.radio(
+            _("Language"),
+            list(LANGUAGES),
+            key=LANGUAGE_KEY,
+            format_func=LANGUAGES.get,
+            horizontal=True,
+            label_visibility="collapsed",
+        )
+
+
 def knowledge_base_picker(settings: Settings) -> None:
-    """The knowledge base both pages work on, with its size."""
+    """The knowledge base both pages work on, with its size. Choosing another one starts
+    a new, empty conversation: the open one stays in the saved list."""
     knowledge = KnowledgeBases(settings)
     names = knowledge.names()
     current = st.session_state["kb"]
     if current not in names:
         names = sorted([*names, current])
     with st.sidebar:
-        st.selectbox("知识库 Knowledge base", names, key="kb")
+        st.selectbox(_("Knowledge base"), names, key="kb", on_change=conversations.start_new)
         size = knowledge.size(st.session_state["kb"])
-        st.caption(f"{size} 个片段 chunks")
+        st.caption(_("{count} chunks", count=size))
 
 
 def answer_options(settings: Settings) -> None:
-    """Strategy, top-k, backend and temperature for the chat.
-
-    Only the backends and endpoints the operator configured are offered, and none can be
-    typed: a visitor who could enter a URL would receive the hosted key there.
-    """
-    backends = offered_backends(settings)
-    with st.sidebar:
-        st.radio("提示策略 Strategy", list(STRATEGIES), key="strategy", format_func=STRATEGIES.get)
-        st.slider("检索段落数 Top-k", 1, 10, key="k")
-        if len(backends) > 1:
-            st.radio("模型 Backend", backends, key="backend")
-        endpoints = chat_backend(settings, st.session_state["backend"]).endpoints()
-        if len(endpoints) > 1:
-            st.selectbox("服务 Endpoint", endpoints, key="base_url")
-        st.slider("Temperature", 0.0, 1.0, step=0.05, key="temperature")
+    """Strategy, top-k and temperature, in a closed box under the conversations."""
+    labels = {strategy: _(label) for strategy, label in STRATEGIES.items()}  # drawn now
+    with st.sidebar.expander(_("Advanced"), expanded=False):
+        st.radio(_("How to answer"), list(STRATEGIES), key="strategy", format_func=labels.get)
+        st.slider(_("Passages to read"), 1, 10, key="k")
+        st.slider(_("Temperature (0 = most predictable)"), 0.0, 1.0, step=0.05, key="temperature")

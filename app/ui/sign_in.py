@@ -32,7 +32,7 @@ def _client() -> str:
 def require_sign_in(settings: Settings) -> Session | None:
     """The signed-in session (None when accounts are off); otherwise the sign-in form,
     and nothing after it runs."""
-    if settings.access.auth != "local":
+    if settings.access.auth == "none":
         return None
     sign_ins = _sign_ins(settings)
     session = sign_ins.current(st.session_state.get(SESSION_KEY))
@@ -49,7 +49,7 @@ def require_sign_in(settings: Settings) -> Session | None:
 def _form(sign_ins: SignIns) -> None:
     st.title(_("Sign in to zhiku"))
     with st.form("sign_in"):
-        name = st.text_input(_("Name"), max_chars=64)
+        name = st.text_input(_("User name"), max_chars=64)
         password = st.text_input(_("Password"), type="password", max_chars=200)
         submitted = st.form_submit_button(_("Sign in"), type="primary")
     if not submitted:

@@ -8,14 +8,17 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from app.knowledge.types import IngestReport
 from app.ui import resources
 from app.ui.i18n import _
+from app.ui.progress import keep_report
 
 MAX_URLS = 100  # per submit, as over the API
 
 
-def url_section(collection: str, run_ingest: Callable[[Callable], None]) -> None:
-    """A text box of URLs and a button; `run_ingest` (the page's) shows progress and report."""
+def url_section(collection: str, run_ingest: Callable[[Callable], IngestReport | None]) -> None:
+    """A text box of URLs and a button; `run_ingest` (the page's) shows progress, the
+    report is shown after the rerun that refreshes the sidebar's count."""
     with st.expander(_("Add web pages by URL")):
         text = st.text_area(_("URLs, one per line (http or https)"), key="add_urls_text")
         if not st.button(_("Fetch and add"), key="add_urls") or not text.strip():
@@ -25,4 +28,7 @@ def url_section(collection: str, run_ingest: Callable[[Callable], None]) -> None
             st.error(_("At most {count} URLs at a time.", count=MAX_URLS))
             return
         knowledge = resources.knowledge()
-        run_ingest(lambda progress: knowledge.ingest_urls(collection, urls, progress))
+        report = run_ingest(lambda progress: knowledge.ingest_urls(collection, urls, progress))
+        if report is not None:
+            keep_report(report, [])
+            st.rerun()

@@ -67,7 +67,7 @@ def _page(view: SourceView) -> None:
         st.image(view.image, width="stretch", output_format="PNG")
     if not view.highlighted:
         st.caption(_("The quote could not be located on the page; the passage is below."))
-    st.markdown(highlight(view.text, view.quote))
+    st.markdown(highlight(view.text, [view.quote]))
 
 
 def _row(view: SourceView) -> None:
@@ -82,6 +82,6 @@ def _text(view: SourceView) -> None:
     if view.before:
         st.caption(_("… {count} characters above", count=view.before))
     with st.container(height=EXCERPT_HEIGHT):
-        st.markdown(highlight(view.text, view.quote))
+        st.markdown(highlight(view.text, [view.quote]))
     if view.after:
         st.caption(_("… {count} characters below", count=view.after))

@@ -8,14 +8,15 @@ what it cost — as plain lines under the answer, so a reader need not run a col
 from __future__ import annotations
 
 from app.schema import AnswerResult, ContextInfo
+from app.ui.i18n import N_, _
 
 SIGNALS = {
-    None: "已回答 answered",
-    "evidence": "未找到相关资料 nothing relevant retrieved",
-    "model": "模型自己拒答 the model declined",
-    "reasoning": "推理未找到依据 the reasoning found no passage",
-    "support": "回答没有资料支持 the draft is not supported by the passages",
-    "selection": "没有选中证据句 no evidence sentence chosen",
+    None: N_("answered"),
+    "evidence": N_("nothing relevant retrieved"),
+    "model": N_("the model declined"),
+    "reasoning": N_("the reasoning found no passage"),
+    "support": N_("the draft is not supported by the passages"),
+    "selection": N_("no evidence sentence chosen"),
 }
 
 
@@ -24,20 +25,25 @@ def why_lines(result: AnswerResult) -> list[str]:
     lines = []  # .get: a saved conversation may hold an older, shorter result
     searched = result.get("standalone_question")
     if searched and searched != result.get("question"):
-        lines.append(f"检索用的问题 searched as: {searched}")
+        lines.append(_("searched as: {question}", question=searched))
     strategy, model = result.get("strategy", "?"), result.get("backend", "?")
-    lines.append(f"策略 strategy: {strategy} · 模型 model: {model}")
+    lines.append(_("strategy: {strategy} · model: {model}", strategy=strategy, model=model))
     lines.extend(_chunk_line(ctx) for ctx in result.get("contexts", []))
     decision = result.get("abstention") or {}
-    lines.append(f"判定 decision: {SIGNALS.get(decision.get('signal'), decision.get('signal'))}")
+    signal = decision.get("signal")
+    shown = _(SIGNALS[signal]) if signal in SIGNALS else str(signal)
+    lines.append(_("decision: {decision}", decision=shown))
     support = (decision.get("scores") or {}).get("support") or {}
     if isinstance(support, dict) and support.get("support") is not None:
-        lines.append(f"资料支持度 word support: {support['support']:.2f}")
+        lines.append(_("word support: {support}", support=format(support["support"], ".2f")))
     tokens = result.get("tokens") or {}
     if tokens.get("input_tokens"):
         lines.append(
-            f"提示 prompt: {tokens['input_tokens']} tokens · "
-            f"回答 answer: {tokens.get('output_tokens', 0)} tokens"
+            _(
+                "prompt: {prompt} tokens · answer: {answer} tokens",
+                prompt=tokens["input_tokens"],
+                answer=tokens.get("output_tokens", 0),
+            )
         )
     return lines
 
@@ -48,5 +54,5 @@ def _chunk_line(ctx: ContextInfo) -> str:
     parts = [f"{name} {scores[name]:.3f}" for name in ("dense", "bm25", "fused", "rerank")
              if isinstance(scores.get(name), int | float)]  # fmt: skip
     if scores.get("entity"):
-        parts.append("实体通道 entity channel")
+        parts.append(_("entity channel"))
     return f"[{ctx['n']}] {ctx.get('source') or '?'}: {' · '.join(parts) or '–'}"

@@ -41,6 +41,7 @@ def served_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         sample_corpus=corpus,
         top_k=3,
         max_tokens=96,
+        language="zh",
     )
     proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
     try:
@@ -82,12 +83,12 @@ def ask(page, question: str) -> object:
 def test_ask_in_a_real_browser_and_see_sources(page, tmp_path: Path) -> None:
     answer = ask(page, "GPT-1有多少层？")
     assert "12" in answer.get_by_test_id("stMarkdown").first.inner_text()
-    sources = answer.get_by_test_id("stExpander").filter(has_not_text="Why this answer")
+    sources = answer.get_by_test_id("stExpander").filter(has_not_text="为什么是这个回答")
     assert sources.count() == 3
-    why = answer.get_by_test_id("stExpander").filter(has_text="Why this answer")
+    why = answer.get_by_test_id("stExpander").filter(has_text="为什么是这个回答")
     why.locator("summary").click()  # the trace's facts: each chunk's rankings, the decision
     why.get_by_text("fused").first.wait_for()
-    assert "已回答 answered" in why.inner_text()
+    assert "判定：已回答" in why.inner_text()
     why.locator("summary").click()
     cited = sources.filter(has_text="✅").first
     cited.locator("summary").click()

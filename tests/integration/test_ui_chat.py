@@ -13,7 +13,7 @@ from tests.helpers import open_chat_app, settings_env
 
 @pytest.fixture
 def app(kb_settings, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    yield open_chat_app(kb_settings, monkeypatch)
+    yield open_chat_app(kb_settings.updated(language="en"), monkeypatch)
     get_settings.cache_clear()
 
 
@@ -81,12 +81,17 @@ def test_an_abstention_is_a_friendly_note_with_the_closest_sources(app: AppTest)
     assistant = app.chat_message[1]
     assert "资料中没有找到答案" in assistant.info[0].value
     assert "Nothing relevant was found" in assistant.info[0].value.replace("\\", "")
+    assert "No source supports" not in " ".join(w.value for w in assistant.warning)
     sources = [e for e in assistant.expander if "Why this answer" not in e.label]
     assert len(sources) == 3  # the closest passages, to check for yourself
 
 
 def _trimmed_answer_page() -> None:
-    from app.ui.chat_page import show_answer
+    import streamlit as st
+
+    from app.ui.answer_view import show_answer
+
+    st.session_state["lang"] = "zh"
 
     show_answer(
         {
@@ -101,6 +106,6 @@ def test_a_trimmed_answer_shows_the_verified_part_and_the_draft_on_request() -> 
     page = AppTest.from_function(_trimmed_answer_page).run()
     assert not page.exception
     assert page.markdown[0].value.startswith("GPT\\-1共有12层")
-    assert "Only the part the documents support" in page.caption[0].value
-    assert page.expander[0].label == "完整草稿 Full draft"
+    assert "只保留了能在资料中核实的部分" in page.caption[0].value  # the chosen language
+    assert page.expander[0].label == "完整草稿"
     assert "\\<b\\>48" in page.expander[0].markdown[0].value  # escaped, never HTML

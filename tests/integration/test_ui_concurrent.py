@@ -58,6 +58,7 @@ def test_two_sessions_at_once_after_a_start(tmp_path: Path, embedding_cache_root
         collection="together",
         sample_corpus=SAMPLES,
         top_k=3,
+        language="zh",  # the timings line says 总计
         max_tokens=64,
     )
     log = tmp_path / "chat.log"

@@ -16,7 +16,7 @@ from tests.helpers import open_chat_app
 def unusable_db_settings(kb_settings, tmp_path: Path):
     broken = tmp_path / "conversations.sqlite"
     broken.write_bytes(b"\x00garbage, not SQLite\x00" * 200)
-    return kb_settings.updated(**{"conversations_url": f"sqlite:///{broken}"})
+    return kb_settings.updated(**{"conversations_url": f"sqlite:///{broken}", "language": "zh"})
 
 
 def test_a_corrupt_conversation_database_still_answers_with_one_line(
@@ -41,7 +41,11 @@ def test_a_conversation_of_a_deleted_knowledge_base_stays_readable(
     kb_settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     settings = kb_settings.model_copy(
-        update={"conversations_url": f"sqlite:///{tmp_path / 'c.sqlite'}", "shared_history": True}
+        update={
+            "conversations_url": f"sqlite:///{tmp_path / 'c.sqlite'}",
+            "shared_history": True,
+            "language": "en",
+        }
     )
     store = ConversationStore(conversations_url(settings))
     cid = store.create("someone", "旧知识库里的问题", "deleted-kb")

@@ -6,6 +6,7 @@ their answer and see only their own conversations."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def chat_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root
         sample_corpus=SAMPLES,
         top_k=3,
         max_tokens=64,
+        language="zh",
     )
 
 
@@ -47,7 +49,9 @@ async def ask(page, question: str):
 
 
 def sidebar_button(page, title: str):
-    return page.get_by_test_id("stSidebar").get_by_role("button", name=title, exact=True)
+    """A saved conversation in the list: its title and time (▸ when it is open)."""
+    name = re.compile(rf"^(▸ )?{re.escape(title)} · \d\d-\d\d \d\d:\d\d$")
+    return page.get_by_test_id("stSidebar").get_by_role("button", name=name)
 
 
 async def new_browser(playwright):
@@ -75,10 +79,10 @@ async def remember_across_a_restart(settings, log: Path) -> None:
 
             # 👎 with a comment, stored with the answer
             await answer.get_by_role("radio", name="Thumbs down").click()
-            comment = answer.get_by_label("评论（可选，回车保存）Comment (optional, Enter saves)")
+            comment = answer.get_by_label("评论（可选，按回车保存）")
             await comment.fill("参数量没有说")
             await comment.press("Enter")
-            await page.wait_for_timeout(1500)
+            await answer.get_by_text("评论已保存。").wait_for()  # said, not only done
             assert rows(
                 settings, "select rating, comment from messages where role='assistant'"
             ) == [(0, "参数量没有说")]
@@ -94,32 +98,31 @@ async def remember_across_a_restart(settings, log: Path) -> None:
             reply = page.get_by_test_id("stChatMessage").nth(1)
             await reply.get_by_text("总计").wait_for()
             assert "12" in await reply.inner_text()
-            sources = reply.get_by_test_id("stExpander").filter(has_not_text="Why this answer")
+            sources = reply.get_by_test_id("stExpander").filter(has_not_text="为什么是这个回答")
             assert await sources.count() == 3  # its sources
             down = reply.get_by_role("radio", name="Thumbs down")  # the stored rating
             assert await down.get_attribute("aria-checked") == "true"
 
             # rename, then delete
-            await page.get_by_test_id("stSidebar").get_by_text("当前对话 This conversation").click()
-            title = page.get_by_test_id("stSidebar").get_by_label("名称 Title")
+            await page.get_by_test_id("stSidebar").get_by_text("当前对话").click()
+            title = page.get_by_test_id("stSidebar").get_by_label("标题")
             await title.fill("GPT-1 的结构")
             await title.press("Enter")
-            await (
-                page.get_by_test_id("stSidebar").get_by_role("button", name="重命名 Rename").click()
-            )
+            await page.get_by_test_id("stSidebar").get_by_role("button", name="重命名").click()
             await sidebar_button(page, "GPT-1 的结构").wait_for()
             assert rows(settings, "select title from conversations") == [("GPT-1 的结构",)]
 
             # export as Markdown, with the numbered sources and the rating
-            export = page.get_by_test_id("stSidebar").get_by_role("button", name="导出 Markdown")
+            export = page.get_by_test_id("stSidebar").get_by_role("button", name="导出为 Markdown")
             async with page.expect_download() as download:
                 await export.click()
             markdown = Path(await (await download.value).path()).read_text(encoding="utf-8")
             assert markdown.startswith("# GPT-1 的结构\n")
+            assert (await download.value).suggested_filename == "GPT-1-的结构.md"
             assert "## 问 Q: GPT-1有多少层？" in markdown
             assert "\n1. " in markdown and "\n3. " in markdown and "👎 参数量没有说" in markdown
-            await page.get_by_test_id("stSidebar").get_by_text("🗑 删除 Delete").click()
-            await page.get_by_role("button", name="确认删除 Delete").click()
+            await page.get_by_test_id("stSidebar").get_by_text("🗑 删除").click()
+            await page.get_by_role("button", name="确认删除此对话").click()
             await sidebar_button(page, "GPT-1 的结构").wait_for(state="detached")
             assert rows(settings, "select count(*) from conversations") == [(0,)]
             assert rows(settings, "select count(*) from messages") == [(0,)]

@@ -31,6 +31,7 @@ def ui_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         top_k=3,
         max_tokens=64,
         max_file_mb=0.02,  # 20 kB, so the oversized upload stays small
+        language="en",
     )
 
 
@@ -50,10 +51,15 @@ def sources(message) -> list[str]:
     return [expander.label for expander in message.expander]
 
 
+def has(widgets, key: str) -> bool:
+    return any(w.key == key for w in widgets)
+
+
 def upload(app: AppTest, *files: tuple[str, bytes]) -> None:
     app.switch_page("views/knowledge.py").run()
     app.file_uploader[0].set_value([(name, data, "text/plain") for name, data in files]).run()
-    app.button(key="ingest_uploads").click().run()
+    if has(app.button, "ingest_uploads"):  # absent when no file can be added
+        app.button(key="ingest_uploads").click().run()
     assert not app.exception, app.exception
 
 
@@ -67,16 +73,25 @@ def test_create_upload_ask_switch_and_delete(ui_settings, monkeypatch) -> None:
     app = open_chat_app(ui_settings, monkeypatch)
     app.switch_page("views/knowledge.py").run()
     app.text_input(key="new_kb_name").set_value("notes")
+    app.text_input(key="new_kb_description").set_value("团队的项目笔记")
     app.button(key="create_kb").click().run()
     assert app.selectbox(key="kb").value == "notes"
+    overview = app.dataframe[0].value  # every knowledge base, with its description
+    assert list(overview.iloc[:, 0]) == ["notes", "samples"]
+    assert overview.iloc[0, 4] == "团队的项目笔记"
+    assert app.text_input(key="new_kb_name").value == ""  # the form is ready for another
 
     upload(app, ("../../evil.txt", NOTE))
     folder = ui_settings.storage.uploads_dir / "notes"
     assert [p.name for p in folder.iterdir()] == ["evil.txt"]  # inside the KB folder
     assert not (ui_settings.storage.data_dir / "evil.txt").exists()
     assert not (ui_settings.storage.data_dir.parent / "evil.txt").exists()
-    table = app.dataframe[0].value
+    assert app.selectbox(key="kb").value == "notes"
+    assert int(app.sidebar.caption.values[0].split()[0]) >= 1  # the count is fresh
+    table = app.dataframe[1].value  # [0] lists the knowledge bases
     assert list(table.iloc[:, 0]) == ["evil.txt"] and table.iloc[0, 1] >= 1
+    assert table.iloc[0, 2] != "–" and table.iloc[0, 3] != "–"  # its size and date
+    assert not has(app.button, "ingest_uploads")  # the uploader was emptied
 
     answer = ask(app, "知库项目的代号是什么？")
     assert "青鸟" in " ".join(m.value for m in answer.markdown)
@@ -84,16 +99,20 @@ def test_create_upload_ask_switch_and_delete(ui_settings, monkeypatch) -> None:
     assert any("evil.txt" in label.replace("\\", "") for label in sources(answer))
 
     app.selectbox(key="kb").set_value("samples").run()
+    assert not app.chat_message  # another knowledge base: a new conversation
     answer = ask(app, "知库项目的代号是什么？")
     assert sources(answer) and not any("evil.txt" in label for label in sources(answer))
 
     app.selectbox(key="kb").set_value("notes").run()
     app.switch_page("views/knowledge.py").run()
-    app.selectbox(key="delete_choice").set_value("evil.txt")
+    assert app.selectbox(key="document_choice").value is None  # nothing preselected
+    assert not has(app.button, "delete_doc")
+    app.selectbox(key="document_choice").set_value("evil.txt").run()
+    assert "知库项目的代号是青鸟" in " ".join(t.value for t in app.text)  # the preview
     app.button(key="delete_doc").click().run()
     assert not app.exception
     assert "evil.txt" in plain(app.success[0].value)
-    assert not app.dataframe and list(folder.iterdir()) == []
+    assert len(app.dataframe) == 1 and list(folder.iterdir()) == []
     answer = ask(app, "知库项目的代号是什么？")
     assert not sources(answer)
     assert "is empty" in answer.info[0].value  # not an error: what to do next
@@ -108,9 +127,18 @@ def test_bad_uploads_are_refused_with_a_reason(ui_settings, monkeypatch) -> None
         ("ok.md", "# 好文件\n\n这是一份可以导入的说明。".encode()),
     )
     errors = plain(" ".join(e.value for e in app.error))
-    assert "not supported" in errors and " csv " in errors  # the types it does take
+    assert "cannot be read" in errors and " csv " in errors  # the types it does take
     assert "limit" in errors and "ZHIKU_MAX_FILE_MB" in errors
     assert [p.name for p in (ui_settings.storage.uploads_dir / "samples").iterdir()] == ["ok.md"]
+
+
+def test_only_an_existing_knowledge_base_gets_a_description(ui_settings) -> None:
+    from app.knowledge.service import KnowledgeBases
+    from app.retrieval.service import UnknownKnowledgeBase
+
+    with pytest.raises(UnknownKnowledgeBase):
+        KnowledgeBases(ui_settings).describe("nowhere", "text")
+    assert not (ui_settings.storage.data_dir / "descriptions" / "nowhere.txt").exists()
 
 
 def test_reindex_picks_up_changed_files(ui_settings, monkeypatch) -> None:
@@ -132,8 +160,9 @@ def test_missing_model_and_unreachable_server_are_messages(ui_settings, monkeypa
     assert not app.exception
 
     down = f"http://127.0.0.1:{free_port()}/v1"  # the operator's endpoint, not running
-    app = open_chat_app(ui_settings.updated(**{"hosted_base_url": down}), monkeypatch)
-    app.radio(key="backend").set_value("hosted").run()
+    hosted = ui_settings.updated(**{"hosted_base_url": down, "backend": "hosted"})
+    app = open_chat_app(hosted, monkeypatch)
+    assert not has(app.radio, "backend")  # where answers come from: the operator's
     answer = ask(app, "GPT-1有多少层？")
     assert "cannot reach" in plain(answer.error[0].value)
     assert not app.exception

@@ -13,7 +13,7 @@ UI = Path(i18n.__file__).parent
 
 def wrapped_strings() -> set[str]:
     found = extract_from_dir(
-        str(UI), method_map=[("**.py", "python")], keywords={"_": None}, comment_tags=()
+        str(UI), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}, comment_tags=()
     )
     return {message for _file, _line, message, _comments, _context in found}
 
@@ -36,3 +36,18 @@ def test_placeholders_match() -> None:
 
     wrong = {m: t for m, t in i18n.translations("zh").items() if fields(m) != fields(t)}
     assert not wrong, f"placeholders differ between English and Chinese: {wrong}"
+
+
+def test_each_text_is_in_the_catalogue_once() -> None:
+    """Two entries for one msgid: the reader keeps one silently (branches merged with
+    union, or two people adding the same label)."""
+    from babel.messages.pofile import read_po
+
+    with i18n.catalogue_path("zh").open("rb") as po:
+        catalogue = read_po(po)
+    entries = [m.id for m in catalogue if m.id]
+    assert len(entries) == len(set(entries))
+    raw = i18n.catalogue_path("zh").read_text(encoding="utf-8")
+    msgids = [line for line in raw.splitlines() if line.startswith("msgid ")]
+    duplicated = {m for m in msgids if msgids.count(m) > 1}
+    assert not duplicated, f"in the catalogue twice: {sorted(duplicated)}"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from app.ui import i18n
 from app.ui.why import why_lines
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "current_language", lambda: "en")
 
 
 def _result(**changes: Any) -> Any:
@@ -29,8 +37,8 @@ def test_the_panel_names_each_step_of_the_answer() -> None:
     text = "\n".join(lines)
     assert "GPT-1有多少层？" in text  # the question actually searched (a follow-up rewritten)
     assert "[1] a.md: dense 0.910 · bm25 12.500 · fused 1.000" in lines
-    assert "[2] b.md: bm25 3.000 · fused 0.400 · 实体通道 entity channel" in lines
-    assert "已回答 answered" in text and "0.90" in text
+    assert "[2] b.md: bm25 3.000 · fused 0.400 · entity channel" in lines
+    assert "decision: answered" in text and "0.90" in text
     assert "420 tokens" in text and "17 tokens" in text  # the times are in the caption above
 
 
@@ -45,3 +53,9 @@ def test_an_older_saved_result_still_explains_itself() -> None:
     """Conversations saved before a field existed hold shorter results."""
     lines = why_lines({"question": "q", "answer": "a", "contexts": []})  # type: ignore[typeddict-item]
     assert any("strategy: ?" in line for line in lines)
+
+
+def test_the_panel_speaks_the_chosen_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "current_language", lambda: "zh")
+    text = "\n".join(why_lines(_result()))
+    assert "判定：已回答" in text and "实体通道" in text and "answered" not in text
