@@ -11,6 +11,7 @@ import typer
 from app.cli.ask import ask
 from app.cli.chat import chat
 from app.cli.eval import eval_app
+from app.cli.faq import faq_app
 from app.cli.ingest import ingest
 from app.cli.mcp import mcp
 from app.cli.model import model
@@ -31,6 +32,7 @@ cli.command("chat", context_settings={"allow_extra_args": True, "ignore_unknown_
     chat
 )
 cli.add_typer(eval_app, name="eval")
+cli.add_typer(faq_app, name="faq")
 
 
 @cli.callback()

@@ -33,6 +33,7 @@ from app.settings.sections import (
     ChatModelSettings,
     ConversationSettings,
     EmbeddingSettings,
+    FaqSettings,
     KnowledgeSettings,
     RetrievalSettings,
     Section,
@@ -51,6 +52,7 @@ __all__ = [
     "ChatModelSettings",
     "ConversationSettings",
     "EmbeddingSettings",
+    "FaqSettings",
     "KnowledgeSettings",
     "RetrievalSettings",
     "ServingSettings",
@@ -77,6 +79,7 @@ class Settings(BaseModel):
     chat_model: ChatModelSettings
     serving: ServingSettings
     conversations: ConversationSettings
+    faq: FaqSettings
 
     def sections(self) -> dict[str, Section]:
         return {name: getattr(self, name) for name in type(self).model_fields}

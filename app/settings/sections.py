@@ -438,3 +438,28 @@ class ConversationSettings(Section):
         description="Every browser sees every conversation (a team's shared chat history); "
         "off: each browser sees only its own.",
     )
+
+
+class FaqSettings(Section):
+    """Curated answers per knowledge base (app/faq): matched before retrieval."""
+
+    faq_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    faq_match_threshold: float = Field(
+        default=0.93,
+        ge=0,
+        le=1.01,
+        description="A question this close to an FAQ question (cosine) gets the entry's answer "
+        "verbatim, without the model; above 1 = never.",
+    )
+    faq_context_threshold: float = Field(
+        default=0.85,
+        ge=0,
+        le=1,
+        description="Below the match threshold but this close: the entry is one more context.",
+    )
+    faq_margin: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="The best entry must beat the next one by this much to answer verbatim.",
+    )
