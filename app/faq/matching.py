@@ -5,10 +5,10 @@ best), exact over all of them, since an FAQ is small.
 Both sides are embedded as queries (E5's "query: " prefix): this compares a question with
 a question, the symmetric task E5 was trained to use that prefix for on both sides.
 The decision is one pure function, `decide`, with the thresholds of `settings.faq`,
-and two checks the embedding alone fails (docs/benchmarks.md, "FAQ entries"): a question
-naming something the entry's questions do not (GPT-2 against "GPT-1 有多少参数") is
-another question however close its vector, and when two entries score within
-`faq_margin` of each other the question is ambiguous, so neither answers verbatim.
+and two checks for what the embedding alone misses (docs/benchmarks.md, "FAQ entries"):
+a question naming something the entry's questions do not (GPT-2 against "GPT-1 有多少
+参数"), or asking for another kind of answer (who against what, `app.faq.asking`), is
+another question however close its vector. The best entry passing both is the match.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from app.faq.asking import same_ask
 from app.faq.store import FaqEntry, FaqStore, FaqVectors
 from app.faq.text import question_key
 from app.models.embeddings import embedding_id
@@ -66,14 +67,16 @@ def names_agree(question: str, entry: FaqEntry) -> bool:
     return all(squash(name) in written for name in names(question))
 
 
-def decide(
-    score: float, config: FaqSettings, *, runner_up: float = -1.0, named: bool = True
-) -> Verdict:
-    """At or above the match threshold, naming nothing else and clear of the next entry
-    by the margin, the entry answers; above the context threshold it is one more context
-    for the model; else it is not used."""
-    clear = score - runner_up >= config.faq_margin
-    if score >= config.faq_match_threshold and named and clear:
+def same_question(question: str, entry: FaqEntry) -> bool:
+    """The question names nothing the entry does not and asks for the same kind of answer."""
+    return names_agree(question, entry) and same_ask(question, entry.questions())
+
+
+def decide(score: float, config: FaqSettings, *, same: bool = True) -> Verdict:
+    """At or above the match threshold, and the same question (`same_question`), the
+    entry answers; above the context threshold it is one more context for the model;
+    else it is not used."""
+    if score >= config.faq_match_threshold and same:
         return "answer"
     if score >= config.faq_context_threshold:
         return "context"
@@ -110,12 +113,9 @@ class FaqMatcher:
         if exact is not None:  # the same question, written another way: no model needed
             return FaqMatch(exact.entry, 1.0, decide(1.0, self.config))
         query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
-        ranked = best_scores(query, vectors)
-        entry_id, score = ranked[0]
-        runner_up = ranked[1][1] if len(ranked) > 1 else -1.0
-        entry = self._entries[entry_id].entry
-        named = names_agree(question, entry)
-        verdict = decide(score, self.config, runner_up=runner_up, named=named)
+        ranked = [(self._entries[i].entry, s) for i, s in best_scores(query, vectors)]
+        entry, score = next(((e, s) for e, s in ranked if same_question(question, e)), ranked[0])
+        verdict = decide(score, self.config, same=same_question(question, entry))
         return FaqMatch(entry, round(score, 4), verdict)
 
     def _current(self) -> FaqVectors:
