@@ -56,6 +56,10 @@ class FaqNotFound(FaqError, LookupError):
     """No such entry in this knowledge base."""
 
 
+class FaqDuplicate(FaqError):
+    """The question is already an entry of this knowledge base (names the entry)."""
+
+
 class _Base(DeclarativeBase):
     pass
 
@@ -343,8 +347,13 @@ class FaqStore:
 
     def _duplicate(self, knowledge_base: str, question: str) -> FaqError:
         existing = self.find(knowledge_base, question)
-        where = f" (entry {existing.id}: edit it instead)" if existing else ""
-        return FaqError(f"the question {question[:60]!r} is already in the FAQ{where}")
+        return duplicate(question, existing.id if existing else None)
+
+
+def duplicate(question: str, entry_id: int | None) -> FaqDuplicate:
+    """The one wording of "already there", naming the entry to edit instead."""
+    where = f" (entry {entry_id}: edit it instead)" if entry_id is not None else ""
+    return FaqDuplicate(f"the question {question[:60]!r} is already in the FAQ{where}")
 
 
 def _vector_columns(vectors: np.ndarray, embedding: str) -> dict[str, object]:

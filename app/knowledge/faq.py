@@ -15,13 +15,22 @@ import numpy as np
 
 from app.faq.importing import parse_sheet
 from app.faq.matching import embed_questions
-from app.faq.store import FaqDraft, FaqEntry, FaqError, FaqNotFound, open_faq_store
+from app.faq.store import (
+    FaqDraft,
+    FaqDuplicate,
+    FaqEntry,
+    FaqError,
+    FaqNotFound,
+    duplicate,
+    open_faq_store,
+)
 from app.models.embeddings import embedding_id, make_embeddings
 from app.settings import Settings, validate_collection_name
 from app.store.knowledge_bases import list_collections
 
 __all__ = [
     "FaqDraft",
+    "FaqDuplicate",
     "FaqEntry",
     "FaqError",
     "FaqImport",
@@ -70,10 +79,7 @@ class FaqService:
         name, draft = self._kb(knowledge_base), draft.checked()
         existing = self.store.find(name, draft.question)
         if existing is not None:  # before embedding: say so at once
-            raise FaqError(
-                f"the question {draft.question[:60]!r} is already in the FAQ "
-                f"(entry {existing.id}: edit it instead)"
-            )
+            raise duplicate(draft.question, existing.id)
         vectors, model = self._embed([draft.question, *draft.phrasings])
         return self.store.add(name, draft, author.strip() or "anonymous", vectors, model)
 
