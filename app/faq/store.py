@@ -181,6 +181,12 @@ class FaqStore:
         with self._session() as session:
             return [_entry(row) for row in session.scalars(stmt.order_by(_Entry.id.desc()))]
 
+    def every_entry(self) -> list[FaqEntry]:
+        """Every entry of every knowledge base, oldest first (what an export writes)."""
+        stmt = select(_Entry).order_by(_Entry.knowledge_base, _Entry.id)
+        with self._session() as session:
+            return [_entry(row) for row in session.scalars(stmt)]
+
     def get(self, knowledge_base: str, entry_id: int) -> FaqEntry:
         with self._session() as session:
             return _entry(self._row(session, knowledge_base, entry_id))

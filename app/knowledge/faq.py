@@ -71,6 +71,10 @@ class FaqService:
         """Newest first; `query` keeps entries whose question or answer contains it."""
         return self.store.entries(self._kb(knowledge_base), query.strip())
 
+    def every_entry(self) -> list[FaqEntry]:
+        """Every knowledge base's entries (an export of the team's corrections)."""
+        return self.store.every_entry()
+
     def get(self, knowledge_base: str, entry_id: int) -> FaqEntry:
         return self.store.get(self._kb(knowledge_base), entry_id)
 
