@@ -95,6 +95,18 @@ class FaqService:
             name, entry_id, draft, author.strip() or "anonymous", vectors, model
         )
 
+    def save_answer(
+        self, knowledge_base: str, question: str, answer: str, author: str
+    ) -> FaqEntry:
+        """The right answer to a question (from the chat, under a 👎): a new entry, or
+        the existing entry of that question with this answer."""
+        name = self._kb(knowledge_base)
+        existing = self.store.find(name, question)
+        if existing is None:
+            return self.add(name, FaqDraft(question, answer), author)
+        draft = FaqDraft(existing.question, answer, existing.phrasings, existing.source)
+        return self.update(name, existing.id, draft, author)
+
     def delete(self, knowledge_base: str, entry_id: int) -> None:
         self.store.delete(self._kb(knowledge_base), entry_id)
 

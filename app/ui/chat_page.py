@@ -13,7 +13,7 @@ from app.answering.admission import admission_for
 from app.errors import UserError
 from app.knowledge.service import KnowledgeBases
 from app.schema import AnswerResult, QuoteInfo
-from app.ui import conversations, resources, state
+from app.ui import conversations, faq_panel, resources, state
 from app.ui.safe_text import escape_markdown, highlight, show_error
 from app.ui.sidebar import answer_options
 from app.ui.why import why_lines
@@ -69,6 +69,7 @@ def show_answer(result: AnswerResult) -> None:
 
 
 def show_sources(result: AnswerResult) -> None:
+    faq_panel.curated_mark(result)  # an FAQ entry's answer: whose, from when
     cited = {c["n"]: c for c in result.get("citations", [])}
     if result.get("reasoning"):
         with st.expander("推理过程 Reasoning", expanded=False):

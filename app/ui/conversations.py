@@ -26,7 +26,7 @@ from app.knowledge.service import KnowledgeBases
 from app.models.chat import chat_backend
 from app.schema import AnswerResult
 from app.settings import Settings
-from app.ui import resources, state
+from app.ui import faq_panel, resources, state
 from app.ui.browser import browser_id
 from app.ui.safe_text import escape_markdown
 
@@ -114,6 +114,7 @@ def feedback(message: dict) -> None:
             on_change=_rate,
             args=(message,),
         )
+        faq_panel.write_right_answer(message)  # under a 👎: the answer it should have been
 
 
 def _rate(message: dict) -> None:

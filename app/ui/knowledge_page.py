@@ -10,7 +10,7 @@ import streamlit as st
 
 from app.errors import UserError
 from app.knowledge.types import SUPPORTED_SUFFIXES, UploadError
-from app.ui import resources, state
+from app.ui import faq_panel, resources, state
 from app.ui.progress import StreamlitProgress, show_report
 from app.ui.safe_text import escape_markdown, show_error
 
@@ -98,3 +98,4 @@ def render() -> None:
     if st.button("重新索引 Re-index (read all folders again)", key="reindex"):
         run_ingest(lambda progress: resources.knowledge().reindex(collection, progress))
     documents_section(collection)
+    faq_panel.render(collection)
