@@ -9,6 +9,7 @@ HTML in an answer shows as written and never renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import streamlit as st
@@ -172,13 +173,15 @@ def _edit_form(collection: str, entries: list[FaqEntry]) -> None:
                 _("Saved FAQ entry {id}."),
             )
         if delete.button(_("Delete the entry"), key=f"faq-delete-{entry.id}", type="secondary"):
-            _saved(
-                lambda: (service().delete(collection, entry.id), entry)[1],
-                _("Deleted FAQ entry {id}."),
-            )
+            _saved(lambda: _delete(collection, entry), _("Deleted FAQ entry {id}."))
 
 
-def _saved(action, notice: str) -> None:
+def _delete(collection: str, entry: FaqEntry) -> FaqEntry:
+    service().delete(collection, entry.id)
+    return entry
+
+
+def _saved(action: Callable[[], FaqEntry], notice: str) -> None:
     """Run a write; its error is one line, its success a notice after the rerun."""
     try:
         entry = action()
