@@ -40,7 +40,11 @@ def faq_document(match: FaqMatch) -> Document:
     return Document(
         id=f"faq-{entry.id}",
         page_content=f"{entry.question}\n{entry.answer}",
-        metadata={"source": f"FAQ #{entry.id}", "scores": {"faq": match.score}},
+        # "fused" is the score every surface shows for a context (no reranker ran on it)
+        metadata={
+            "source": f"FAQ #{entry.id}",
+            "scores": {"faq": match.score, "fused": match.score},
+        },
     )
 
 
