@@ -94,8 +94,13 @@ def test_an_entry_added_on_the_knowledge_page_shows_html_as_text(page) -> None:
     page.get_by_text("Added FAQ entry").wait_for(timeout=120_000)
 
     page.get_by_role("link", name="Chat").click()
-    answer = ask(page, "知库的吉祥物是什么")
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=60_000)
+    box.fill("知库的吉祥物是什么")
+    box.press("Enter")
+    mark = page.get_by_text("curated answer · bob ·")
+    mark.wait_for(timeout=300_000)
+    answer = page.get_by_test_id("stChatMessage").filter(has=mark)
     assert "<b>小蓝鲸</b>" in _markdown(answer)  # shown as written, not bold
     assert page.locator("img[src='x']").count() == 0
     assert page.evaluate("window.__faq") is None
-    answer.get_by_text("curated answer · bob ·").wait_for()
