@@ -8,6 +8,7 @@ that knowledge base only, so an id from another one is "not found".
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass
 
@@ -71,7 +72,7 @@ class FaqService:
         """Newest first; `query` keeps entries whose question or answer contains it."""
         return self.store.entries(self._kb(knowledge_base), query.strip())
 
-    def every_entry(self) -> list[FaqEntry]:
+    def every_entry(self) -> builtins.list[FaqEntry]:
         """Every knowledge base's entries (an export of the team's corrections)."""
         return self.store.every_entry()
 
@@ -95,9 +96,7 @@ class FaqService:
             name, entry_id, draft, author.strip() or "anonymous", vectors, model
         )
 
-    def save_answer(
-        self, knowledge_base: str, question: str, answer: str, author: str
-    ) -> FaqEntry:
+    def save_answer(self, knowledge_base: str, question: str, answer: str, author: str) -> FaqEntry:
         """The right answer to a question (from the chat, under a 👎): a new entry, or
         the existing entry of that question with this answer."""
         name = self._kb(knowledge_base)
