@@ -10,7 +10,7 @@ way, while a type checker still knows every key. Each shape is built in one plac
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
 from langchain_core.documents import Document
 from typing_extensions import TypedDict  # pydantic reads these on Python 3.11 (API models)
@@ -70,6 +70,17 @@ class Timings(TypedDict):
     total_s: float
 
 
+class CuratedInfo(TypedDict):
+    """The FAQ entry whose answer was shown verbatim instead of asking the model."""
+
+    entry_id: int
+    knowledge_base: str
+    question: str  # the entry's question (the user asked it in their own words)
+    author: str
+    updated_at: float  # seconds since the epoch
+    score: float  # how close the user's question was (1.0: the same question)
+
+
 class AnswerResult(TypedDict):
     question: str
     standalone_question: str
@@ -85,6 +96,7 @@ class AnswerResult(TypedDict):
     reasoning: str
     timings: Timings
     tokens: dict[str, int | bool]
+    curated: NotRequired[CuratedInfo | None]  # set when an FAQ entry answered (app.faq)
 
 
 class ContextsEvent(TypedDict):

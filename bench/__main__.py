@@ -68,6 +68,16 @@ def main() -> None:
         (RESULTS / "auth.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
         return
+    if sys.argv[1:2] == ["faq"]:  # FAQ matching and curated answers (issue 28)
+        from bench import faq_bench
+
+        faq = faq_bench.run()
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "faq.json").write_text(json.dumps(faq, indent=2, ensure_ascii=False))
+        lines = faq_bench.report(faq, "python -m bench faq", machine())
+        (RESULTS / "faq.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+        return
     only = set(sys.argv[1:]) or {"ingest", "retrieval", "hybrid", "generation", "ui"}
     RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [f"Run {date.today()} on {machine()}; command `make bench`.", ""]

@@ -23,6 +23,7 @@ from langchain_core.runnables.config import patch_config, run_in_executor
 
 from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
+from app.answering.curated import CuratedAnswers, curated_events, faq_document
 from app.answering.distant_chunks import drop_distant_chunks
 from app.answering.generation import Draft, PartTracker, loop_start
 from app.answering.trimming import trimmed_chunks
@@ -62,9 +63,11 @@ class RagChain(Runnable[Any, AnswerResult]):
         retriever: BaseRetriever,
         strategy: str,
         backend: str | ChatBackend,
+        curated: CuratedAnswers | None = None,
     ) -> None:
         self.settings = settings
         self.retriever = retriever
+        self.curated = curated  # the knowledge base's FAQ, asked before anything else
         self.strategy = strategy
         self.chat = chat_backend(settings, backend) if isinstance(backend, str) else backend
         self.backend = self.chat.name
@@ -121,12 +124,21 @@ class RagChain(Runnable[Any, AnswerResult]):
     ) -> Iterator[StreamEvent]:
         question, history = _normalise_input(input)
         clock, lang = Clock(), detect_language(question)
+        faq = self.curated.match(question) if self.curated else None
+        if faq is not None and faq.verdict == "answer":  # written by a person: shown as is
+            token, result = curated_events(question, faq, clock, self.strategy, self.backend)
+            yield ContextsEvent(event="contexts", question=question, contexts=result["contexts"])
+            yield token
+            yield result
+            return
 
         standalone = self.standalone_question(question, history, lang)
         clock.condensed = clock.now()
         docs = drop_distant_chunks(
             self.retriever.invoke(standalone, config), self.settings.retrieval
         )
+        if faq is not None and faq.verdict == "context":  # close: one more chunk to read
+            docs = [faq_document(faq), *docs]
         clock.retrieved = clock.now()
         contexts = [context_info(n, d) for n, d in enumerate(docs, start=1)]
         yield ContextsEvent(event="contexts", question=standalone, contexts=contexts)
@@ -385,6 +397,7 @@ class RagChain(Runnable[Any, AnswerResult]):
             reasoning="" if withheld and decision.signal == "evidence" else reasoning,
             timings=clock.timings(),
             tokens=(tokens or {}) if decision.signal != "evidence" else {},
+            curated=None,
         )
 
 
@@ -423,4 +436,5 @@ def build_rag_chain(
         retriever,
         strategy=strategy or settings.answering.strategy,
         backend=backend or settings.chat_model.backend,
+        curated=CuratedAnswers(settings, collection or settings.knowledge.collection),
     )

@@ -71,3 +71,33 @@ class DeletedOut(_Out):
 
 class JobAccepted(_Out):
     job: JobOut
+
+
+class FaqOut(_Out):
+    """An FAQ entry (app/faq/store.py FaqEntry); times in seconds since the epoch."""
+
+    id: int
+    knowledge_base: str
+    question: str
+    phrasings: list[str]
+    answer: str
+    source: str
+    author: str
+    created_at: float
+    updated_at: float
+
+
+class FaqList(_Out):
+    object: Literal["list"] = "list"
+    data: list[FaqOut]
+
+
+class FaqImportOut(_Out):
+    added: int
+    errors: list[str]  # one line per row left out, naming the row
+    seconds: float
+
+
+class FaqDeleted(_Out):
+    id: int
+    deleted: bool

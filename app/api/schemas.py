@@ -15,7 +15,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.errors import UserError
-from app.schema import AbstentionInfo, AnswerResult, CitationInfo, QuoteInfo, Timings
+from app.schema import (
+    AbstentionInfo,
+    AnswerResult,
+    CitationInfo,
+    CuratedInfo,
+    QuoteInfo,
+    Timings,
+)
 from app.settings import STRATEGIES
 from app.text import detect_language, escape_markdown
 
@@ -105,6 +112,9 @@ class ZhikuInfo(BaseModel):
     standalone_question: str
     draft: str
     timings: Timings
+    curated: CuratedInfo | None = Field(
+        default=None, description="the FAQ entry whose answer this is, verbatim (no model)"
+    )
 
 
 class AssistantMessage(BaseModel):
@@ -201,6 +211,7 @@ def extras(result: AnswerResult) -> dict:
             "standalone_question": result["standalone_question"],
             "draft": result["draft"],
             "timings": result["timings"],
+            "curated": result.get("curated"),
         },
     }
 

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.answering.admission import QueueFull, admission_for
-from app.api import chat, chunks, embeddings, knowledge, retrieve, schemas
+from app.api import chat, chunks, embeddings, faq, knowledge, retrieve, schemas
 from app.api.access import add_auth
 from app.api.guard import Guard
 from app.api.jobs import JobRunner
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
         return await chat.chat_completions(request, body, app.state.chains)
 
     app.include_router(knowledge.router)
+    app.include_router(faq.router)
     app.include_router(embeddings.router)
     app.include_router(retrieve.router)
     app.include_router(chunks.router)  # chunk fixes, retrieval test (issue 28)

@@ -11,6 +11,7 @@ import typer
 from app.cli.ask import ask
 from app.cli.chat import chat
 from app.cli.eval import eval_app
+from app.cli.faq import faq_app
 from app.cli.ingest import ingest
 from app.cli.mcp import mcp
 from app.cli.model import model
@@ -36,6 +37,7 @@ cli.add_typer(users_app, name="users")
 cli.add_typer(grants_app, name="grants")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(audit_app, name="audit")
+cli.add_typer(faq_app, name="faq")
 
 
 @cli.callback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
@@ -64,9 +65,22 @@ def ask(
                     result = event
             trace.record(result)
         out.print()
+        _print_curated(result)
         _print_abstention(result)
         _print_quotes(result)
         _print_sources(result)
+
+
+def _print_curated(result: AnswerResult) -> None:
+    """An FAQ entry's answer, verbatim: say whose and from when (no model wrote it)."""
+    curated = result.get("curated")
+    if curated:
+        when = datetime.fromtimestamp(curated["updated_at"]).strftime("%Y-%m-%d")
+        out.print(
+            f"curated answer · {escape(curated['author'])} · {when} "
+            f"(FAQ entry {curated['entry_id']})",
+            style="bold green",
+        )
 
 
 def _print_abstention(result: AnswerResult) -> None:

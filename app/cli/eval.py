@@ -261,18 +261,21 @@ def compare(
 def export_feedback(
     out_file: Annotated[Path, typer.Option("--out", help="Question file to write (JSON Lines).")],
 ) -> None:
-    """Rated chat answers as questions: 👍 become references, 👎 questions to review."""
+    """Rated chat answers as questions: 👍 become references, 👎 questions to review;
+    FAQ entries' answers are references for their questions."""
     from app.cli.errors import user_errors
     from app.conversations.store import open_conversation_store
     from app.evaluation.feedback import export_feedback as write
+    from app.knowledge.faq import FaqService
     from app.settings import get_settings
 
     with user_errors():
-        rated = open_conversation_store(get_settings()).rated_answers()
-        counts = write(rated, out_file)
+        settings = get_settings()
+        rated = open_conversation_store(settings).rated_answers()
+        counts = write(rated, out_file, FaqService(settings).every_entry())
     out.print(
         f"{counts.up + counts.down} rated answers written to {out_file}: {counts.up} 👍 "
         f"(reference answers), {counts.down} 👎 (needs_review: fill in `answers`, then "
-        f"remove the flag)",
+        f"remove the flag); {counts.faq} FAQ questions (the curated answer is the reference)",
         highlight=False,
     )

@@ -7,7 +7,12 @@
   and `needs_review` is true, with the answer given, the sources retrieved and the
   comment beside it. `zhiku eval` skips lines that still need review (an empty `answers`
   would otherwise mean "the documents do not answer this"); a reviewer fills in
-  `answers` (or leaves it empty when a refusal was right) and removes the flag.
+  `answers` (or leaves it empty when a refusal was right) and removes the flag. When an
+  FAQ entry of that knowledge base now has the question (a 👎 the team answered), its
+  answer is the reference and the flag is gone.
+- FAQ entries (app.faq): the answer a person wrote is the reference for its question and
+  for each alternative phrasing, so `zhiku eval` on the export shows the curated answer
+  is what a user gets (`kind` "faq"; the entry's id, author and time beside it).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from app.conversations.store import UP, RatedAnswer
+from app.faq.store import FaqEntry
+from app.faq.text import question_key
 from app.text import detect_language
 
 
@@ -25,6 +32,43 @@ from app.text import detect_language
 class ExportCounts:
     up: int
     down: int
+    faq: int = 0  # questions written from FAQ entries (each phrasing is one)
+
+
+def faq_questions(entry: FaqEntry) -> list[dict[str, object]]:
+    """An entry's question and each phrasing, with the entry's answer as the reference."""
+    return [
+        {
+            "id": f"faq-{entry.knowledge_base}-{entry.id}" + (f"-{n}" if n else ""),
+            "question": question,
+            "lang": detect_language(question),
+            "kind": "faq",
+            "answers": [entry.answer],
+            "sources": [],
+            "evidence": [],
+            "knowledge_base": entry.knowledge_base,
+            "faq": {
+                "entry_id": entry.id,
+                "author": entry.author,
+                "updated_at": datetime.fromtimestamp(entry.updated_at, UTC).isoformat(),
+                "source": entry.source,
+            },
+        }
+        for n, question in enumerate(entry.questions())
+    ]
+
+
+def _answered_by_faq(line: dict[str, object], entries: list[FaqEntry]) -> dict[str, object]:
+    """A 👎 line whose question an FAQ entry of its knowledge base now answers: the
+    entry's answer is the reference, nothing left to review."""
+    asked = {question_key(str(line["question"])), question_key(str(line["asked"]))}
+    for entry in entries:
+        if entry.knowledge_base == line["knowledge_base"] and asked & {
+            question_key(q) for q in entry.questions()
+        }:
+            line = {k: v for k, v in line.items() if k != "needs_review"}
+            return line | {"answers": [entry.answer], "answered_by_faq": entry.id}
+    return line
 
 
 def feedback_question(rated: RatedAnswer) -> dict[str, object]:
@@ -64,13 +108,21 @@ def feedback_question(rated: RatedAnswer) -> dict[str, object]:
     }
 
 
-def export_feedback(rated: list[RatedAnswer], out: Path) -> ExportCounts:
-    """Write every rated answer to `out` (JSON Lines, UTF-8); how many of each rating."""
-    lines = [json.dumps(feedback_question(r), ensure_ascii=False) for r in rated]
+def export_feedback(
+    rated: list[RatedAnswer], out: Path, faq: list[FaqEntry] | None = None
+) -> ExportCounts:
+    """Write every rated answer, then every FAQ entry's questions, to `out` (JSON Lines,
+    UTF-8); how many of each."""
+    entries = faq or []
+    feedback = [feedback_question(r) for r in rated]
+    feedback = [_answered_by_faq(line, entries) if line.get("needs_review") else line
+                for line in feedback]  # fmt: skip
+    curated = [line for entry in entries for line in faq_questions(entry)]
+    lines = [json.dumps(line, ensure_ascii=False) for line in feedback + curated]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     up = sum(r.rating == UP for r in rated)
-    return ExportCounts(up=up, down=len(rated) - up)
+    return ExportCounts(up=up, down=len(rated) - up, faq=len(curated))
 
 
 def _unique(values) -> list[str]:

@@ -34,6 +34,7 @@ from app.settings.sections import (
     ChatModelSettings,
     ConversationSettings,
     EmbeddingSettings,
+    FaqSettings,
     KnowledgeSettings,
     RetrievalSettings,
     Section,
@@ -53,6 +54,7 @@ __all__ = [
     "ChatModelSettings",
     "ConversationSettings",
     "EmbeddingSettings",
+    "FaqSettings",
     "KnowledgeSettings",
     "RetrievalSettings",
     "ServingSettings",
@@ -80,6 +82,7 @@ class Settings(BaseModel):
     serving: ServingSettings
     conversations: ConversationSettings
     access: AccessSettings
+    faq: FaqSettings
 
     def sections(self) -> dict[str, Section]:
         return {name: getattr(self, name) for name in type(self).model_fields}

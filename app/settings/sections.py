@@ -498,3 +498,24 @@ class AccessSettings(Section):
         if auth == "oidc":
             raise ValueError("oidc is not available yet; use local (accounts in zhiku)")
         return auth
+
+
+class FaqSettings(Section):
+    """Curated answers per knowledge base (app/faq): matched before retrieval."""
+
+    faq_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite in data_dir.")
+    # 0.90: chosen on half of bench/questions/faq_paraphrases.jsonl (no wrong curated
+    # answer, best recall), with the names and kind-of-answer checks (docs/benchmarks.md)
+    faq_match_threshold: float = Field(
+        default=0.90,
+        ge=0,
+        le=1.01,
+        description="A question this close to an FAQ question (cosine) gets the entry's answer "
+        "verbatim, without the model; above 1 = never.",
+    )
+    faq_context_threshold: float = Field(
+        default=0.85,
+        ge=0,
+        le=1,
+        description="Below the match threshold but this close: the entry is one more context.",
+    )

@@ -12,7 +12,7 @@ from typing import cast
 import streamlit as st
 
 from app.schema import AnswerResult, ContextInfo, QuoteInfo
-from app.ui import viewer
+from app.ui import faq_panel, viewer
 from app.ui.i18n import N_, _
 from app.ui.safe_text import escape_markdown, highlight
 from app.ui.why import why_lines
@@ -100,6 +100,7 @@ def quoted_sentences(result: AnswerResult) -> dict[int, list[str]]:
 
 
 def show_sources(result: AnswerResult) -> None:
+    faq_panel.curated_mark(result)  # an FAQ entry's answer: whose, from when
     if result.get("reasoning"):
         with st.expander(_("Reasoning"), expanded=False):
             st.markdown(escape_markdown(result["reasoning"]))

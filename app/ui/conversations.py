@@ -26,7 +26,7 @@ from app.knowledge.service import KnowledgeBases
 from app.models.chat import chat_backend
 from app.schema import AnswerResult
 from app.settings import Settings
-from app.ui import resources, state
+from app.ui import faq_panel, resources, state
 from app.ui.browser import browser_id
 from app.ui.errors import message
 from app.ui.i18n import _
@@ -120,6 +120,7 @@ def feedback(message: dict) -> None:
     )
     if message.get("comment"):
         st.caption("✓ " + _("Comment saved."))
+    faq_panel.write_right_answer(message)  # under a 👎: the answer it should have been
 
 
 def _rate(message: dict) -> None:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.errors import UserError
 from app.knowledge.types import SUPPORTED_SUFFIXES, DocumentInfo, IngestReport, UploadError
-from app.ui import conversations, resources, state, url_box
+from app.ui import conversations, faq_panel, resources, state, url_box
 from app.ui.errors import UNSUPPORTED, message
 from app.ui.i18n import _
 from app.ui.progress import StreamlitProgress, keep_report, show_kept_report
@@ -218,3 +218,4 @@ def render() -> None:
             keep_report(report, [])
             st.rerun()
     documents_section(collection)
+    faq_panel.render(collection)
