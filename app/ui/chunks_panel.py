@@ -15,8 +15,7 @@ import streamlit as st
 
 from app.errors import UserError
 from app.knowledge.types import ChunkConflict, ChunkView
-from app.ui import resources
-from app.ui.browser import browser_id
+from app.ui import permissions, resources
 from app.ui.i18n import _
 from app.ui.safe_text import escape_markdown, show_error
 
@@ -121,7 +120,7 @@ def apply(collection: str, chunk: ChunkView, action: str, text: str, done: str) 
     """Run one action at the revision the chunk was opened at; a conflict keeps the box."""
     knowledge = resources.knowledge()
     expected = st.session_state[f"chunk_rev_{chunk.chunk_id}"]
-    who = f"browser:{browser_id()[:8]}"
+    who = permissions.who()
     try:
         if action == "edit":
             knowledge.edit_chunk(collection, chunk.chunk_id, text, expected, who)
@@ -133,6 +132,7 @@ def apply(collection: str, chunk: ChunkView, action: str, text: str, done: str) 
     except UserError as exc:
         show_error(exc)
         return
+    permissions.audit(f"chunk.{action}", collection, chunk.chunk_id)
     forget(chunk)
     st.session_state["chunk_notice"] = done
     st.rerun()

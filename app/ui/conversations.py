@@ -26,7 +26,7 @@ from app.knowledge.service import KnowledgeBases
 from app.models.chat import chat_backend
 from app.schema import AnswerResult
 from app.settings import Settings
-from app.ui import faq_panel, resources, state
+from app.ui import faq_panel, permissions, resources, state
 from app.ui.browser import browser_id
 from app.ui.errors import message
 from app.ui.i18n import _
@@ -41,7 +41,10 @@ def _store() -> ConversationStore:
 
 
 def _owner(settings: Settings) -> str | None:
-    """None lists every conversation (shared history); else this browser's only."""
+    """None lists every conversation (shared history); else the signed-in account's, or
+    with accounts off this browser's."""
+    if (account := permissions.owner()) is not None:
+        return account
     return None if settings.conversations.shared_history else browser_id()
 
 
@@ -87,7 +90,7 @@ def save_exchange(question: str, result: AnswerResult, choice: dict) -> int | No
     def save() -> int:
         store = _store()
         if not st.session_state.get("conversation_id"):
-            owner = browser_id()
+            owner = permissions.owner() or browser_id()
             st.session_state.conversation_id = store.create(owner, question, choice["collection"])
         return store.add_exchange(
             st.session_state.conversation_id, question, result, choice["collection"], model
@@ -120,7 +123,8 @@ def feedback(message: dict) -> None:
     )
     if message.get("comment"):
         st.caption("✓ " + _("Comment saved."))
-    faq_panel.write_right_answer(message)  # under a 👎: the answer it should have been
+    if permissions.may("write", st.session_state["kb"]):  # an FAQ entry is an editor's
+        faq_panel.write_right_answer(message)  # under a 👎: the answer it should have been
 
 
 def _rate(message: dict) -> None:

@@ -17,7 +17,7 @@ import streamlit as st
 from app.errors import UserError
 from app.knowledge.faq import FaqDraft, FaqEntry, FaqService
 from app.schema import AnswerResult
-from app.ui import resources
+from app.ui import permissions, resources
 from app.ui.i18n import _
 from app.ui.safe_text import escape_markdown, show_error
 
@@ -35,6 +35,10 @@ def _date(seconds: float) -> str:
 
 
 def _author_input(key: str) -> str:
+    """The signed-in account when accounts are on (not typed: the trail must hold), else
+    the name the visitor gives."""
+    if (signed_in := permissions.principal()) is not None:
+        return signed_in.name.removeprefix("user:")
     name = st.text_input(
         _("Your name (shown with the answer)"), key=key, value=st.session_state.get(AUTHOR_KEY, "")
     )

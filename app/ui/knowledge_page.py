@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.errors import UserError
 from app.knowledge.types import SUPPORTED_SUFFIXES, DocumentInfo, IngestReport, UploadError
-from app.ui import conversations, faq_panel, resources, state, url_box
+from app.ui import conversations, faq_panel, permissions, resources, state, url_box
 from app.ui.errors import UNSUPPORTED, message
 from app.ui.i18n import _
 from app.ui.progress import StreamlitProgress, keep_report, show_kept_report
@@ -30,6 +30,8 @@ def overview() -> None:
     knowledge = resources.knowledge()
     rows = []
     for info in knowledge.list_all():
+        if not permissions.may("ask", info.name):
+            continue
         documents = knowledge.documents(info.name)
         dates = [d.modified for d in documents if d.modified]
         rows.append({
@@ -65,6 +67,7 @@ def create(name: str, description: str) -> None:
     except UserError as exc:
         show_error(exc)
         return
+    permissions.audit("kb.create", created.name)
     state.switch_knowledge_base(created.name)
     conversations.start_new()  # a new knowledge base: a new conversation
     st.session_state["notice"] = _("Knowledge base {name} created.", name=created.name)
@@ -116,6 +119,7 @@ def upload_section(collection: str) -> None:
     report = None
     if uploads.saved:
         report = run_ingest(lambda progress: knowledge.index_uploads(collection, progress))
+        permissions.audit("kb.upload", collection, " ".join(uploads.saved)[:500])
         if report is None:  # its error is on the page: no rerun to wipe it
             return
     st.session_state["upload_generation"] = generation + 1
@@ -157,7 +161,8 @@ def documents_section(collection: str) -> None:
     )  # fmt: skip
     if source:
         preview(collection, source)
-        delete_button(collection, source)
+        if permissions.may("write", collection):
+            delete_button(collection, source)
 
 
 def document_row(document: DocumentInfo) -> dict:
@@ -193,6 +198,7 @@ def delete(collection: str, source: str) -> None:
     except UserError as exc:
         show_error(exc)
         return
+    permissions.audit("document.delete", collection, source)
     notice = _("Deleted {source} ({chunks} chunks).", source=source, chunks=deleted.chunks_deleted)
     if deleted.still_on_disk:
         notice += " " + _("Its file is still in its folder: a re-index adds it back.")
@@ -207,15 +213,26 @@ def render() -> None:
     if notice := st.session_state.pop("notice", None):
         st.success(escape_markdown(notice))
     overview()
-    create_section()
+    if permissions.may("admin", None):  # a new knowledge base has no grants yet
+        create_section()
     st.header(collection)
+    if permissions.may("write", collection):
+        write_sections(collection)
+    else:
+        st.caption(_("You may ask here; an editor adds and removes documents."))
+    documents_section(collection)
+    if permissions.may("write", collection):  # FAQ entries are an editor's answers
+        faq_panel.render(collection)
+
+
+def write_sections(collection: str) -> None:
+    """Upload, add web pages, re-index: for those who may write here."""
     upload_section(collection)
     url_box.url_section(collection, run_ingest)  # issue 25: web pages by URL
     show_kept_report()
     if st.button(_("Re-index (read all its folders again)"), key="reindex"):
         report = run_ingest(lambda progress: resources.knowledge().reindex(collection, progress))
+        permissions.audit("kb.reindex", collection)
         if report is not None:
             keep_report(report, [])
             st.rerun()
-    documents_section(collection)
-    faq_panel.render(collection)

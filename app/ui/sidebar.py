@@ -12,7 +12,7 @@ import streamlit as st
 
 from app.knowledge.service import KnowledgeBases
 from app.settings import Settings
-from app.ui import conversations
+from app.ui import conversations, permissions
 from app.ui.i18n import LANGUAGE_KEY, LANGUAGES, N_, _
 
 STRATEGIES = {
@@ -41,7 +41,13 @@ def knowledge_base_picker(settings: Settings) -> None:
     """The knowledge base both pages work on, with its size. Choosing another one starts
     a new, empty conversation: the open one stays in the saved list."""
     knowledge = KnowledgeBases(settings)
-    names = knowledge.names()
+    names = permissions.askable(knowledge.names())
+    if permissions.principal() is not None:  # accounts on: only what is granted
+        if not names:
+            st.info(_("No knowledge base is shared with you yet: ask an admin for access."))
+            st.stop()
+        if st.session_state["kb"] not in names:
+            st.session_state["kb"] = names[0]
     current = st.session_state["kb"]
     if current not in names:
         names = sorted([*names, current])

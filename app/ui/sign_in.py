@@ -25,7 +25,7 @@ def _sign_ins(_settings: Settings) -> SignIns:
     return SignIns(open_access(_settings), access.session_hours, access.sign_in_failures)
 
 
-def _client() -> str:
+def client_address() -> str:
     return getattr(st.context, "ip_address", None) or ""
 
 
@@ -54,7 +54,7 @@ def _form(sign_ins: SignIns) -> None:
         submitted = st.form_submit_button(_("Sign in"), type="primary")
     if not submitted:
         return
-    outcome, session = sign_ins.attempt(name, password, _client())
+    outcome, session = sign_ins.attempt(name, password, client_address())
     if session is not None:
         st.session_state[SESSION_KEY] = session
         st.rerun()
@@ -68,6 +68,6 @@ def _sign_out_button(sign_ins: SignIns, session: Session) -> None:
     with st.sidebar:
         st.caption(_("Signed in as {name}", name=session.user))
         if st.button(_("Sign out"), key="sign_out"):
-            sign_ins.sign_out(session, _client())
+            sign_ins.sign_out(session, client_address())
             st.session_state.pop(SESSION_KEY, None)
             st.rerun()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app.knowledge.types import IngestReport
-from app.ui import resources
+from app.ui import permissions, resources
 from app.ui.i18n import _
 from app.ui.progress import keep_report
 
@@ -29,6 +29,7 @@ def url_section(collection: str, run_ingest: Callable[[Callable], IngestReport |
             return
         knowledge = resources.knowledge()
         report = run_ingest(lambda progress: knowledge.ingest_urls(collection, urls, progress))
+        permissions.audit("kb.add_urls", collection, " ".join(urls)[:500])
         if report is not None:
             keep_report(report, [])
             st.rerun()

@@ -27,7 +27,17 @@ def signed_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         models_dir=MODELS_DIR, embedding_backend="use", collection="handbook",
         sample_corpus=corpus, auth="local", sign_in_failures=3,
     )  # fmt: skip
-    open_access(settings).add_user("ann", PASSWORD, "viewer")
+    from ingest.indexing import ingest_paths, open_knowledge_base
+
+    secret = tmp_path_factory.mktemp("secret")
+    (secret / "薪酬.txt").write_text("二〇二六年的调薪幅度是百分之四。\n" * 3, encoding="utf-8")
+    assert ingest_paths(open_knowledge_base(settings, "salaries"), [secret]).ok
+    access = open_access(settings)
+    access.add_user("ann", PASSWORD, "viewer")
+    access.add_user("bob", PASSWORD, "editor")
+    access.grant("user:ann", "handbook", "viewer")
+    access.grant("user:bob", "handbook", "editor")
+    access.grant("user:bob", "salaries", "viewer")
     proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
     try:
         yield url, settings
@@ -76,6 +86,41 @@ def test_the_chat_opens_only_after_sign_in_and_closes_at_sign_out(signed_chat, b
     page.get_by_text("Sign in to zhiku").wait_for(timeout=60_000)
     assert page.get_by_test_id("stChatInputTextArea").count() == 0
     page.close()
+
+
+def _knowledge_base_options(page) -> list[str]:
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    names = [options.nth(i).inner_text().strip() for i in range(options.count())]
+    page.keyboard.press("Escape")
+    return names
+
+
+def test_each_user_sees_and_does_only_what_their_grants_allow(signed_chat, browser) -> None:
+    """ann (viewer in handbook) neither sees salaries nor gets the upload; bob (editor in
+    handbook, viewer in salaries) sees both and may upload into handbook only. (Before the
+    pause test: its failures pause this address too.)"""
+    url, _settings = signed_chat
+    ann = browser.new_page(locale="en-US")
+    ann.goto(url)
+    _sign_in(ann, "ann", PASSWORD)
+    ann.get_by_test_id("stChatInputTextArea").wait_for(timeout=300_000)
+    assert _knowledge_base_options(ann) == ["handbook"]
+    ann.get_by_role("link", name="Knowledge bases").click()
+    ann.get_by_text("You may ask here; an editor adds and removes documents.").wait_for(
+        timeout=120_000
+    )
+    assert ann.get_by_test_id("stFileUploader").count() == 0
+    ann.close()
+    bob = browser.new_page(locale="en-US")
+    bob.goto(url)
+    _sign_in(bob, "bob", PASSWORD)
+    bob.get_by_test_id("stChatInputTextArea").wait_for(timeout=300_000)
+    bob.get_by_role("link", name="Knowledge bases").click()
+    bob.get_by_test_id("stFileUploader").first.wait_for(timeout=120_000)
+    assert _knowledge_base_options(bob) == ["handbook", "salaries"]
+    bob.close()
 
 
 def test_failed_sign_ins_pause_the_name(signed_chat, browser) -> None:

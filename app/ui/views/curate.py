@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app.ui import chunks_panel, retrieval_test
+from app.ui import chunks_panel, permissions, retrieval_test
 from app.ui.i18n import _
 
 collection = st.session_state["kb"]
@@ -11,4 +11,7 @@ testing, fixing = st.tabs([_("Retrieval test"), _("Chunks")])
 with testing:
     retrieval_test.render(collection)
 with fixing:
-    chunks_panel.render(collection)
+    if permissions.may("write", collection):
+        chunks_panel.render(collection)
+    else:
+        st.caption(_("An editor of this knowledge base fixes its chunks."))
