@@ -76,6 +76,14 @@ class ProbedChunkOut(_Out):
     reaches_model: bool
 
 
+class ProbedFaqOut(_Out):
+    entry_id: int
+    question: str
+    answer: str
+    score: float
+    verdict: Literal["answer", "context", "none"]
+
+
 class ProbeOut(_Out):
     knowledge_base: str
     query: str
@@ -83,3 +91,4 @@ class ProbeOut(_Out):
     retriever: str
     reranker: bool
     chunks: list[ProbedChunkOut]
+    faq: ProbedFaqOut | None = None

@@ -5,8 +5,9 @@ which ones the entity channel put in, and which ones reach the model at the curr
 
 It runs the chat's own retriever twice: at k (exactly the chunks an answer is built
 from, entity channel included) and at `candidates` (the ranking below them, to see what
-just missed). FAQ entries (issue 28, item 1, built on another branch) join the result
-as their own list when they exist: `RetrievalProbe` is where they belong.
+just missed). The knowledge base's closest FAQ entry comes with it, with its score and
+what the chain would do with it (answer verbatim, add as context, or ignore), so the
+curator sees the curated answer a question would get.
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ class ProbedChunk:
 
 
 @dataclass(frozen=True)
+class ProbedFaq:
+    entry_id: int
+    question: str
+    answer: str
+    score: float  # cosine to the closest of its questions (1.0: the same question)
+    verdict: str  # answer (verbatim, no model), context (one more chunk), none
+
+
+@dataclass(frozen=True)
 class RetrievalProbe:
     knowledge_base: str
     query: str
@@ -41,6 +51,7 @@ class RetrievalProbe:
     retriever: str  # hybrid, dense or bm25
     reranker: bool
     chunks: list[ProbedChunk] = field(default_factory=list)
+    faq: ProbedFaq | None = None  # None: the knowledge base has no FAQ entries
 
 
 def probe_result(

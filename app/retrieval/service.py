@@ -13,11 +13,11 @@ The order is the retriever's (fused), the one the chat's answers are built from.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from app.errors import UserError
 from app.once import once_per_arguments
-from app.retrieval.probe import MAX_CANDIDATES, RetrievalProbe, probe_result
+from app.retrieval.probe import MAX_CANDIDATES, ProbedFaq, RetrievalProbe, probe_result
 from app.settings import Settings
 from app.store.knowledge_bases import list_collections
 
@@ -101,7 +101,27 @@ class RetrievalService:
         wider = self._retriever(collection, candidates).invoke(query) if candidates > k else []
         cfg = self.settings.retrieval
         view = (cfg.retriever, bool(cfg.reranker_model))
-        return probe_result(collection, query, k, view, top, wider)
+        probe = probe_result(collection, query, k, view, top, wider)
+        return replace(probe, faq=self._faq(collection, query))
+
+    def _faq(self, collection: str, query: str) -> ProbedFaq | None:
+        """The closest FAQ entry as the chain would judge it (app.answering.curated)."""
+        from app.faq.matching import FaqMatcher
+        from app.faq.store import FaqError, open_faq_store
+        from app.models.embeddings import make_embeddings
+
+        matcher = FaqMatcher(
+            open_faq_store(self.settings), collection, make_embeddings(self.settings),
+            self.settings.faq,
+        )  # fmt: skip
+        try:
+            match = matcher.match(query)
+        except FaqError:
+            return None
+        if match is None:
+            return None
+        entry = match.entry
+        return ProbedFaq(entry.id, entry.question, entry.answer, match.score, match.verdict)
 
     def documents(self, collection: str) -> dict[str, int]:
         """Every document of `collection` with its chunk count."""

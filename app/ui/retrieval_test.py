@@ -48,7 +48,25 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+def show_faq(result: RetrievalProbe) -> None:
+    """The closest FAQ entry and what an ask would do with it."""
+    faq = result.faq
+    if faq is None:
+        return
+    verdicts = {
+        "answer": _("its answer is given verbatim, without the model"),
+        "context": _("it is one more passage for the model"),
+        "none": _("not close enough to be used"),
+    }
+    line = _("Closest FAQ entry #{id} (score {score}): {verdict}",
+             id=faq.entry_id, score=f"{faq.score:.3f}", verdict=verdicts[faq.verdict])  # fmt: skip
+    (st.success if faq.verdict == "answer" else st.info)(escape_markdown(line))
+    with st.expander(escape_markdown(faq.question)):
+        st.text(faq.answer)  # st.text: never Markdown or HTML
+
+
 def show(result: RetrievalProbe) -> None:
+    show_faq(result)
     reached = sum(c.reaches_model for c in result.chunks)
     st.markdown(
         escape_markdown(

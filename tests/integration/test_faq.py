@@ -180,3 +180,26 @@ def test_cli_faq_then_ask_then_eval_on_the_export(faq_settings, tmp_path: Path) 
     assert len(rows) == 2
     for row in rows:  # the curated answer is what a user gets, word for word
         assert row["answer"] == row["references"][0] and row["correct"] is True, row
+
+
+def test_the_retrieval_test_shows_the_faq_entry_an_ask_would_use(server: str) -> None:
+    """The retrieval test (issue 28, item 3) shows the closest FAQ entry and its verdict
+    next to the ranked chunks: the curator sees a curated answer coming, without asking."""
+    faq = f"{server}/v1/knowledge_bases/samples/faq"
+    entry = {"question": "知库的吉祥物叫什么名字？", "answer": "阿盾，一只穿山甲。"}
+    created = httpx.post(faq, headers=AUTH, json=entry | {"author": "carol"}, timeout=120)
+    assert created.status_code == 201, created.text
+
+    def probe(query: str) -> dict:
+        body = {"knowledge_base": "samples", "query": query, "k": 3}
+        reply = httpx.post(f"{server}/v1/retrieval_test", headers=AUTH, json=body, timeout=120)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    same = probe("知库的吉祥物叫什么名字")
+    assert same["faq"]["entry_id"] == created.json()["id"]
+    assert same["faq"]["verdict"] == "answer" and same["faq"]["answer"] == entry["answer"]
+    assert same["chunks"], "the chunks are still listed"
+    other = probe("Transformer 的注意力机制是怎样计算的？")
+    assert other["faq"]["verdict"] == "none"
+    httpx.delete(f"{faq}/{created.json()['id']}", headers=AUTH)
