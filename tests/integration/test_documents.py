@@ -125,3 +125,28 @@ def test_scans_are_ocrd_page_by_page_with_their_page(documents) -> None:
     mixed = {m["page"]: (m, t) for m, t in by_source["mixed.pdf"]}
     assert "text layer about pumps" in mixed[1][1] and not mixed[1][0].get("ocr")
     assert mixed[2][0]["ocr"] and "空压机" in mixed[2][1]
+
+
+def test_a_pdf_of_thousands_of_pages_is_one_line_in_bounded_time(make_settings, tmp_path) -> None:
+    """Over ZHIKU_MAX_PDF_PAGES (2,000) a PDF is skipped by its page count before a page
+    is read or OCR'd; the folder's other files are indexed."""
+    import time
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2_001):
+        writer.add_blank_page(width=595, height=842)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    with (folder / "manual.pdf").open("wb") as out:
+        writer.write(out)
+    (folder / "note.txt").write_text("巡检在每周二上午进行。", encoding="utf-8")
+    settings = make_settings()
+    started = time.monotonic()
+    report = ingest_paths(open_knowledge_base(settings, "pages"), [folder])
+    assert time.monotonic() - started < 120
+    (skipped,) = report.skipped
+    assert skipped.source.endswith("manual.pdf") and "2001 pages" in skipped.reason
+    assert "ZHIKU_MAX_PDF_PAGES" in skipped.reason and "\n" not in skipped.reason
+    assert report.files_indexed == 1
