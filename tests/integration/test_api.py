@@ -172,7 +172,8 @@ def test_upload_over_http_then_ask_about_it(server: str) -> None:
         time.sleep(0.5)
     assert job["state"] == "done" and job["counts"]["files_indexed"] == 1, job
     docs = httpx.get(f"{server}/v1/knowledge_bases/notes/documents", headers=AUTH).json()
-    assert docs["data"] == [{"source": "接口说明.txt", "chunks": 1}]
+    assert [(d["source"], d["chunks"]) for d in docs["data"]] == [("接口说明.txt", 1)]
+    assert docs["data"][0]["size_bytes"] > 0 and docs["data"][0]["modified"] > 0
     reply = httpx.post(
         f"{server}/v1/chat/completions",
         headers=AUTH,

@@ -180,7 +180,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     # 4. Upload a file: indexed, the sidebar counts its chunks, the uploader empties
     note = tmp_path / "青鸟说明.txt"
     note.write_text(NOTE, encoding="utf-8")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(note))
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(note))
     page.locator(".st-key-ingest_uploads button").click()
     page.get_by_text(walk.text("indexed")).first.wait_for(timeout=300_000)
     page.locator(".st-key-ingest_uploads").wait_for(state="detached")  # the uploader emptied
@@ -190,7 +190,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     # 5. A wrong file type: said at once, translated, with the next step
     tool = tmp_path / "tool.exe"
     tool.write_bytes(b"MZ\x90\x00")
-    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(tool))
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(tool))
     error = page.get_by_test_id("stAlertContentError").filter(has_text=walk.text("bad_type"))
     error.wait_for()
     assert walk.text("next_step") in error.inner_text()

@@ -97,7 +97,7 @@ def delete_on_the_page(settings: Settings, name: str, monkeypatch: pytest.Monkey
     app = open_chat_app(settings, monkeypatch)
     app.selectbox(key="kb").set_value(name).run()
     app.switch_page("views/knowledge.py").run()
-    app.selectbox(key="delete_choice").set_value(SOURCE)
+    app.selectbox(key="document_choice").set_value(SOURCE).run()
     app.button(key="delete_doc").click().run()
     assert not app.exception, app.exception
     assert SOURCE in app.success[0].value.replace("\\", "")  # escaped Markdown

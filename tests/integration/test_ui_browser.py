@@ -7,6 +7,7 @@ corpus holds a document full of markup, which must show as text and never execut
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -75,8 +76,8 @@ def ask(page, question: str) -> object:
     box.fill(question)
     box.press("Enter")
     answer = page.get_by_test_id("stChatMessage").nth(before + 1)
-    # The timings line is drawn after the last token and the sources.
-    answer.get_by_text("总计").wait_for(timeout=300_000)
+    # The timings line is drawn after the last token and the sources (either language).
+    answer.get_by_text(re.compile(r"(总计|total) [\d.]+ (秒|s)$")).wait_for(timeout=300_000)
     return answer
 
 

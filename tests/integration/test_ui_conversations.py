@@ -112,6 +112,7 @@ async def remember_across_a_restart(settings, log: Path) -> None:
             await page.get_by_test_id("stSidebar").get_by_role("button", name="重命名").click()
             await sidebar_button(page, "GPT-1 的结构").wait_for()
             assert rows(settings, "select title from conversations") == [("GPT-1 的结构",)]
+            await page.wait_for_timeout(3000)  # the run after the rename redraws the export
 
             # export as Markdown, with the numbered sources and the rating
             export = page.get_by_test_id("stSidebar").get_by_role("button", name="导出为 Markdown")

@@ -21,6 +21,7 @@ def scan_settings(tmp_path: Path, embedding_cache_root: Path):
         data_dir=tmp_path / "data",
         cache_dir=embedding_cache_root,
         models_dir=MODELS_DIR,
+        language="en",  # the page's texts below are the English ones
         embedding_backend="use",
         collection="scans",
         sample_corpus=empty,
@@ -37,5 +38,5 @@ def test_a_scanned_upload_is_read_page_by_page(scan_settings, tmp_path, monkeypa
     assert not app.exception, app.exception
     assert any("indexed 1" in s.value for s in app.success), [s.value for s in app.success]
     app.run()
-    documents = app.dataframe[0].value
+    documents = next(d.value for d in app.dataframe if d.value.columns[0] == "Document")
     assert list(documents.iloc[:, 1]) == [3]  # one chunk per OCR'd page

@@ -49,6 +49,7 @@ def url_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root:
         data_dir=tmp_path_factory.mktemp("url-data"),
         cache_dir=embedding_cache_root,
         models_dir=MODELS_DIR,
+        language="en",  # the page's texts below are the English ones
         embedding_backend="use",
         collection="web",
         url_allowlist=["127.0.0.1"],
@@ -121,5 +122,5 @@ def test_the_add_url_box_indexes_an_allowlisted_page_and_refuses_a_private_one(
     refused = [line for line in lines if line.startswith(private)]
     assert len(refused) == 1 and "loopback address 127.0.0.2" in refused[0], lines
     app.run()
-    documents = app.dataframe[0].value
+    documents = next(d.value for d in app.dataframe if d.value.columns[0] == "Document")
     assert page in list(documents.iloc[:, 0])

@@ -60,11 +60,21 @@ def listeners() -> Iterator[tuple[Listener, Listener]]:
 
 
 @pytest.fixture(scope="module")
-def page(listeners, tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path):
-    """`zhiku chat` with a hosted key and the operator's endpoint configured, its corpus
-    holding a file whose path is Markdown for an image on the attacker's listener."""
+def browser():
+    """One browser for the module (Playwright's sync API runs once per thread)."""
     from playwright.sync_api import sync_playwright
 
+    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+def _chat_page(browser, listeners, tmp_path_factory, embedding_cache_root: Path, backend: str):
+    """`zhiku chat` with a hosted key and the operator's endpoint configured, its corpus
+    holding a file whose path is Markdown for an image on the attacker's listener; the
+    operator chose `backend` (a visitor has no say in it)."""
     from app.settings import load_settings
 
     attacker, operator = listeners
@@ -84,20 +94,28 @@ def page(listeners, tmp_path_factory: pytest.TempPathFactory, embedding_cache_ro
         max_tokens=32,
         hosted_base_url=operator.url,
         hosted_api_key=SECRET,
+        backend=backend,
     )
     proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(url)
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
-            yield page
-            browser.close()
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page.goto(url)
+        page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
+        yield page
+        page.close()
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(browser, listeners, tmp_path_factory, embedding_cache_root: Path):
+    yield from _chat_page(browser, listeners, tmp_path_factory, embedding_cache_root, "local")
+
+
+@pytest.fixture(scope="module")
+def hosted_page(browser, listeners, tmp_path_factory, embedding_cache_root: Path):
+    yield from _chat_page(browser, listeners, tmp_path_factory, embedding_cache_root, "hosted")
 
 
 def _ask(page, question: str, done: str) -> object:
@@ -121,21 +139,16 @@ def test_a_file_name_under_the_answer_is_text_not_an_image(page, listeners) -> N
     assert any(f"![y](http:/127.0.0.1:{attacker.port}/leak.txt) b.txt" in t for t in labels)
 
 
-def test_a_visitor_cannot_send_the_hosted_key_to_their_listener(page, listeners) -> None:
+def test_a_visitor_cannot_send_the_hosted_key_to_their_listener(hosted_page, listeners) -> None:
+    """No backend, endpoint, model or URL field is shown to a visitor (the operator sets
+    them in the environment), and the key goes to the operator's endpoint only."""
     attacker, operator = listeners
-    sidebar = page.get_by_test_id("stSidebar")
-    base_url = sidebar.get_by_label("Base URL")
-    if base_url.count():  # the attack as the issue ran it, wherever the field is offered
-        sidebar.get_by_text("hosted", exact=True).click()
-        base_url.fill(attacker.url)
-        base_url.press("Enter")
-        page.wait_for_timeout(1500)
-    else:
-        sidebar.get_by_text("hosted", exact=True).click()  # the operator's endpoint only
-        page.wait_for_timeout(1500)
-    answer = _ask(page, "GPT-1有多少层？", "stAlert")
+    sidebar = hosted_page.get_by_test_id("stSidebar")
+    for label in ("Base URL", "Model", "Backend", "模型", "服务"):
+        assert sidebar.get_by_label(label, exact=True).count() == 0, label
+    assert sidebar.get_by_text("hosted", exact=True).count() == 0
+    answer = _ask(hosted_page, "GPT-1有多少层？", "stAlert")
     assert not attacker.requests, f"the attacker's listener got {attacker.requests}"
-    assert base_url.count() == 0 and sidebar.get_by_label("Model", exact=True).count() == 0
     assert SECRET not in answer.inner_text()
     posts = [r for r in operator.requests if r[0] == "POST"]
     assert posts and posts[0][1] == "/v1/chat/completions"
