@@ -65,11 +65,21 @@ class RetrievalService:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._retriever = once_per_arguments(maxsize=64)(self._build)
+        # one matcher per knowledge base: it re-reads its FAQ only when the FAQ changed
+        self._faq_matcher = once_per_arguments(maxsize=64)(self._build_faq_matcher)
 
     def _build(self, collection: str, k: int):
         from app.retrieval.hybrid import build_retriever
 
         return build_retriever(self.settings, collection, top_k=k)
+
+    def _build_faq_matcher(self, collection: str):
+        from app.faq.matching import FaqMatcher
+        from app.faq.store import open_faq_store
+        from app.models.embeddings import make_embeddings
+
+        embeddings = make_embeddings(self.settings)
+        return FaqMatcher(open_faq_store(self.settings), collection, embeddings, self.settings.faq)
 
     def knowledge_bases(self) -> list[str]:
         return list_collections(self.settings)
@@ -106,16 +116,10 @@ class RetrievalService:
 
     def _faq(self, collection: str, query: str) -> ProbedFaq | None:
         """The closest FAQ entry as the chain would judge it (app.answering.curated)."""
-        from app.faq.matching import FaqMatcher
-        from app.faq.store import FaqError, open_faq_store
-        from app.models.embeddings import make_embeddings
+        from app.faq.store import FaqError
 
-        matcher = FaqMatcher(
-            open_faq_store(self.settings), collection, make_embeddings(self.settings),
-            self.settings.faq,
-        )  # fmt: skip
         try:
-            match = matcher.match(query)
+            match = self._faq_matcher(collection).match(query)
         except FaqError:
             return None
         if match is None:
