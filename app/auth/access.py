@@ -14,15 +14,15 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import delete, literal, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.auth import tokens
 from app.auth.audit import AuditLog
+from app.auth.lookup import key_caller, user_principal
 from app.auth.tables import Base, GrantRow, KeyRow, MembershipRow, UserRow
 from app.auth.types import (
     ALL,
@@ -36,7 +36,6 @@ from app.auth.types import (
     Role,
     User,
     can,
-    rank,
     visible,
 )
 from app.errors import UserError
@@ -228,26 +227,12 @@ class Access:
         if tokens.token_prefix(token) is None:
             return None
         now = time.time()
-        with self._session() as session:
-            row = session.scalar(select(KeyRow).where(KeyRow.digest == tokens.token_digest(token)))
-            if row is None or _key(row).state(now) != "active":
-                return None
-            principal = self._key_principal(session, row)
-        if principal is not None:
-            self._touch(row.id, now)
-        return principal
-
-    def _key_principal(self, session: Session, row: KeyRow) -> Principal | None:
-        kind, _, name = row.owner.partition(":")
-        if kind == "service":
-            base = Principal(name=f"key:{row.prefix}", owner=row.owner, roles=((ALL, "editor"),))
-        else:
-            user = session.scalar(select(UserRow).where(UserRow.name == name))
-            if user is None or user.disabled:
-                return None
-            base = _user_principal(session, user, f"key:{row.prefix}")
-        return replace(base, scopes=frozenset(row.scopes), key_prefix=row.prefix,
-                       knowledge_bases=frozenset(row.knowledge_bases))  # fmt: skip
+        with self._engine.connect() as connection:
+            found = key_caller(connection, tokens.token_digest(token), now)
+        if found is None:
+            return None
+        self._touch(found.key_id, now)
+        return found.principal
 
     def _touch(self, key_id: int, now: float) -> None:
         with self._touch_lock:
@@ -284,22 +269,7 @@ def _user(session: Session, row: UserRow) -> User:
 
 
 def _user_principal(session: Session, row: UserRow, name: str) -> Principal:
-    """A user's roles per knowledge base: the best grant to them or their groups, capped
-    by their own role; an admin has every knowledge base."""
-    owner = f"user:{row.name}"
-    if row.role == "admin":
-        return Principal(name=name, owner=owner, roles=((ALL, "admin"),))
-    # one query for the user's own grants and their groups' (this runs on every request)
-    groups = select(literal("group:").concat(MembershipRow.group)).where(
-        MembershipRow.user_id == row.id
-    )
-    mine = or_(GrantRow.subject == owner, GrantRow.subject.in_(groups))
-    roles: dict[str, Role] = {}
-    for grant in session.scalars(select(GrantRow).where(mine)):
-        role = min(_role(grant.role), _role(row.role), key=rank)
-        if rank(role) > rank(roles.get(grant.knowledge_base)):
-            roles[grant.knowledge_base] = role
-    return Principal(name=name, owner=owner, roles=tuple(sorted(roles.items())))
+    return user_principal(session.connection(), row.id, row.name, row.role, name)
 
 
 def _key(row: KeyRow) -> ApiKey:
