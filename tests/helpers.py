@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,9 @@ __all__ = [
     "MODELS_DIR",
     "SAMPLES",
     "SHARED",
+    "chat_server",
+    "chromium",
+    "chromium_page",
     "free_port",
     "open_chat_app",
     "settings_env",
@@ -78,6 +83,44 @@ def start_chat(settings: Settings, log: Path, timeout: float = 120) -> tuple[sub
     )
     wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", proc, timeout=timeout)
     return proc, f"http://127.0.0.1:{port}/"
+
+
+@contextmanager
+def chat_server(settings: Settings, logs: Path) -> Iterator[str]:
+    """`zhiku chat` for as long as the block runs (its stderr in `logs`/chat.log); its URL."""
+    proc, url = start_chat(settings, logs / "chat.log")
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's chromium under Playwright's sync API (once per thread: one per module)."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def chromium_page(url: str, height: int = 900, locale: str | None = None) -> Iterator:
+    """A page on `url` in a fresh chromium; alerts are recorded in `page.dialogs` and
+    dismissed (an injected script's alert must not block the test, and is asserted on)."""
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": height}, locale=locale)
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        page.goto(url)
+        yield page
 
 
 def open_chat_app(settings: Settings, monkeypatch: pytest.MonkeyPatch):

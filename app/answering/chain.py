@@ -19,7 +19,12 @@ from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import patch_config, run_in_executor
+from langchain_core.runnables.config import (
+    ensure_config,
+    get_callback_manager_for_config,
+    patch_config,
+    run_in_executor,
+)
 
 from app.answering import abstention, extractive, grounded, prompts
 from app.answering.citations import citations_for, infer_citations, split_reasoning
@@ -97,7 +102,7 @@ class RagChain(Runnable[Any, AnswerResult]):
 
     def _answer(self, input: Any, run_manager: Any, config: RunnableConfig) -> AnswerResult:
         child = patch_config(config, callbacks=run_manager.get_child())
-        for event in self.stream(input, child):
+        for event in self._events(input, child):
             if event["event"] == "result":
                 result = dict(event)
                 result.pop("event")
@@ -122,6 +127,25 @@ class RagChain(Runnable[Any, AnswerResult]):
     def stream(  # type: ignore[override]  # events, not the result type
         self, input: Any, config: RunnableConfig | None = None, **kwargs: Any
     ) -> Iterator[StreamEvent]:
+        """The answer's events as they happen; one run the config's callbacks see (start,
+        the result or the error), as for `invoke`, with the retrieval its child run."""
+        config = ensure_config(config)
+        run = get_callback_manager_for_config(config).on_chain_start(
+            None, input, name=config.get("run_name") or self.get_name(),
+            run_id=config.pop("run_id", None), run_type="chain",
+        )  # fmt: skip
+        result: StreamEvent | None = None
+        try:
+            for event in self._events(input, patch_config(config, callbacks=run.get_child())):
+                if event["event"] == "result":
+                    result = event
+                yield event
+        except BaseException as exc:  # GeneratorExit too: a reader that left early
+            run.on_chain_error(exc)
+            raise
+        run.on_chain_end(result)
+
+    def _events(self, input: Any, config: RunnableConfig) -> Iterator[StreamEvent]:
         question, history = _normalise_input(input)
         clock, lang = Clock(), detect_language(question)
         faq = self.curated.match(question) if self.curated else None

@@ -1,6 +1,7 @@
 """The chain behaves as a LangChain Runnable should (issue 27, item 7): `batch` and `abatch`
 answer each input in order and report each as a run to the config's callbacks (LangSmith,
-tracers); `astream` yields the same events as `stream` while the event loop stays free.
+tracers), and so does `stream`, once per answer; `astream` yields the same events as
+`stream` while the event loop stays free.
 
 Real parts: the shared knowledge base, the fast 0.5B model (tests/conftest.py). Each batch
 holds one question the model answers and one nothing in the knowledge base is about
@@ -93,3 +94,12 @@ def test_astream_yields_the_events_of_stream_and_leaves_the_loop_free(
     assert events[-1]["event"] == "result" and events[-1]["question"] == ANSWERED
     assert "".join(t["text"] for t in tokens).strip()
     assert ticks > 10, "the event loop was blocked while the model wrote"
+
+
+def test_stream_reports_one_run_with_its_result(kb_settings: Settings) -> None:
+    chain = build_rag_chain(kb_settings, strategy="zero-shot")
+    runs = Runs()
+    events = list(chain.stream({"question": WITHHELD, "history": []}, {"callbacks": [runs]}))
+    assert events[-1]["event"] == "result"
+    assert list(runs.started.values()) == [{"question": WITHHELD, "history": []}]
+    assert [o["question"] for o in runs.ended.values()] == [WITHHELD]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
+from tests.helpers import MODELS_DIR, SAMPLES, chat_server, chromium_page
 from tests.integration.test_ui_browser import ask
 
 QUESTION = "GPT-1有多少层？"
@@ -33,28 +33,14 @@ def served_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         top_k=3,
         max_tokens=64,
     )
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
+    with chat_server(settings, tmp_path_factory.mktemp("logs")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def page(served_chat: str):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="en-US")
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.dialogs = dialogs  # type: ignore[attr-defined]
-        page.goto(served_chat)
+    with chromium_page(served_chat, height=1000, locale="en-US") as page:
         yield page
-        browser.close()
 
 
 def _markdown(answer) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
+from tests.helpers import MODELS_DIR, SAMPLES, chat_server, chromium_page
 
 # `make screenshot` sets this to refresh the README picture; otherwise it goes to a temp folder.
 SCREENSHOT_ENV = "CHAT_SCREENSHOT"
@@ -44,28 +44,14 @@ def served_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         max_tokens=96,
         language="zh",
     )
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
+    with chat_server(settings, tmp_path_factory.mktemp("logs")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def page(served_chat: str):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.dialogs = dialogs  # type: ignore[attr-defined]
-        page.goto(served_chat)
+    with chromium_page(served_chat) as page:
         yield page
-        browser.close()
 
 
 def ask(page, question: str) -> object:

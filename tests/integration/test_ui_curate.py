@@ -11,7 +11,7 @@ import pytest
 
 from app.knowledge.service import KnowledgeBases
 from app.settings import Settings, load_settings
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, start_chat
+from tests.helpers import MODELS_DIR, chat_server, chromium_page
 
 KB = "curate-browser"
 SOURCE = "机房.txt"
@@ -42,20 +42,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Pat
 
 @pytest.fixture(scope="module")
 def page(settings: Settings, tmp_path_factory: pytest.TempPathFactory):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="en-US")
-            page.goto(url + "curate")
-            yield page
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with (
+        chat_server(settings, tmp_path_factory.mktemp("logs")) as url,
+        chromium_page(url + "curate", height=1400, locale="en-US") as page,
+    ):
+        yield page
 
 
 def chunk_box(page):

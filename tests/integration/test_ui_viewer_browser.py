@@ -13,7 +13,7 @@ import pytest
 
 from ingest.page_images import HIGHLIGHT
 from tests.document_files import image_pdf, render_page
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, start_chat
+from tests.helpers import MODELS_DIR, chat_server, chromium_page
 
 SCAN_LINES = ["设备巡检通知", "三号车间的空压机每周二上午进行巡检。", "巡检由设备科负责。"]
 LINE_TOP = 120 + 64  # render_page draws line n at y = 120 + 64 n, 32 px high
@@ -40,25 +40,14 @@ def served_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         top_k=2,
         max_tokens=64,
     )
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
+    with chat_server(settings, tmp_path_factory.mktemp("logs")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def page(served_chat: str):
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
-        page.goto(served_chat)
+    with chromium_page(served_chat, locale="en-US") as page:
         yield page
-        browser.close()
 
 
 def ask(page, question: str):

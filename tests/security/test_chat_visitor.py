@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
+from tests.helpers import MODELS_DIR, SAMPLES, chat_server, chromium
 
 SECRET = "sk-secret-123"
 FACT = "泄露测试说明：知库的测试海豚叫小灰，它住在第九号码头。"
@@ -61,14 +61,8 @@ def listeners() -> Iterator[tuple[Listener, Listener]]:
 
 @pytest.fixture(scope="module")
 def browser():
-    """One browser for the module (Playwright's sync API runs once per thread)."""
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def _chat_page(browser, listeners, tmp_path_factory, embedding_cache_root: Path, backend: str):
@@ -96,16 +90,12 @@ def _chat_page(browser, listeners, tmp_path_factory, embedding_cache_root: Path,
         hosted_api_key=SECRET,
         backend=backend,
     )
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
+    with chat_server(settings, tmp_path_factory.mktemp("logs")) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(url)
         page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
         yield page
         page.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
