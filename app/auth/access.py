@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.auth import tokens
 from app.auth.audit import AuditLog
 from app.auth.lookup import key_caller, user_principal
-from app.auth.tables import Base, GrantRow, KeyRow, MembershipRow, UserRow
+from app.auth.tables import Base, GrantRow, KeyRow, MembershipRow, SubjectRow, UserRow
 from app.auth.types import (
     ALL,
     ROLES,
@@ -132,6 +132,37 @@ class Access:
             row = session.scalar(select(UserRow).where(UserRow.name == name))
             if row is None or row.disabled:
                 return None
+            return _user_principal(session, row, f"user:{row.name}")
+
+    def provision(
+        self, name: str, issuer: str, subject: str, role: Role, groups: Iterable[str]
+    ) -> Principal:
+        """The principal of someone the identity provider signed in: their account is
+        made at first sign-in (no password) and bound to the provider's subject; role and
+        groups are the provider's at every sign-in. A name that is another account's (a
+        local one, or another subject's) or a disabled account raises AccessError."""
+        with self._session() as session:
+            bound = session.scalar(
+                select(SubjectRow).where(SubjectRow.issuer == issuer, SubjectRow.subject == subject)
+            )
+            row = session.scalar(select(UserRow).where(UserRow.name == _name("user", name)))
+            if bound is None and row is not None:
+                raise AccessError(f"the name {name!r} is another account's in zhiku")
+            if bound is not None and (row is None or row.id != bound.user_id):
+                row = session.get(UserRow, bound.user_id)  # renamed at the provider: same person
+            if row is None:
+                row = UserRow(name=name, password_hash=None, role=role, disabled=False,
+                              created_at=time.time())  # fmt: skip
+                session.add(row)
+                session.flush()
+                session.add(SubjectRow(user_id=row.id, issuer=issuer, subject=subject))
+            if row.disabled:
+                raise AccessError(f"the account {row.name!r} is disabled")
+            row.role = _role(role)
+            wanted = {group for group in groups if NAME.fullmatch(group)}
+            session.execute(delete(MembershipRow).where(MembershipRow.user_id == row.id))
+            session.add_all(MembershipRow(user_id=row.id, group=group) for group in sorted(wanted))
+            session.flush()
             return _user_principal(session, row, f"user:{row.name}")
 
     @staticmethod

@@ -56,13 +56,16 @@ class AuditLog:
         return [_event(row) for row in reversed(rows)]
 
     def count(self, action: str, since: float, target: str | None = None,
-              client: str | None = None) -> int:  # fmt: skip
-        """Events of `action` since a time, for one target or one client (rate limits)."""
+              client: str | None = None, detail: str | None = None) -> int:  # fmt: skip
+        """Events of `action` since a time, for one target, client or detail (rate
+        limits; an OIDC sign-in seen before, or ended)."""
         query = select(func.count()).where(AuditRow.action == action, AuditRow.at >= since)
         if target is not None:
             query = query.where(AuditRow.target == target)
         if client is not None:
             query = query.where(AuditRow.client == client)
+        if detail is not None:
+            query = query.where(AuditRow.detail == detail)
         with Session(self._engine) as session:
             return session.scalar(query) or 0
 

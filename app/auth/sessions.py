@@ -10,7 +10,7 @@ run: a disabled account, or changed grants, take effect at the user's next click
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from app.auth.access import Access
@@ -26,6 +26,7 @@ class Session:
     principal: Principal
     started_at: float
     expires_at: float
+    mark: str = ""  # what names this sign-in in the audit trail (oidc: the token's digest)
 
 
 class SignIns:
@@ -63,7 +64,7 @@ class SignIns:
         principal = self.access.principal_of(session.user)
         if principal is None:
             return None
-        return Session(session.user, principal, session.started_at, session.expires_at)
+        return replace(session, principal=principal)
 
     def sign_out(self, session: Session, client: str) -> None:
         self.access.audit.record(session.principal.name, "sign_out", session.user, client)

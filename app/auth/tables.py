@@ -67,3 +67,18 @@ class AuditRow(Base):
     client: Mapped[str] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(8))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class SubjectRow(Base):
+    """Which person at the identity provider an account is (`ZHIKU_AUTH=oidc`): a name
+    from the provider (preferred_username, email) is no proof, the issuer and subject are."""
+
+    __tablename__ = "oidc_subjects"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True, index=True
+    )
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))

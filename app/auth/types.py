@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-Role = Literal["viewer", "editor", "admin"]
+from app.settings import Role
+
 ROLES: tuple[Role, ...] = get_args(Role)  # ascending
 Scope = Literal["ask", "read", "write"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -9,7 +11,6 @@ def chat(ctx: typer.Context) -> None:
     """Open the web chat; extra flags go to Streamlit (e.g. --server.port 8600)."""
     import os
     import sys
-    from pathlib import Path
 
     from app.cli.errors import user_errors
     from app.settings import get_settings
@@ -36,6 +37,10 @@ def chat(ctx: typer.Context) -> None:
         item for flag, value in defaults.items() if flag not in given for item in (flag, value)
     ]
     extra += _loopback_hosts(ctx.args, given)
+    if settings.access.auth == "oidc" and "--secrets.files" not in given:
+        from app.ui.auth_secrets import write_auth_secrets
+
+        extra += ["--secrets.files", str(write_auth_secrets(settings))]
     args = [sys.executable, "-m", "streamlit", "run", str(page), *extra, *ctx.args]
     os.execv(sys.executable, args)  # Streamlit owns the process (and Ctrl-C) from here
 

@@ -80,3 +80,46 @@ def parse_list(value: object) -> object:
         except json.JSONDecodeError:
             raise ValueError("is not a valid JSON list") from None
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def checked_provider_url(url: str) -> str:
+    """An identity provider's URL: https, or http only on a loopback host (a test provider
+    on this machine); anything else would send sign-ins and secrets in clear text."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and _loopback_host(parts.hostname):
+        return url
+    raise ValueError("must be an https:// URL (http:// only on 127.0.0.1, ::1 or localhost)")
+
+
+def _loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_mapping(value: object) -> object:
+    """A mapping setting from the environment: a JSON object or `key=value,key=value`;
+    empty means none."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            raise ValueError(
+                'is not a valid JSON object (e.g. {"zhiku-admins": "admin"})'
+            ) from None
+    pairs = [part.strip() for part in text.split(",") if part.strip()]
+    if any("=" not in pair for pair in pairs):
+        raise ValueError("use group=role,group=role or a JSON object")
+    return {k.strip(): v.strip() for k, v in (pair.split("=", 1) for pair in pairs)}

@@ -1,6 +1,7 @@
-"""The chat's sign-in page for `ZHIKU_AUTH=local` (issue 24): until a user signs in,
-nothing else runs; then a sign-out button in the sidebar. `ZHIKU_AUTH=none` shows
-nothing and changes nothing.
+"""The chat's sign-in page (issue 24): until a user signs in, nothing else runs; then a
+sign-out button in the sidebar. `ZHIKU_AUTH=none` shows nothing and changes nothing;
+`local` asks for a name and password; `oidc` sends the browser to the organisation's
+identity provider (`st.login`) and checks the ID token it brings back (app.auth.oidc).
 
 The session is this browser tab's Streamlit session (server-side state, no cookie to
 replay); it ends after `ZHIKU_SESSION_HOURS`, at sign-out, or when the account is
@@ -10,10 +11,14 @@ or an address after `ZHIKU_SIGN_IN_FAILURES` in 15 minutes.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import streamlit as st
 
 from app.auth import Session, SignIns, open_access
+from app.auth.oidc import OidcSignIns, SignInRefused, fingerprint, open_sign_ins
 from app.settings import Settings
+from app.text import escape_markdown
 from app.ui.i18n import _
 
 SESSION_KEY = "signed_in"
@@ -25,6 +30,11 @@ def _sign_ins(_settings: Settings) -> SignIns:
     return SignIns(open_access(_settings), access.session_hours, access.sign_in_failures)
 
 
+@st.cache_resource(show_spinner=False)
+def _oidc_sign_ins(_settings: Settings) -> OidcSignIns:
+    return open_sign_ins(open_access(_settings), _settings.access)
+
+
 def client_address() -> str:
     return getattr(st.context, "ip_address", None) or ""
 
@@ -34,6 +44,8 @@ def require_sign_in(settings: Settings) -> Session | None:
     and nothing after it runs."""
     if settings.access.auth == "none":
         return None
+    if settings.access.auth == "oidc":
+        return _organisation(_oidc_sign_ins(settings))
     sign_ins = _sign_ins(settings)
     session = sign_ins.current(st.session_state.get(SESSION_KEY))
     if session is not None:
@@ -70,4 +82,43 @@ def _sign_out_button(sign_ins: SignIns, session: Session) -> None:
         if st.button(_("Sign out"), key="sign_out"):
             sign_ins.sign_out(session, client_address())
             st.session_state.pop(SESSION_KEY, None)
+            if isinstance(sign_ins, OidcSignIns):
+                st.logout()  # Streamlit's cookie goes too; the provider's session is its own
+                st.stop()
             st.rerun()
+
+
+def _organisation(sign_ins: OidcSignIns) -> Session:
+    """`ZHIKU_AUTH=oidc`: the provider's sign-in, its ID token checked once per tab."""
+    if not st.user.is_logged_in:
+        st.session_state.pop(SESSION_KEY, None)
+        st.title(_("Sign in to zhiku"))
+        if st.button(_("Sign in with your organisation"), type="primary"):
+            st.login()
+        st.stop()
+    token = st.user.tokens.to_dict().get("id")
+    held = st.session_state.get(SESSION_KEY)
+    session: Session | None = None
+    if held is not None and token and held.mark == f"oidc:{fingerprint(token)}":
+        session = sign_ins.current(held)  # this tab's sign-in: expiry, account, grants
+    else:
+        try:
+            session = sign_ins.accept(token, client_address())
+        except SignInRefused as exc:
+            _refused(_("Your organisation's sign-in was not accepted: {reason}",
+                       reason=escape_markdown(str(exc))))  # fmt: skip
+    if session is None:
+        _refused(_("Your sign-in has ended; sign in again."))
+    st.session_state[SESSION_KEY] = session
+    _sign_out_button(sign_ins, session)
+    return session
+
+
+def _refused(message: str) -> NoReturn:
+    """Nothing of the chat: the reason, and a way to sign in as someone else."""
+    st.session_state.pop(SESSION_KEY, None)
+    st.title(_("Sign in to zhiku"))
+    st.error(message)
+    if st.button(_("Sign out"), key="sign_out"):
+        st.logout()
+    st.stop()

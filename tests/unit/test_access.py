@@ -171,9 +171,9 @@ def test_the_audit_trail_exports_csv(team: Access) -> None:
     assert [event.action for event in team.audit.events(limit=1)] == ["auth.failed"]
 
 
-def test_oidc_is_refused_until_it_exists_and_none_stays_the_default() -> None:
+def test_none_stays_the_default_and_oidc_needs_its_provider() -> None:
     from app.settings import SettingsError, load_settings
 
     assert load_settings().access.auth == "none"
-    with pytest.raises(SettingsError, match="oidc is not available yet"):
+    with pytest.raises(SettingsError, match="ZHIKU_AUTH=oidc needs ZHIKU_OIDC_METADATA_URL"):
         load_settings(auth="oidc")
