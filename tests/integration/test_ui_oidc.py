@@ -68,12 +68,14 @@ def oidc_chat(provider: str, tmp_path_factory: pytest.TempPathFactory, embedding
     (secret / "薪酬.txt").write_text("二〇二六年的调薪幅度是百分之四。\n" * 3, encoding="utf-8")
     assert ingest_paths(open_knowledge_base(settings, "salaries"), [secret]).ok
     open_access(settings).grant("group:readers", "handbook", "viewer")
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
+    log = tmp_path_factory.mktemp("logs") / "chat.log"
+    proc, url = start_chat(settings, log)
     try:
         yield url, settings
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    assert "a client secret of the test" not in log.read_text(errors="replace")
 
 
 def _new_page(browser):
