@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.settings import Settings, load_settings
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, FAST_MODEL, MODELS_DIR
+from tests.helpers import FAST_MODEL, MODELS_DIR
 
 # The suite answers with the fast 0.5B model: what the tests check (streaming, citations,
 # abstention, the UI, the API) does not depend on which model writes, and the 1.5B default
@@ -44,16 +44,3 @@ def make_settings(tmp_path: Path, embedding_cache_root: Path) -> Callable[..., S
         return load_settings(**values)
 
     return factory
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One chromium for the module (Playwright's sync API runs once per thread); each
-    `browser.new_page()` is a context of its own: its own cookies, like another person."""
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()

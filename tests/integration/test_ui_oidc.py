@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.auth import open_access
-from tests.helpers import MODELS_DIR, free_port, start_chat, wait_for_http
+from tests.helpers import MODELS_DIR, chat_server, chromium, free_port, wait_for_http
 from tests.integration.test_ui_sign_in import _knowledge_base_options
 
 PEOPLE = [
@@ -68,14 +68,16 @@ def oidc_chat(provider: str, tmp_path_factory: pytest.TempPathFactory, embedding
     (secret / "薪酬.txt").write_text("二〇二六年的调薪幅度是百分之四。\n" * 3, encoding="utf-8")
     assert ingest_paths(open_knowledge_base(settings, "salaries"), [secret]).ok
     open_access(settings).grant("group:readers", "handbook", "viewer")
-    log = tmp_path_factory.mktemp("logs") / "chat.log"
-    proc, url = start_chat(settings, log)
-    try:
+    logs = tmp_path_factory.mktemp("logs")
+    with chat_server(settings, logs) as url:
         yield url, settings
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert "a client secret of the test" not in log.read_text(errors="replace")
+    assert "a client secret of the test" not in (logs / "chat.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
 
 
 def _new_page(browser):

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from tests.helpers import MODELS_DIR, start_chat
+from tests.helpers import MODELS_DIR, chat_server, chromium
 from tests.oidc_tokens import claims, jwks, rsa_key, signed, unsigned
 from tests.security.conftest import start
 
@@ -137,12 +137,14 @@ def chat(hostile: str, tmp_path_factory: pytest.TempPathFactory, embedding_cache
         oidc_client_secret="the hostile test's client secret",
         oidc_roles='{"zhiku-admins": "admin"}',
     )
-    proc, url = start_chat(settings, tmp_path_factory.mktemp("logs") / "chat.log")
-    try:
+    with chat_server(settings, tmp_path_factory.mktemp("logs")) as url:
         yield url, settings
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
 
 
 def _through_the_provider(browser, url: str, mode: str):
