@@ -1,7 +1,8 @@
 """The chat's sign-in with `ZHIKU_AUTH=oidc` in a real browser (chromium, Playwright)
 against a real `zhiku chat` and a real OpenID provider on 127.0.0.1 (`oidc-provider-mock`,
-started by the test with two people: ada in zhiku-admins, vic in readers). Each signs in
-through the provider's page and sees what the group's role allows; a sign-out ends the
+started by the test with two people: ada in readers and zhiku-admins, so the higher role
+wins; vic in readers). Each signs in through the provider's page and sees what the
+role allows; a sign-out ends the
 sign-in, and its cookie, replayed, opens nothing (issue 24)."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tests.helpers import MODELS_DIR, chat_server, chromium, free_port, wait_for
 from tests.integration.test_ui_sign_in import _knowledge_base_options
 
 PEOPLE = [
-    {"sub": "ada-0001", "preferred_username": "ada", "groups": ["zhiku-admins"]},
+    {"sub": "ada-0001", "preferred_username": "ada", "groups": ["readers", "zhiku-admins"]},
     {"sub": "vic-0002", "preferred_username": "vic", "groups": ["readers", "not-mapped"]},
 ]
 ROLES = {"zhiku-admins": "admin", "readers": "viewer"}
