@@ -126,9 +126,11 @@ class EmbeddingService:
         return {"id": self.model_id(), "object": "model", "created": 0, "owned_by": "zhiku"}
 
     def _compute(self, texts: list[str], as_query: bool) -> list[list[float]]:
+        from app.models.embeddings import embed_queries
+
         embeddings = self.embeddings
         if as_query:
-            return [embeddings.embed_query(t) for t in texts]
+            return embed_queries(embeddings, texts)
         return embeddings.embed_documents(texts)
 
     async def run(self, body: EmbeddingRequest) -> dict:

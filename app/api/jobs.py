@@ -3,7 +3,8 @@
 A job indexes a knowledge base's upload folder (after an upload) or re-reads all its
 folders (re-index), through the knowledge-base service the chat and the CLI use, so
 the ingest pipeline's guarantees hold: a crash or restart mid-job leaves an index the
-next run repairs, with no duplicates.
+next run repairs, with no duplicates. An FAQ import is a job too (`import-faq`): 10,000
+rows take minutes to embed on two cores, longer than a request should be held.
 
 Each job is one durable record, `data/jobs/<uuid4>.json`, written (atomically) when it
 is queued, starts and ends. A server that starts again queues every record not yet
@@ -32,7 +33,7 @@ from app.knowledge.types import IngestBusyError, IngestReport, Progress
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.jobs")
-Kind = Literal["index-uploads", "reindex", "index-urls"]
+Kind = Literal["index-uploads", "reindex", "index-urls", "import-faq"]
 BUSY_RETRY_S = 2.0  # another writer (the CLI, the chat) holds the data folder: wait
 KEEP_FINISHED = 500  # finished records kept for GET /v1/jobs/<id> across restarts
 UNFINISHED = ("queued", "waiting-for-writer", "running")
@@ -54,10 +55,12 @@ class JobStatus:
     finished: float | None = None
     resumed: int = 0  # how often a restarted server queued it again
     urls: list[str] = field(default_factory=list)  # index-urls: the pages to fetch
+    filename: str = ""  # import-faq: the sheet's name; its bytes are `<id>.upload`
+    author: str = ""  # import-faq: who the entries are signed by
 
     def as_dict(self) -> dict:
         shown = asdict(self)
-        del shown["owner"]
+        del shown["owner"], shown["author"]  # who may read it; who the FAQ rows are by
         return shown
 
 
@@ -86,9 +89,20 @@ class JobRunner:
         self._thread.start()
 
     def submit(
-        self, kind: Kind, collection: str, owner: str = "api", urls: list[str] | None = None
+        self,
+        kind: Kind,
+        collection: str,
+        owner: str = "api",
+        urls: list[str] | None = None,
+        sheet: tuple[str, bytes, str] | None = None,  # import-faq: filename, bytes, author
     ) -> JobStatus:
         status = JobStatus(str(uuid.uuid4()), kind, collection, owner, urls=list(urls or []))
+        if sheet is not None:
+            status.filename, data, status.author = sheet
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f".{status.id}.upload.part"
+            partial.write_bytes(data)
+            os.replace(partial, self._upload(status.id))
         self._save(status)  # durable before the client hears of it
         self.jobs[status.id] = status
         self._queue.put(status)
@@ -101,6 +115,9 @@ class JobRunner:
 
     def _record(self, job_id: str) -> Path:
         return self.folder / f"{job_id}.json"
+
+    def _upload(self, job_id: str) -> Path:
+        return self.folder / f"{job_id}.upload"
 
     def _save(self, status: JobStatus) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -143,17 +160,10 @@ class JobRunner:
         while True:
             status = self._queue.get()
             try:
-                report = self._with_writer(status)
-                status.counts = _counts(report)
-                status.problems = [
-                    {"source": p.source, "reason": p.reason, "kind": kind}
-                    for kind, problems in (
-                        ("skipped", report.skipped),
-                        ("failed", report.failed),
-                        ("fixes-dropped", report.fixes_dropped),  # issue 28: curated chunks
-                    )
-                    for p in problems
-                ]
+                if status.kind == "import-faq":
+                    self._import_faq(status)
+                else:
+                    self._index(status)
                 status.state = "done"
             except Exception as exc:  # reported in the status; the server keeps running
                 if disk_full(exc):
@@ -168,6 +178,46 @@ class JobRunner:
                 self._save(status)
             except OSError as exc:  # the status stays in memory; a restart runs it again
                 log.error("job %s: record not written: %s", status.id, exc)
+
+    def _index(self, status: JobStatus) -> None:
+        report = self._with_writer(status)
+        status.counts = _counts(report)
+        status.problems = [
+            {"source": p.source, "reason": p.reason, "kind": kind}
+            for kind, problems in (
+                ("skipped", report.skipped),
+                ("failed", report.failed),
+                ("fixes-dropped", report.fixes_dropped),  # issue 28: curated chunks
+            )
+            for p in problems
+        ]
+
+    def _import_faq(self, status: JobStatus) -> None:
+        """An FAQ sheet through the FAQ service (`zhiku faq import`'s): `counts` shows the
+        rows added so far while it runs, each row left out is a problem. A job a restart
+        runs again imports the file again: rows added before the stop are then left out
+        as duplicates, never added twice."""
+        from app.knowledge.faq import FaqService
+
+        status.state = "running"
+        self._save(status)
+
+        def progress(added: int, total: int) -> None:
+            status.counts = {"rows_added": added, "rows_to_add": total}
+
+        upload = self._upload(status.id)
+        try:
+            report = FaqService(self.settings).import_file(
+                status.knowledge_base, status.filename, upload.read_bytes(), status.author,
+                progress,
+            )  # fmt: skip
+        finally:
+            upload.unlink(missing_ok=True)
+        status.counts = {"rows_added": report.added, "rows_left_out": len(report.errors)}
+        status.problems = [
+            {"source": status.filename, "reason": line, "kind": "row-left-out"}
+            for line in report.errors
+        ]
 
     def _with_writer(self, status: JobStatus) -> IngestReport:
         name = status.knowledge_base

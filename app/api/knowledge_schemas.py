@@ -38,7 +38,7 @@ class JobOut(_Out):
     """A background job (app/api/jobs.py JobStatus), without its owner."""
 
     id: str
-    kind: Literal["index-uploads", "reindex", "index-urls"]
+    kind: Literal["index-uploads", "reindex", "index-urls", "import-faq"]
     knowledge_base: str
     state: Literal["queued", "waiting-for-writer", "running", "done", "failed"]
     files_total: int
@@ -50,6 +50,7 @@ class JobOut(_Out):
     finished: float | None
     resumed: int
     urls: list[str]  # index-urls: the web pages it fetches
+    filename: str = ""  # import-faq: the sheet (rows added: counts; rows left out: problems)
 
 
 class RefusedOut(_Out):
@@ -90,12 +91,6 @@ class FaqOut(_Out):
 class FaqList(_Out):
     object: Literal["list"] = "list"
     data: list[FaqOut]
-
-
-class FaqImportOut(_Out):
-    added: int
-    errors: list[str]  # one line per row left out, naming the row
-    seconds: float
 
 
 class FaqDeleted(_Out):

@@ -10,6 +10,7 @@ import typer
 
 from app.cli.ask import ask
 from app.cli.chat import chat
+from app.cli.chunks import chunks_app
 from app.cli.eval import eval_app
 from app.cli.faq import faq_app
 from app.cli.ingest import ingest
@@ -38,6 +39,7 @@ cli.add_typer(grants_app, name="grants")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(audit_app, name="audit")
 cli.add_typer(faq_app, name="faq")
+cli.add_typer(chunks_app, name="chunks")
 
 
 @cli.callback()

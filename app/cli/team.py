@@ -9,7 +9,6 @@ Every change is recorded in the audit trail as done by `cli:<the operating-syste
 
 from __future__ import annotations
 
-import getpass
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from app.auth import ALL, Access, open_access
 from app.cli.errors import user_errors
+from app.cli.operator import actor
 from app.errors import UserError
 
 users_app = typer.Typer(help="Accounts for ZHIKU_AUTH=local.", no_args_is_help=True)
@@ -41,12 +41,8 @@ def _access() -> Access:
     return open_access(get_settings())
 
 
-def _actor() -> str:
-    return f"cli:{getpass.getuser()}"
-
-
 def _audit(access: Access, action: str, target: str, detail: str = "") -> None:
-    access.audit.record(_actor(), action, target, "cli", "ok", detail)
+    access.audit.record(actor(), action, target, "cli", "ok", detail)
 
 
 def _password(from_stdin: bool) -> str:

@@ -14,6 +14,7 @@ another question however close its vector. The best entry passing both is the ma
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,11 +24,12 @@ from langchain_core.embeddings import Embeddings
 from app.faq.asking import same_ask
 from app.faq.store import FaqEntry, FaqStore, FaqVectors
 from app.faq.text import question_key
-from app.models.embeddings import embedding_id
+from app.models.embeddings import embed_queries, embedding_id
 from app.settings import FaqSettings
 from app.text import names, squash
 
 Verdict = Literal["answer", "context", "none"]
+REEMBED_BATCH = 256  # entries embedded again per transaction when the model changed
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,20 @@ class FaqMatch:
 
 
 def embed_questions(embeddings: Embeddings, texts: list[str]) -> np.ndarray:
-    """Unit-length float32 rows, one per text, embedded as queries."""
-    rows = [embeddings.embed_query(text) for text in texts]
-    return _unit(np.asarray(rows, dtype=np.float32))
+    """Unit-length float32 rows, one per text, embedded as queries (in batches)."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return _unit(np.asarray(embed_queries(embeddings, texts), dtype=np.float32))
+
+
+def embed_entries(embeddings: Embeddings, questions: Sequence[list[str]]) -> list[np.ndarray]:
+    """One block of rows per entry (its question, then its phrasings), every entry's
+    texts embedded together: an import's batch of rows is a few model calls, not one
+    per question."""
+    if not questions:
+        return []
+    matrix = embed_questions(embeddings, [text for texts in questions for text in texts])
+    return np.split(matrix, np.cumsum([len(texts) for texts in questions])[:-1])
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
@@ -131,8 +144,10 @@ class FaqMatcher:
         self._entries = {e.id: _Known(e, question_key(e.question)) for e in entries}
         if not stale:
             return vectors
-        for entry_id in stale:  # the embedding model changed: embed those questions again
-            entry = self.store.get(self.knowledge_base, entry_id)
-            fresh = embed_questions(self.embeddings, entry.questions())
-            self.store.set_vectors(self.knowledge_base, entry_id, fresh, self.model)
+        known = {e.id: e for e in entries}
+        for start in range(0, len(stale), REEMBED_BATCH):  # the embedding model changed
+            batch = [known[i] for i in stale[start : start + REEMBED_BATCH] if i in known]
+            blocks = embed_entries(self.embeddings, [e.questions() for e in batch])
+            fresh = {e.id: block for e, block in zip(batch, blocks, strict=True)}
+            self.store.set_vectors(self.knowledge_base, fresh, self.model)
         return self.store.vectors(self.knowledge_base, self.model)[0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -284,13 +284,17 @@ class FaqStore:
             raise self._duplicate(knowledge_base, draft.question) from None
 
     def set_vectors(
-        self, knowledge_base: str, entry_id: int, vectors: np.ndarray, embedding: str
+        self, knowledge_base: str, vectors: Mapping[int, np.ndarray], embedding: str
     ) -> None:
-        """Vectors made again by another embedding model; the entry is otherwise unchanged."""
+        """Entries' vectors made again by another embedding model, in one transaction;
+        the entries are otherwise unchanged (one deleted meanwhile is skipped)."""
         with self._session() as session:
-            row = self._row(session, knowledge_base, entry_id)
-            for key, value in _vector_columns(vectors, embedding).items():
-                setattr(row, key, value)
+            for entry_id, block in vectors.items():
+                row = session.get(_Entry, entry_id)
+                if row is None or row.knowledge_base != knowledge_base:
+                    continue
+                for key, value in _vector_columns(block, embedding).items():
+                    setattr(row, key, value)
 
     def delete(self, knowledge_base: str, entry_id: int) -> None:
         with self._session() as session:

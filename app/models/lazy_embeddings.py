@@ -35,11 +35,24 @@ class LazyEmbeddings(Embeddings):
     def _encode(self, texts: list[str]) -> list[list[float]]:
         raise NotImplementedError
 
+    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
+        """A backend whose query side has no batch call embeds them one by one."""
+        return [self.embed_query(text) for text in texts]
+
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._batched(self._encode, texts)
+
+    def embed_queries(self, texts: list[str]) -> list[list[float]]:
+        """Many questions at once, each as `embed_query` embeds it (E5's "query: " side),
+        `batch_size` per call: one call per question cost an FAQ import of 10,000 rows
+        ~17 minutes (docs/benchmarks.md, "FAQ entries")."""
+        return self._batched(self._encode_queries, texts)
+
+    def _batched(self, encode, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for i in range(0, len(texts), self.batch_size):
             batch = texts[i : i + self.batch_size]
-            vectors.extend(self._encode(batch))
+            vectors.extend(encode(batch))
             self.texts_embedded += len(batch)
         return vectors
 

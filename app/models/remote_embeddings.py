@@ -96,6 +96,10 @@ class RemoteEmbeddings(LazyEmbeddings):
         with self._errors():
             return self._embed([text], "query")[0]
 
+    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
+        with self._errors():
+            return self._embed(texts, "query")
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """The openai SDK's exceptions as one line naming the setting to change."""

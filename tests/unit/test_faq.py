@@ -8,9 +8,10 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from app.faq.asking import asks, same_ask
-from app.faq.matching import FaqMatcher, best_scores, decide, embed_questions
+from app.faq.matching import FaqMatcher, best_scores, decide, embed_entries, embed_questions
 from app.faq.store import FaqDraft, FaqDuplicate, FaqError, FaqNotFound, FaqStore, FaqVectors
 from app.faq.text import question_key
+from app.models.lazy_embeddings import LazyEmbeddings
 from app.settings import FaqSettings
 
 
@@ -28,6 +29,31 @@ class TableEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return [self.embed_query(t) for t in texts]
+
+
+class BatchEmbeddings(LazyEmbeddings):
+    """A backend with a batched query side, recording the size of each call."""
+
+    name, batch_size = "batch", 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def _load(self) -> object:
+        return object()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def _encode_queries(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        return [self._vector(t) for t in texts]
+
+    @staticmethod
+    def _vector(text: str) -> list[float]:
+        number = int(text[1:])
+        return [float(text[0] == "q"), float(number % 17), float(number // 17 + 1)]
 
 
 TABLE = {
@@ -188,3 +214,17 @@ def test_questions_asking_for_different_kinds_of_answer_differ() -> None:
     assert not same_ask("检索增强生成是什么东西", ["RAG 是谁在哪一年提出的？"])
     assert same_ask("RAG 哪年提出的", ["RAG 是谁在哪一年提出的？"])
     assert same_ask("检索增强生成", ["RAG 是谁提出的？"])  # asks nothing in particular
+
+
+def test_an_import_batch_is_a_few_model_calls_and_each_entry_gets_its_own_rows() -> None:
+    embeddings = BatchEmbeddings()
+    questions = [[f"q{i}", *([f"p{i}"] if i % 3 == 0 else [])] for i in range(200)]
+    blocks = embed_entries(embeddings, questions)
+    texts = sum(len(q) for q in questions)  # 267
+    assert embeddings.calls == [64, 64, 64, 64, texts - 256]  # not one call per question
+    assert [len(block) for block in blocks] == [len(q) for q in questions]
+    for block, texts_of_entry in zip(blocks, questions, strict=True):
+        for row, text in zip(block, texts_of_entry, strict=True):
+            expected = np.asarray(embeddings.embed_query(text), dtype=np.float32)
+            assert row == pytest.approx(expected / np.linalg.norm(expected))
+    assert embed_entries(embeddings, []) == [] and len(embeddings.calls) == 5
