@@ -19,7 +19,7 @@ THRESHOLDS = [round(0.80 + 0.01 * i, 2) for i in range(11)]
 CHECKS = "names + kind of answer"  # the matcher's checks, as bench.faq_bench names them
 RULES = {
     "closest entry, checks or not": False,
-    "only an entry passing the checks": True,
+    "only an entry passing the checks": True,  # shipped (app.faq.matching.decide)
 }
 
 

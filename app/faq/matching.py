@@ -87,9 +87,13 @@ def same_question(question: str, entry: FaqEntry) -> bool:
 
 def decide(score: float, config: FaqSettings, *, same: bool = True) -> Verdict:
     """At or above the match threshold, and the same question (`same_question`), the
-    entry answers; above the context threshold it is one more context for the model;
-    else it is not used."""
-    if score >= config.faq_match_threshold and same:
+    entry answers; above the context threshold, and the same question, it is one more
+    context for the model; else it is not used. An entry about another name or kind of
+    answer is never context: put first, it misled more often than it helped (0.29 vs 0.67
+    precision, docs/benchmarks.md "FAQ entries as context")."""
+    if not same:
+        return "none"
+    if score >= config.faq_match_threshold:
         return "answer"
     if score >= config.faq_context_threshold:
         return "context"
