@@ -82,6 +82,8 @@ def finish_pending(settings: Settings) -> None:
                 pending.finished(operation.path)
         except IngestBusyError:
             continue
+        except Exception as exc:  # a database down: the names stay hidden, retried next time
+            log.error("cannot finish the %s of %r yet: %s", operation.op, operation.name, exc)
 
 
 def _finish_rename(settings: Settings, old: str, new: str) -> None:

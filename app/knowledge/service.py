@@ -32,7 +32,12 @@ from app.knowledge.types import (
 )
 from app.retrieval.service import UnknownKnowledgeBase
 from app.settings import Settings, validate_collection_name
-from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
+from app.store.knowledge_bases import (
+    chunk_counts,
+    collection_ids,
+    collection_size,
+    list_collections,
+)
 from app.store.pending import pending as pending_operations
 from ingest import chunk_fixes
 from ingest.indexing import delete_source, ingest_paths, ingest_urls, reindex
@@ -79,6 +84,11 @@ class KnowledgeBases:
 
     def exists(self, name: str) -> bool:
         return validate_collection_name(name) in self.names()
+
+    def identity(self, name: str) -> str:
+        """The collection's id ("" if none): chains cached by name key on it too, so a
+        renamed, deleted or re-created knowledge base never answers from a stale handle."""
+        return collection_ids(self.settings).get(name, "")
 
     def size(self, name: str) -> int:
         """Chunks in the knowledge base (0 if it does not exist); loads no model."""

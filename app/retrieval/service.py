@@ -86,6 +86,11 @@ class RetrievalService:
     def knowledge_bases(self) -> list[str]:
         return list_collections(self.settings)
 
+    def identity(self, collection: str) -> str:
+        """The collection's Chroma id ("" if none): what a cache of chains keys on beside
+        the name, so a renamed or re-created knowledge base never gets a stale one."""
+        return collection_ids(self.settings).get(collection, "")
+
     def search(
         self, collection: str, query: str, k: int | None = None, score_threshold: float = 0.0
     ) -> list[Chunk]:
