@@ -110,7 +110,7 @@ class KnowledgeBases:
         found = [
             self._document(name, source, n, statuses.get(source)) for source, n in counts.items()
         ]
-        for source, status in statuses.items():
+        for source, status in statuses.items():  # not indexed (now): while its file is there
             if source not in counts and status.state != "indexed":
                 document = self._document(name, source, 0, status)
                 if document.size_bytes is not None or status.state == "indexing" or "://" in source:
@@ -120,15 +120,19 @@ class KnowledgeBases:
     def _document(
         self, name: str, source: str, chunks: int, status: DocumentStatus | None
     ) -> DocumentInfo:
-        kept = {}
-        if status is not None:
-            kept = {"state": status.state, "reason": status.reason, "code": status.code,
-                    "params": dict(status.params)}  # fmt: skip
+        last = status or DocumentStatus("indexed")
         path = locate_source(self.settings, name, source)
-        if path is None:
-            return DocumentInfo(source, chunks, **kept)  # type: ignore[arg-type]
-        stat = path.stat()
-        return DocumentInfo(source, chunks, stat.st_size, stat.st_mtime, **kept)  # type: ignore[arg-type]
+        stat = path.stat() if path is not None else None
+        return DocumentInfo(
+            source,
+            chunks,
+            stat.st_size if stat else None,
+            stat.st_mtime if stat else None,
+            last.state,
+            last.reason,
+            last.code,
+            dict(last.params),
+        )
 
     def description(self, name: str) -> str:
         return read_description(self.settings, name)

@@ -7,7 +7,9 @@ other surfaces share), the web chat translates the errors it knows here, by clas
 the fields of their one-line message: one table, next to the catalogue it feeds.
 `tests/unit/test_ui_errors.py` raises each of them for real from its own layer, so a
 changed message fails there instead of silently showing English. An error not in the
-table is shown as its English text under a translated heading.
+table is shown as its English text under a translated heading. Errors that carry a
+stable reason code (the conversation store's, an upload refused by one of ingest's
+limits) are said from the code instead (app/ui/reasons.py): no wording parsed back.
 """
 
 from __future__ import annotations

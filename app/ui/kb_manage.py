@@ -16,8 +16,8 @@ from app.ui.safe_text import show_error
 
 def render(collection: str) -> None:
     """Two closed boxes under the knowledge base's name: nothing happens by one click."""
-    if not permissions.may("admin", collection):
-        return
+    if not permissions.may("admin", collection) or not resources.knowledge().exists(collection):
+        return  # the picker's default before it is made: nothing to rename yet
     with st.expander(_("Rename or delete this knowledge base")):
         rename_form(collection)
         st.divider()
