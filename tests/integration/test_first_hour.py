@@ -275,6 +275,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     page.get_by_test_id("stHeading").filter(has_text=KB2).first.wait_for()
     assert KB2 in walk.sidebar().get_by_test_id("stSelectbox").first.inner_text()
     walk.check("renamed")
+    idle(page)  # the box keeps its open state across the rerun, or not: look
     confirm = main.get_by_label(walk.text("confirm"))
     if not confirm.is_visible():
         main.get_by_text(walk.text("kb_actions")).click()
