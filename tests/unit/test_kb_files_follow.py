@@ -45,19 +45,19 @@ def test_roots_urls_and_states_follow_a_rename_and_go_with_a_delete(tmp_path: Pa
 
 def test_indexing_shows_while_its_writer_lives(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data")
-    mark_indexing(settings, "kb", ["a.txt", "b.txt"])
-    assert {s: v.state for s, v in read_status(settings, "kb").items()} == {
+    mark_indexing(settings, "notes", ["a.txt", "b.txt"])
+    assert {s: v.state for s, v in read_status(settings, "notes").items()} == {
         "a.txt": "indexing",
         "b.txt": "indexing",
     }
-    record_outcome(settings, "kb", ["a.txt"], [], unfinished=["b.txt"])
-    assert {s: v.state for s, v in read_status(settings, "kb").items()} == {"a.txt": "indexed"}
-    path = kb_file(settings, "kb", STATUS)
+    record_outcome(settings, "notes", ["a.txt"], [], unfinished=["b.txt"])
+    assert {s: v.state for s, v in read_status(settings, "notes").items()} == {"a.txt": "indexed"}
+    path = kb_file(settings, "notes", STATUS)
     dead = json.loads(path.read_text())
     here = socket.gethostname()
     dead["c.txt"] = {**dead["a.txt"], "state": "indexing", "pid": 2**22 + 1, "host": here}
     path.write_text(json.dumps(dead))
-    assert "c.txt" not in read_status(settings, "kb")  # its writer is gone
+    assert "c.txt" not in read_status(settings, "notes")  # its writer is gone
 
 
 def test_a_recorded_operation_hides_its_names_until_finished(tmp_path: Path) -> None:
