@@ -101,7 +101,7 @@ def test_a_rename_carries_everything_and_a_delete_leaves_nothing(
         c for c in knowledge.chunks("白鹭计划", "负责人.txt") if c.chunk_id == before["chunk"]
     )
     assert fixed.text.endswith("（已核对）") and fixed.state == "edited"
-    assert [e.question for e in FaqService(settings).entries("白鹭计划")] == ["白鹭计划谁负责？"]
+    assert [e.question for e in FaqService(settings).list("白鹭计划")] == ["白鹭计划谁负责？"]
     assert knowledge.description("白鹭计划") == "白鹭计划的资料"
     assert [(g.subject, g.knowledge_base) for g in open_access(settings).list_grants()] == [
         ("user:ann", "白鹭计划")
