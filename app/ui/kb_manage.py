@@ -18,7 +18,8 @@ def render(collection: str) -> None:
     """Two closed boxes under the knowledge base's name: nothing happens by one click."""
     if not permissions.may("admin", collection) or not resources.knowledge().exists(collection):
         return  # the picker's default before it is made: nothing to rename yet
-    with st.expander(_("Rename or delete this knowledge base")):
+    # keyed: it stays open across the reruns its own widgets cause
+    with st.expander(_("Rename or delete this knowledge base"), key=f"kb_manage_{collection}"):
         rename_form(collection)
         st.divider()
         delete_form(collection)
@@ -52,20 +53,23 @@ def rename(collection: str, new: str) -> None:
 
 
 def delete_form(collection: str) -> None:
-    st.caption(
-        _(
-            "Deleting removes its documents, uploaded files, FAQ entries and access grants."
-            " Conversations stay readable. It cannot be undone."
+    """Deleted only when the name is typed: one form, so typing and the click are one
+    step (no rerun in between to lose either)."""
+    with st.form(f"delete_kb_{collection}"):
+        st.caption(
+            _(
+                "Deleting removes its documents, uploaded files, FAQ entries and access grants."
+                " Conversations stay readable. It cannot be undone."
+            )
         )
-    )
-    typed = st.text_input(
-        _("Type {name} to confirm", name=collection), key=f"delete_kb_confirm_{collection}"
-    )
-    confirmed = typed.strip() == collection
-    if st.button(
-        _("Delete knowledge base"), key="delete_kb", type="primary", disabled=not confirmed
-    ):
-        delete(collection)
+        typed = st.text_input(
+            _("Type {name} to confirm", name=collection), key=f"delete_kb_confirm_{collection}"
+        )
+        if st.form_submit_button(_("Delete knowledge base"), key="delete_kb", type="primary"):
+            if typed.strip() == collection:
+                delete(collection)
+            else:
+                st.warning(_("Type the name exactly as shown to delete it."))
 
 
 def delete(collection: str) -> None:

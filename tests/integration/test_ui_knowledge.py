@@ -191,8 +191,9 @@ def test_status_per_document_then_rename_and_delete_the_knowledge_base(
     assert "草稿" not in list(app.dataframe[0].value.iloc[:, 0])
     assert (ui_settings.storage.uploads_dir / "草稿二" / "好.txt").is_file()
 
-    assert app.button(key="delete_kb").disabled  # nothing is deleted by one click
-    app.text_input(key="delete_kb_confirm_草稿二").set_value("草稿二").run()
+    app.button(key="delete_kb").click().run()  # the name not typed: nothing happens
+    assert "草稿二" in list(app.dataframe[0].value.iloc[:, 0]) and app.warning
+    app.text_input(key="delete_kb_confirm_草稿二").set_value("草稿二")
     app.button(key="delete_kb").click().run()
     assert not app.exception, app.exception
     assert app.selectbox(key="kb").value != "草稿二"
