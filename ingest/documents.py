@@ -14,16 +14,32 @@ from charset_normalizer import from_bytes
 PageCallback = Callable[[int, int], None]
 
 
+# Why a file was not indexed, as stable codes: the message is English (the CLI, the API,
+# the logs); a page in another language says the same from the code and its `params`
+# (app/ui/reasons.py), so no wording is parsed back.
+REASON_CODES = (
+    "empty", "too_large", "unsupported_type", "binary", "encoding", "corrupt", "encrypted",
+    "too_many_pages", "too_many_chunks", "unpacks_too_large", "image_too_large", "not_image",
+    "unreadable", "parse_failed", "no_text", "url_refused", "url_unreachable", "not_web_page",
+    "no_main_text", "url_too_large", "url_too_slow", "fixes_dropped",
+)  # fmt: skip
+
+
 class LoadError(Exception):
-    """A file cannot be indexed; the message is the one-line reason shown to the user.
+    """A file cannot be indexed; the message is the one-line reason shown to the user,
+    `code` (one of REASON_CODES) and `params` the same for a translation.
 
     `skipped` marks files refused by policy (empty, too large, no text) rather than
     files that broke while reading (corrupt, binary, unreadable).
     """
 
-    def __init__(self, reason: str, *, skipped: bool = False) -> None:
+    def __init__(
+        self, reason: str, *, skipped: bool = False, code: str = "unreadable", **params: object
+    ) -> None:
         super().__init__(reason)
         self.skipped = skipped
+        self.code = code
+        self.params = params
 
 
 @dataclass
@@ -60,7 +76,7 @@ def decode_text(data: bytes) -> str:
                 continue
             if _looks_like_text(text):
                 return text
-        raise LoadError("binary content (NUL bytes), not text")
+        raise LoadError("binary content (NUL bytes), not text", code="binary")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -72,11 +88,11 @@ def decode_text(data: bytes) -> str:
             best = from_bytes(data).best()
             if best is None:
                 raise LoadError(
-                    "undecodable bytes: not UTF-8, GBK or another known encoding"
+                    "undecodable bytes: not UTF-8, GBK or another known encoding", code="encoding"
                 ) from None
             text = str(best)
     if not _looks_like_text(text):
-        raise LoadError("binary content, not text")
+        raise LoadError("binary content, not text", code="binary")
     return text
 
 

@@ -12,6 +12,7 @@ the BM25 index of this and every other process learns that it changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,13 +31,21 @@ from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
 from ingest.loaders import LoadError, check_chunk_count, load_file
 from ingest.roots import remember_roots, remembered_roots
 from ingest.splitting import make_splitter, split_file
+from ingest.status import forget as forget_status
+from ingest.status import mark_indexing, record_outcome
 from ingest.web import load_url, remember_urls, remembered_urls
 
 
 @dataclass
 class FileProblem:
     source: str
-    reason: str
+    reason: str  # English, one line
+    code: str = "unreadable"  # ingest.documents.REASON_CODES: what a page translates
+    params: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, source: str, exc: LoadError) -> FileProblem:
+        return cls(source, str(exc), exc.code, dict(exc.params))
 
 
 @dataclass
@@ -57,6 +66,7 @@ class IngestReport:
     interrupted: bool = False
     # curated chunk fixes undone because their file changed or went away (issue 28)
     fixes_dropped: list[FileProblem] = field(default_factory=list)
+    indexed_sources: list[str] = field(default_factory=list)  # indexed or unchanged
 
     @property
     def ok(self) -> bool:
@@ -130,7 +140,11 @@ def ingest_paths(
         group.clear()
 
     roots = [str(p.resolve()) for p in paths]
-    with writer_lock(kb.settings, kb.collection, roots=roots, whole=prune), kb.bm25.writing():
+    with (
+        writer_lock(kb.settings, kb.collection, roots=roots, whole=prune),
+        _statuses(kb, [c.source for c in candidates], report),
+        kb.bm25.writing(),
+    ):
         try:
             for candidate in candidates:
                 try:
@@ -146,7 +160,7 @@ def ingest_paths(
                     group[candidate.source] = chunks
                 except LoadError as exc:
                     problems = report.skipped if exc.skipped else report.failed
-                    problems.append(FileProblem(candidate.source, str(exc)))
+                    problems.append(FileProblem.of(candidate.source, exc))
                     progress.file_done(candidate.source)
                 if sum(map(len, group.values())) >= group_chunks:
                     flush()
@@ -159,6 +173,29 @@ def ingest_paths(
             report.interrupted = True
     report.embeddings_computed = _texts_embedded(kb) - embedded_before
     return report
+
+
+@contextmanager
+def _statuses(kb: KnowledgeBase, sources: list[str], report: IngestReport) -> Iterator[None]:
+    """Each file "indexing" while the ingest runs, then what became of it (ingest/status.py);
+    a file the run did not reach (Ctrl-C, an error) loses its "indexing"."""
+    mark_indexing(kb.settings, kb.collection, sources)
+    try:
+        yield
+    finally:
+        problems = [
+            (state, p.source, p.reason, p.code, p.params)
+            for state, found in (("skipped", report.skipped), ("failed", report.failed))
+            for p in found
+        ]
+        seen = set(report.indexed_sources) | {p[1] for p in problems}
+        record_outcome(
+            kb.settings,
+            kb.collection,
+            report.indexed_sources,
+            problems,  # type: ignore[arg-type]
+            unfinished=[s for s in sources if s not in seen],
+        )
 
 
 def _texts_embedded(kb: KnowledgeBase) -> int:
@@ -211,6 +248,7 @@ def _index_group(
                 _drop_fixes(kb, source, "the file changed", report)
         else:
             report.files_unchanged += 1
+        report.indexed_sources.append(source)
         progress.file_done(source)
 
 
@@ -250,7 +288,7 @@ def _drop_fixes(kb: KnowledgeBase, source: str, why: str, report: IngestReport) 
     dropped = drop_fixes(kb, source, f"{why}; the fix was dropped and the file's text is back")
     if dropped:
         note = f"{why}: {dropped} curated chunk fix(es) dropped; see the change log"
-        report.fixes_dropped.append(FileProblem(source, note))
+        report.fixes_dropped.append(FileProblem(source, note, "fixes_dropped", {"count": dropped}))
 
 
 def _delete_keys(kb: KnowledgeBase, manager, keys: list[str]) -> int:
@@ -298,7 +336,11 @@ def ingest_urls(
     splitter = make_splitter(knowledge.chunk_size, knowledge.chunk_overlap)
     limits = (knowledge.chunk_size, knowledge.max_chunks_per_file)
     group = {}
-    with writer_lock(kb.settings, kb.collection, roots=urls), kb.bm25.writing():
+    with (
+        writer_lock(kb.settings, kb.collection, roots=urls),
+        _statuses(kb, urls, report),
+        kb.bm25.writing(),
+    ):
         for url in urls:
             try:
                 loaded = load_url(url, kb.settings)
@@ -306,7 +348,7 @@ def ingest_urls(
                 group[url] = split_file(loaded, url, splitter)
             except LoadError as exc:
                 problems = report.skipped if exc.skipped else report.failed
-                problems.append(FileProblem(url, str(exc)))
+                problems.append(FileProblem.of(url, exc))
                 progress.file_done(url)
         _index_group(kb, kb.record_manager, group, 64, progress, report)
     remember_urls(kb.settings, kb.collection, list(group))
@@ -319,4 +361,5 @@ def delete_source(kb: KnowledgeBase, source: str) -> int:
     with writer_lock(kb.settings, kb.collection), kb.bm25.writing():
         deleted = _delete_keys(kb, manager, manager.list_keys(group_ids=[source]))
         drop_fixes(kb, source, "the document was deleted")
+        forget_status(kb.settings, kb.collection, source)
         return deleted

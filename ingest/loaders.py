@@ -94,7 +94,9 @@ def _load_pdf(
             sections = pages.finish()
         meta_title = reader.metadata.get("/Title") if reader.metadata else None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise LoadError(f"corrupt or truncated PDF ({_short(exc)})") from None
+        raise LoadError(
+            f"corrupt or truncated PDF ({_short(exc)})", code="corrupt", format="PDF"
+        ) from None
     return LoadedFile(title=str(meta_title or path.stem), sections=sections)
 
 
@@ -106,7 +108,7 @@ def _decrypt(reader: object) -> None:
         except Exception:
             opened = 0
         if not opened:
-            raise LoadError("encrypted PDF (needs a password)", skipped=True)
+            raise LoadError("encrypted PDF (needs a password)", skipped=True, code="encrypted")
 
 
 def _pdf_page(page: Any, number: int, pages: OcrPages, tables: object = None) -> None:
@@ -138,7 +140,7 @@ def _load_docx(path: Path) -> LoadedFile:
     try:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise LoadError(f"corrupt DOCX ({_short(exc)})") from None
+        raise LoadError(f"corrupt DOCX ({_short(exc)})", code="corrupt", format="DOCX") from None
     from ingest.tables import docx_sections  # tables as rows that repeat their header
 
     title = document.core_properties.title or path.stem
@@ -151,7 +153,7 @@ def _load_html(path: Path) -> LoadedFile:
 
     data = path.read_bytes()
     if b"\x00" in data[:4096]:
-        raise LoadError("binary content (NUL bytes), not HTML")
+        raise LoadError("binary content (NUL bytes), not HTML", code="binary")
     # UnicodeDammit honours <meta charset>; fall back to our detector.
     markup = UnicodeDammit(data, ["utf-8", "gb18030"]).unicode_markup or decode_text(data)
     soup = BeautifulSoup(markup, "html.parser")
@@ -209,7 +211,7 @@ def check_unpacked(path: Path | BinaryIO, max_xml_bytes: int, max_other_bytes: i
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         kind = path.suffix.lstrip(".").upper() if isinstance(path, Path) else "DOCX"
-        raise LoadError(f"corrupt {kind} ({_short(exc)})") from None
+        raise LoadError(f"corrupt {kind} ({_short(exc)})", code="corrupt", format=kind) from None
     xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
     other = sum(m.file_size for m in members) - xml
     if xml > max_xml_bytes:
@@ -217,12 +219,18 @@ def check_unpacked(path: Path | BinaryIO, max_xml_bytes: int, max_other_bytes: i
             f"unpacks to {xml / 1e6:.1f} MB of XML (limit {max_xml_bytes / 1e6:g} MB, "
             "ZHIKU_MAX_UNPACKED_MB)",
             skipped=True,
+            code="unpacks_too_large",
+            mb=f"{xml / 1e6:.1f}",
+            limit=f"{max_xml_bytes / 1e6:g}",
         )
     if other > max_other_bytes:
         raise LoadError(
             f"unpacks to {other / 1e6:.1f} MB of images and other parts (limit "
             f"{max_other_bytes / 1e6:g} MB, ZHIKU_MAX_FILE_MB)",
             skipped=True,
+            code="unpacks_too_large",
+            mb=f"{other / 1e6:.1f}",
+            limit=f"{max_other_bytes / 1e6:g}",
         )
 
 
@@ -235,7 +243,13 @@ def check_pages(path: Path | BinaryIO, max_pages: int) -> None:
     except Exception:  # a broken PDF is reported by its loader, in its words
         return
     if pages > max_pages:
-        raise LoadError(f"{pages} pages (limit {max_pages}, ZHIKU_MAX_PDF_PAGES)", skipped=True)
+        raise LoadError(
+            f"{pages} pages (limit {max_pages}, ZHIKU_MAX_PDF_PAGES)",
+            skipped=True,
+            code="too_many_pages",
+            pages=pages,
+            limit=max_pages,
+        )
 
 
 def check_chunk_count(
@@ -251,6 +265,9 @@ def check_chunk_count(
         raise LoadError(
             f"would make at least {chunks:,} chunks (limit {limit:,}, ZHIKU_MAX_CHUNKS_PER_FILE)",
             skipped=True,
+            code="too_many_chunks",
+            chunks=f"{chunks:,}",
+            limit=f"{limit:,}",
         )
 
 
@@ -275,15 +292,23 @@ def load_file(
     except OSError as exc:
         raise LoadError(f"cannot read ({_short(exc)})") from None
     if size == 0:
-        raise LoadError("empty file", skipped=True)
+        raise LoadError("empty file", skipped=True, code="empty")
     if size > max_bytes:
         raise LoadError(
             f"too large ({size / 1e6:.1f} MB > limit {max_bytes / 1e6:.1f} MB, ZHIKU_MAX_FILE_MB)",
             skipped=True,
+            code="too_large",
+            size=f"{size / 1e6:.1f}",
+            limit=f"{max_bytes / 1e6:.1f}",
         )
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
-        raise LoadError(f"unsupported file type {path.suffix!r}", skipped=True)
+        raise LoadError(
+            f"unsupported file type {path.suffix!r}",
+            skipped=True,
+            code="unsupported_type",
+            suffix=path.suffix or "–",
+        )
     try:
         if max_unpacked_bytes is not None and path.suffix.lower() in _ZIPPED:
             check_unpacked(path, max_unpacked_bytes, max_bytes)
@@ -310,9 +335,13 @@ def load_file(
     except OSError as exc:
         raise LoadError(f"cannot read ({_short(exc)})") from None
     except Exception as exc:  # a parser bug on odd input must not stop the whole ingest
-        raise LoadError(f"could not parse ({type(exc).__name__}: {_short(exc)})") from None
+        raise LoadError(
+            f"could not parse ({type(exc).__name__}: {_short(exc)})", code="parse_failed"
+        ) from None
     if not any(s.text.strip() for s in loaded.sections):
-        raise LoadError("no text found (blank, scanned image PDF, or only markup)", skipped=True)
+        raise LoadError(
+            "no text found (blank, scanned image PDF, or only markup)", skipped=True, code="no_text"
+        )
     return loaded
 
 

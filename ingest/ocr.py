@@ -144,14 +144,26 @@ def open_image(source: Any, max_pixels: int) -> Any:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(source)
     except Image.DecompressionBombError:
-        raise LoadError(_too_big_message(None, max_pixels), skipped=True) from None
+        raise LoadError(
+            _too_big_message(None, max_pixels),
+            skipped=True,
+            code="image_too_large",
+            limit=f"{max_pixels / 1e6:g}",
+        ) from None
     except UnidentifiedImageError:
-        raise LoadError("not an image (Pillow cannot identify its format)") from None
+        raise LoadError(
+            "not an image (Pillow cannot identify its format)", code="not_image"
+        ) from None
     except (SyntaxError, ValueError) as exc:
-        raise LoadError(f"not a readable image ({str(exc)[:120]})") from None
+        raise LoadError(f"not a readable image ({str(exc)[:120]})", code="not_image") from None
     width, height = image.size
     if width * height > max_pixels:
-        raise LoadError(_too_big_message((width, height), max_pixels), skipped=True)
+        raise LoadError(
+            _too_big_message((width, height), max_pixels),
+            skipped=True,
+            code="image_too_large",
+            limit=f"{max_pixels / 1e6:g}",
+        )
     return image
 
 

@@ -110,7 +110,9 @@ def load_image(
                 pages.ocr([(0, frame.convert("RGB"))], number)  # decoded here, in order
             sections = pages.finish()
     except OSError as exc:  # truncated or corrupt pixel data
-        raise LoadError(f"corrupt image ({str(exc)[:120]})") from None
+        raise LoadError(
+            f"corrupt image ({str(exc)[:120]})", code="corrupt", format="image"
+        ) from None
     return LoadedFile(title=path.stem, sections=sections)
 
 

@@ -14,9 +14,43 @@ from pathlib import Path
 
 from app.settings import Settings, validate_collection_name
 
+# What is kept per knowledge base in the roots folder, by file suffix: its folders (here),
+# its web pages (ingest/web.py) and the last state of each document (ingest/status.py).
+ROOTS, URLS, STATUS = ".json", ".urls.json", ".status.json"
+
+
+def kb_file(settings: Settings, collection: str, suffix: str) -> Path:
+    """One of a knowledge base's files in the roots folder."""
+    return settings.storage.data_dir / "roots" / f"{validate_collection_name(collection)}{suffix}"
+
 
 def _roots_file(settings: Settings, collection: str) -> Path:
-    return settings.storage.data_dir / "roots" / f"{validate_collection_name(collection)}.json"
+    return kb_file(settings, collection, ROOTS)
+
+
+def move_roots(settings: Settings, old: str, new: str, moved: dict[Path, Path]) -> None:
+    """A renamed knowledge base's files here follow it; a remembered folder that moved
+    with it (its uploads folder: `moved`, old path to new) is remembered at its new place.
+    Each file is written under its new name before the old one goes: run again after a
+    crash, it finishes."""
+    for suffix in (ROOTS, URLS, STATUS):
+        source, target = kb_file(settings, old, suffix), kb_file(settings, new, suffix)
+        if not source.exists():
+            continue
+        text = source.read_text(encoding="utf-8")
+        if suffix == ROOTS:
+            paths = [Path(p) for p in json.loads(text or "[]")]
+            text = json.dumps([str(moved.get(p, p)) for p in paths], ensure_ascii=False)
+        partial = target.with_name(f".{target.name}.part")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+        source.unlink()
+
+
+def forget_roots(settings: Settings, collection: str) -> None:
+    """A deleted knowledge base's files here (the folders they name are left alone)."""
+    for suffix in (ROOTS, URLS, STATUS):
+        kb_file(settings, collection, suffix).unlink(missing_ok=True)
 
 
 def remembered_roots(settings: Settings, collection: str) -> list[Path]:

@@ -21,7 +21,7 @@ def load_pptx(path: Path) -> LoadedFile:
     try:
         deck = Presentation(str(path))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
-        raise LoadError(f"corrupt PPTX ({str(exc)[:120]})") from None
+        raise LoadError(f"corrupt PPTX ({str(exc)[:120]})", code="corrupt", format="PPTX") from None
     sections = []
     offset = 0
     for number, slide in enumerate(deck.slides, start=1):

@@ -129,7 +129,9 @@ def load_xlsx(path: Path, max_rows: int = DEFAULT_MAX_SHEET_ROWS) -> LoadedFile:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
-        raise LoadError(f"corrupt spreadsheet ({str(exc)[:120]})") from None
+        raise LoadError(
+            f"corrupt spreadsheet ({str(exc)[:120]})", code="corrupt", format="XLSX"
+        ) from None
     builder = SectionBuilder()
     try:
         for sheet in workbook.worksheets:

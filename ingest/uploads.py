@@ -29,7 +29,13 @@ from ingest.loaders import (
 
 
 class UploadError(UserError, ValueError):
-    """An upload that cannot be accepted; the message says why and what to do."""
+    """An upload that cannot be accepted; the message says why and what to do. A file
+    refused by a limit ingest would apply carries ingest's reason `code` and `params`."""
+
+    def __init__(self, message: str, code: str = "", params: dict | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params or {}
 
 
 def upload_folder(settings: Settings, collection: str) -> Path:
@@ -122,7 +128,9 @@ def _check_cost(settings: Settings, filename: str, suffix: str, data: bytes) -> 
             )
     except LoadError as exc:
         if exc.skipped:  # a limit, not a broken file
-            raise UploadError(f"{filename}: {exc}") from None
+            raise UploadError(
+                f"{filename}: {exc}", exc.code, {"file": filename, **exc.params}
+            ) from None
 
 
 def delete_upload(settings: Settings, collection: str, source: str) -> bool:

@@ -64,21 +64,25 @@ def checked_target(url: str, allowlist: list[str]) -> tuple[str, IPAddress, int]
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise LoadError(f"malformed URL ({exc})") from None
+        raise LoadError(f"malformed URL ({exc})", code="url_refused") from None
     if parts.scheme not in ("http", "https"):
-        raise LoadError(f"refused: only http and https URLs, not {parts.scheme or 'none'!r}")
+        raise LoadError(
+            f"refused: only http and https URLs, not {parts.scheme or 'none'!r}", code="url_refused"
+        )
     host = parts.hostname or ""
     if not host:
-        raise LoadError("refused: the URL names no host")
+        raise LoadError("refused: the URL names no host", code="url_refused")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise LoadError(f"cannot resolve {host} ({exc})") from None
+        raise LoadError(f"cannot resolve {host} ({exc})", code="url_unreachable") from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for ip in addresses:  # every address: a name must not mix public and private ones
         reason = refused_address(ip)
         if reason and not allowed(host, ip, allowlist):
-            raise LoadError(f"refused: {host} resolves to a {reason} (ZHIKU_URL_ALLOWLIST)")
+            raise LoadError(
+                f"refused: {host} resolves to a {reason} (ZHIKU_URL_ALLOWLIST)", code="url_refused"
+            )
     addresses.sort(key=lambda ip: ip.version)  # IPv4 first: servers often bind only it
     return host, addresses[0], port
 
@@ -114,29 +118,41 @@ def fetch(url: str, *, allowlist: list[str], max_bytes: int, timeout: float) -> 
                     url = urljoin(url, response.headers.get("location", ""))
                     continue
                 if response.status_code >= 400:
-                    raise LoadError(f"HTTP {response.status_code} from {host}")
+                    raise LoadError(
+                        f"HTTP {response.status_code} from {host}", code="url_unreachable"
+                    )
                 content = _read_bounded(response, max_bytes, deadline)
                 return Fetched(url, content, response.headers.get("content-type", ""))
         except httpx.HTTPError as exc:
-            raise LoadError(f"cannot fetch {host} ({type(exc).__name__})") from None
-    raise LoadError(f"refused: more than {MAX_REDIRECTS} redirects")
+            raise LoadError(
+                f"cannot fetch {host} ({type(exc).__name__})", code="url_unreachable"
+            ) from None
+    raise LoadError(f"refused: more than {MAX_REDIRECTS} redirects", code="url_refused")
 
 
 def _read_bounded(response, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise LoadError(
-            f"refused: {int(declared) / 1e6:.1f} MB over ZHIKU_URL_MAX_MB", skipped=True
+            f"refused: {int(declared) / 1e6:.1f} MB over ZHIKU_URL_MAX_MB",
+            skipped=True,
+            code="url_too_large",
+            limit=f"{max_bytes / 1e6:g}",
         )
     chunks, size = [], 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > max_bytes:
             raise LoadError(
-                f"refused: over {max_bytes / 1e6:g} MB (ZHIKU_URL_MAX_MB)", skipped=True
+                f"refused: over {max_bytes / 1e6:g} MB (ZHIKU_URL_MAX_MB)",
+                skipped=True,
+                code="url_too_large",
+                limit=f"{max_bytes / 1e6:g}",
             )
         if time.monotonic() > deadline:
-            raise LoadError("refused: slower than ZHIKU_URL_TIMEOUT_S", skipped=True)
+            raise LoadError(
+                "refused: slower than ZHIKU_URL_TIMEOUT_S", skipped=True, code="url_too_slow"
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -152,23 +168,27 @@ def load_url(url: str, settings) -> LoadedFile:
         timeout=settings.knowledge.url_timeout_s,
     )
     if "html" not in page.content_type and not page.content.lstrip()[:1] == b"<":
-        raise LoadError(f"not a web page ({page.content_type or 'no content type'})", skipped=True)
+        raise LoadError(
+            f"not a web page ({page.content_type or 'no content type'})",
+            skipped=True,
+            code="not_web_page",
+        )
     # favor_precision: menus and link lists left in a chunk answer nothing
     text = trafilatura.extract(
         page.content, url=page.url, include_tables=True, favor_precision=True
     )
     text = text or ""
     if not text.strip():
-        raise LoadError("no main text found on the page", skipped=True)
+        raise LoadError("no main text found on the page", skipped=True, code="no_main_text")
     meta = trafilatura.extract_metadata(page.content)
     title = (meta.title if meta and meta.title else "") or url
     return LoadedFile(title=title, sections=[Section(text, {"url": page.url})])
 
 
 def _urls_file(settings, collection: str) -> Path:
-    from app.settings import validate_collection_name
+    from ingest.roots import URLS, kb_file
 
-    return settings.storage.data_dir / "roots" / f"{validate_collection_name(collection)}.urls.json"
+    return kb_file(settings, collection, URLS)
 
 
 def remembered_urls(settings, collection: str) -> list[str]:

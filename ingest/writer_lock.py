@@ -76,15 +76,20 @@ def writer_lock(
     *,
     roots: Sequence[str] = (),
     whole: bool = False,
+    also: Sequence[str] = (),
 ) -> Iterator[None]:
-    """Hold what a write into `collection` needs, or raise IngestBusyError at once."""
+    """Hold what a write into `collection` needs, or raise IngestBusyError at once;
+    `also`: other knowledge bases held whole with it (a rename holds its new name)."""
     with ExitStack() as stack:
         if not settings.storage.chroma_server_url:
             stack.enter_context(_data_folder_lock(settings))
         if collection is not None:
             holder = _holder(settings.storage.record_manager_db_url)
             stack.callback(holder.release)
-            for claim in claims(settings, collection, roots, whole):
+            wanted = claims(settings, collection, roots, whole)
+            for other in also:
+                wanted += claims(settings, other, (), True)
+            for claim in wanted:
                 if not holder.take(claim.name, claim.exclusive):
                     raise IngestBusyError(claim.busy)
         yield

@@ -48,9 +48,18 @@ class Chains:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.get = once_per_arguments(maxsize=32)(self._build)
+        self._knowledge = KnowledgeBases(settings)
+        self._cached = once_per_arguments(maxsize=32)(self._build)
 
-    def _build(self, collection: str, strategy: str, k: int | None, overrides: tuple) -> RagChain:
+    def get(self, collection: str, strategy: str, k: int | None, overrides: tuple) -> RagChain:
+        """The chain, cached also by the collection's id: a knowledge base renamed, or
+        deleted and made again, under this name gets a chain of its own."""
+        identity = self._knowledge.identity(collection)
+        return self._cached(collection, strategy, k, overrides, identity)
+
+    def _build(
+        self, collection: str, strategy: str, k: int | None, overrides: tuple, identity: str
+    ) -> RagChain:
         settings = self.settings.updated(**dict(overrides)) if overrides else self.settings
         return build_rag_chain(settings, collection=collection, strategy=strategy, k=k)
 

@@ -30,6 +30,7 @@ from typing import Literal
 from app.errors import DISK_FULL, disk_full
 from app.knowledge.service import KnowledgeBases
 from app.knowledge.types import IngestBusyError, IngestReport, Progress
+from app.retrieval.service import UnknownKnowledgeBase
 from app.settings import Settings
 
 log = logging.getLogger("zhiku.jobs")
@@ -183,7 +184,7 @@ class JobRunner:
         report = self._with_writer(status)
         status.counts = _counts(report)
         status.problems = [
-            {"source": p.source, "reason": p.reason, "kind": kind}
+            {"source": p.source, "reason": p.reason, "kind": kind, "code": p.code}
             for kind, problems in (
                 ("skipped", report.skipped),
                 ("failed", report.failed),
@@ -207,6 +208,10 @@ class JobRunner:
 
         upload = self._upload(status.id)
         try:
+            if not self.knowledge.exists(status.knowledge_base):  # deleted or renamed since
+                raise UnknownKnowledgeBase(
+                    f"knowledge base {status.knowledge_base!r} no longer exists"
+                )
             report = FaqService(self.settings).import_file(
                 status.knowledge_base, status.filename, upload.read_bytes(), status.author,
                 progress,
@@ -221,6 +226,8 @@ class JobRunner:
 
     def _with_writer(self, status: JobStatus) -> IngestReport:
         name = status.knowledge_base
+        if not self.knowledge.exists(name):  # deleted or renamed since it was queued
+            raise UnknownKnowledgeBase(f"knowledge base {name!r} no longer exists")
         while True:
             status.state = "running"
             self._save(status)

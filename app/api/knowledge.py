@@ -1,5 +1,5 @@
-"""Knowledge bases over HTTP: list, create, upload, add web pages, list documents, delete
-one, re-index.
+"""Knowledge bases over HTTP: list, create, rename, delete, upload, add web pages, list
+documents, delete one, re-index.
 
 Every route calls the knowledge-base service (`app.knowledge`), the one the chat's page
 and `zhiku ingest` use: uploads get the same checks (the name reduced to a plain file
@@ -22,6 +22,7 @@ from app.api.jobs import JobRunner
 from app.api.permits import allow, audit, principal
 from app.auth import Action, can, visible
 from app.knowledge.service import KnowledgeBases
+from app.knowledge.types import IngestBusyError, KnowledgeBaseExists
 from app.settings import Settings, validate_collection_name
 
 router = APIRouter(prefix="/v1")
@@ -88,6 +89,32 @@ async def create_knowledge_base(request: Request, body: NewKnowledgeBase) -> dic
     created = await asyncio.to_thread(_knowledge(request).create, body.name)
     await audit(request, "kb.create", body.name)
     return asdict(created)
+
+
+@router.patch("/knowledge_bases/{name}", response_model=out.KnowledgeBaseOut)
+async def rename_knowledge_base(request: Request, name: str, body: out.RenameKnowledgeBase) -> dict:
+    """Admins (of every knowledge base, for a key: its grants and keys move too). A name
+    that is taken is 409; a writer using it, 409 as well (IngestBusyError)."""
+    await _existing(request, name, "admin")
+    try:
+        renamed = await asyncio.to_thread(_knowledge(request).rename, name, body.name)
+    except (KnowledgeBaseExists, IngestBusyError) as exc:
+        await audit(request, "kb.rename", name, "failed", str(exc)[:300])
+        raise HTTPException(409, str(exc)) from None
+    await audit(request, "kb.rename", name, detail=renamed.name)
+    return asdict(renamed)
+
+
+@router.delete("/knowledge_bases/{name}", response_model=out.KnowledgeBaseDeleted)
+async def delete_knowledge_base(request: Request, name: str) -> dict:
+    """Admins: the knowledge base and everything under its name (app/knowledge/lifecycle.py)."""
+    await _existing(request, name, "admin")
+    try:
+        await asyncio.to_thread(_knowledge(request).delete, name)
+    except IngestBusyError as exc:
+        raise HTTPException(409, str(exc)) from None
+    await audit(request, "kb.delete", name)
+    return {"name": name, "deleted": True}
 
 
 @router.get("/knowledge_bases/{name}/documents", response_model=out.DocumentList)

@@ -27,6 +27,12 @@ class DocumentOut(_Out):
     chunks: int
     size_bytes: int | None = Field(None, description="The file's size, if it is still there.")
     modified: float | None = Field(None, description="The file's date (Unix time), likewise.")
+    state: Literal["indexed", "indexing", "skipped", "failed"] = Field(
+        "indexed", description="What the last ingest made of it."
+    )
+    reason: str = Field("", description="Why it was skipped or failed (one line).")
+    code: str = Field("", description="The reason's stable code (e.g. empty, too_large).")
+    params: dict[str, str | int | float] = Field(default_factory=dict)
 
 
 class DocumentList(_Out):
@@ -56,6 +62,8 @@ class JobOut(_Out):
 class RefusedOut(_Out):
     file: str
     reason: str
+    code: str = ""  # set when one of ingest's limits refused it (too many pages, …)
+    params: dict[str, str | int | float] = Field(default_factory=dict)
 
 
 class UploadAccepted(_Out):
@@ -68,6 +76,15 @@ class UploadAccepted(_Out):
 class DeletedOut(_Out):
     source: str
     chunks_deleted: int
+
+
+class RenameKnowledgeBase(BaseModel):
+    name: str = Field(description="The new name (as for a new knowledge base).")
+
+
+class KnowledgeBaseDeleted(_Out):
+    name: str
+    deleted: Literal[True] = True
 
 
 class JobAccepted(_Out):

@@ -204,6 +204,33 @@ class Access:
                 Grant(r.subject, r.knowledge_base, _role(r.role)) for r in session.scalars(query)
             ]
 
+    def rename_knowledge_base(self, old: str, new: str) -> None:
+        """Grants and keys follow a renamed knowledge base (a no-op once done). A grant
+        someone made earlier to the new name, before it existed, gives way to the
+        renamed knowledge base's own."""
+        with self._session() as session:
+            moved = list(session.scalars(select(GrantRow).where(GrantRow.knowledge_base == old)))
+            if moved:
+                session.execute(delete(GrantRow).where(GrantRow.knowledge_base == new))
+                session.flush()
+                for row in moved:
+                    row.knowledge_base = new
+            self._replace_in_keys(session, old, new)
+
+    def forget_knowledge_base(self, name: str) -> None:
+        """A deleted knowledge base's grants go, and keys no longer name it: a new
+        knowledge base of the same name starts with no one's access."""
+        with self._session() as session:
+            session.execute(delete(GrantRow).where(GrantRow.knowledge_base == name))
+            self._replace_in_keys(session, name, None)
+
+    @staticmethod
+    def _replace_in_keys(session: Session, old: str, new: str | None) -> None:
+        for row in session.scalars(select(KeyRow)):
+            if old in row.knowledge_bases:
+                kept = [kb for kb in row.knowledge_bases if kb != old]
+                row.knowledge_bases = sorted({*kept, new} if new else set(kept))
+
     def _subject(self, subject: str) -> str:
         kind, _, name = subject.partition(":")
         if kind not in ("user", "group"):

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    update,
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -44,8 +45,17 @@ TITLE_CHARS = 40
 UP, DOWN = 1, 0  # st.feedback("thumbs") gives 1 for 👍 and 0 for 👎
 
 
+# Why the database could not be used, as codes a page says in its language (app/ui).
+ERROR_CODES = ("locked", "read_only", "corrupt", "unavailable", "missing", "no_answer")
+
+
 class ConversationStoreError(UserError, RuntimeError):
-    """The conversation database cannot be used; answers still work, unsaved."""
+    """The conversation database cannot be used; answers still work, unsaved. `code` is
+    one of ERROR_CODES; the message is English (the API, the logs)."""
+
+    def __init__(self, message: str, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class _Base(DeclarativeBase):
@@ -159,7 +169,10 @@ class ConversationStore:
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as exc:
-            raise ConversationStoreError(_one_line(exc)) from None
+            reason = _one_line(exc)
+            raise ConversationStoreError(
+                f"conversations cannot be saved: {reason}", _code(reason)
+            ) from None
 
     def _ensure_schema(self) -> None:
         # Tables are made once per store; two sessions starting together must not both
@@ -221,7 +234,9 @@ class ConversationStore:
         with self._session() as session:
             row = session.get(_Conversation, conversation_id)
             if row is None:
-                raise ConversationStoreError(f"conversation {conversation_id} no longer exists")
+                raise ConversationStoreError(
+                    f"conversation {conversation_id} no longer exists", "missing"
+                )
             position = (
                 session.scalar(
                     select(func.count()).where(_Message.conversation_id == conversation_id)
@@ -264,12 +279,21 @@ class ConversationStore:
             if row is not None:
                 session.delete(row)
 
+    def rename_knowledge_base(self, old: str, new: str) -> None:
+        """Conversations held on a renamed knowledge base are labelled with its new name,
+        and opening one selects it (a deleted one's keep its name: see the chat's note)."""
+        with self._session() as session:
+            for model in (_Conversation, _Message):
+                session.execute(
+                    update(model).where(model.knowledge_base == old).values(knowledge_base=new)
+                )
+
     def rate(self, message_id: int, rating: int | None, comment: str = "") -> None:
         """👍 (1) / 👎 (0) and an optional comment on an answer; None clears the rating."""
         with self._session() as session:
             row = session.get(_Message, message_id)
             if row is None or row.role != "assistant":
-                raise ConversationStoreError(f"no answer with id {message_id}")
+                raise ConversationStoreError(f"no answer with id {message_id}", "no_answer")
             row.rating = rating
             row.comment = comment.strip()
             row.rated_at = time.time() if rating is not None else None
@@ -325,8 +349,19 @@ def _store(url: str, timeout_s: float) -> ConversationStore:
 
 
 def _one_line(exc: SQLAlchemyError) -> str:
-    reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-    return f"对话记录无法保存 Conversations cannot be saved: {reason}"
+    return (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+
+
+def _code(reason: str) -> str:
+    """The database's one line (SQLite's or PostgreSQL's wording) as one of ERROR_CODES."""
+    low = reason.lower()
+    if "locked" in low or "could not obtain lock" in low:
+        return "locked"
+    if "readonly" in low or "read-only" in low or "read only" in low:
+        return "read_only"
+    if "not a database" in low or "malformed" in low or "corrupt" in low:
+        return "corrupt"
+    return "unavailable"
 
 
 def _jsonable(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -309,6 +309,14 @@ class FaqStore:
                 session.delete(row)
             return len(rows)
 
+    def rename_knowledge_base(self, old: str, new: str) -> int:
+        """A renamed knowledge base keeps its entries (a no-op once done); how many moved."""
+        with self._session() as session:
+            rows = list(session.scalars(select(_Entry).where(_Entry.knowledge_base == old)))
+            for row in rows:
+                row.knowledge_base = new
+            return len(rows)
+
     def existing_keys(self, knowledge_base: str) -> set[str]:
         """The normalised questions already stored (an import checks its rows against them)."""
         stmt = select(_Entry.question_key).where(_Entry.knowledge_base == knowledge_base)

@@ -16,13 +16,13 @@ from app.settings import Settings, validate_collection_name
 MAX_CHARS = 500
 
 
-def _path(settings: Settings, name: str) -> Path:
+def description_path(settings: Settings, name: str) -> Path:
     return settings.storage.data_dir / "descriptions" / f"{validate_collection_name(name)}.txt"
 
 
 def read_description(settings: Settings, name: str) -> str:
     try:
-        return _path(settings, name).read_text(encoding="utf-8")
+        return description_path(settings, name).read_text(encoding="utf-8")
     except FileNotFoundError:
         return ""
 
@@ -30,7 +30,7 @@ def read_description(settings: Settings, name: str) -> str:
 def write_description(settings: Settings, name: str, text: str) -> str:
     """Keep `text` (stripped, at most MAX_CHARS); an empty text removes the description."""
     text = " ".join(text.split())[:MAX_CHARS]
-    path = _path(settings, name)
+    path = description_path(settings, name)
     if not text:
         path.unlink(missing_ok=True)
         return ""

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from app.errors import UserError
+from app.knowledge import lifecycle
 from app.knowledge.descriptions import read_description, write_description
 from app.knowledge.sources import SourceError, SourceView, open_source
 from app.knowledge.types import (
@@ -23,6 +24,7 @@ from app.knowledge.types import (
     DeletedDocument,
     DocumentInfo,
     IngestReport,
+    KnowledgeBaseExists,
     KnowledgeBaseInfo,
     Progress,
     RefusedUpload,
@@ -30,11 +32,18 @@ from app.knowledge.types import (
 )
 from app.retrieval.service import UnknownKnowledgeBase
 from app.settings import Settings, validate_collection_name
-from app.store.knowledge_bases import chunk_counts, collection_size, list_collections
+from app.store.knowledge_bases import (
+    chunk_counts,
+    collection_ids,
+    collection_size,
+    list_collections,
+)
+from app.store.pending import pending as pending_operations
 from ingest import chunk_fixes
 from ingest.indexing import delete_source, ingest_paths, ingest_urls, reindex
 from ingest.knowledge_base import KnowledgeBase, open_knowledge_base
 from ingest.roots import locate_source
+from ingest.status import DocumentStatus, read_status
 from ingest.uploads import (
     UploadError,
     delete_upload,
@@ -68,10 +77,18 @@ class KnowledgeBases:
     # Reads
 
     def names(self) -> list[str]:
+        """Every knowledge base; a rename or delete a crash interrupted is finished first."""
+        if pending_operations(self.settings):
+            lifecycle.finish_pending(self.settings)
         return list_collections(self.settings)
 
     def exists(self, name: str) -> bool:
         return validate_collection_name(name) in self.names()
+
+    def identity(self, name: str) -> str:
+        """The collection's id ("" if none): chains cached by name key on it too, so a
+        renamed, deleted or re-created knowledge base never answers from a stale handle."""
+        return collection_ids(self.settings).get(name, "")
 
     def size(self, name: str) -> int:
         """Chunks in the knowledge base (0 if it does not exist); loads no model."""
@@ -81,17 +98,41 @@ class KnowledgeBases:
         return [KnowledgeBaseInfo(name, self.size(name)) for name in self.names()]
 
     def documents(self, name: str) -> list[DocumentInfo]:
-        """Every document with its chunk count, and its file's size and date when the
-        file is still where it was ingested from, by source."""
+        """Every document with its chunk count, its file's size and date when the file is
+        still where it was ingested from, and what the last ingest made of it (one file
+        read for all of them); files it skipped or failed on are listed too, while they
+        are still there. A knowledge base that does not exist (deleted meanwhile, by
+        someone else) has none, and is not made by asking."""
+        if not self.exists(name):
+            return []
         counts = chunk_counts(self._open(name).store)
-        return [self._document(name, source, n) for source, n in sorted(counts.items())]
+        statuses = read_status(self.settings, name)
+        found = [
+            self._document(name, source, n, statuses.get(source)) for source, n in counts.items()
+        ]
+        for source, status in statuses.items():  # not indexed (now): while its file is there
+            if source not in counts and status.state != "indexed":
+                document = self._document(name, source, 0, status)
+                if document.size_bytes is not None or status.state == "indexing" or "://" in source:
+                    found.append(document)
+        return sorted(found, key=lambda d: d.source)
 
-    def _document(self, name: str, source: str, chunks: int) -> DocumentInfo:
+    def _document(
+        self, name: str, source: str, chunks: int, status: DocumentStatus | None
+    ) -> DocumentInfo:
+        last = status or DocumentStatus("indexed")
         path = locate_source(self.settings, name, source)
-        if path is None:
-            return DocumentInfo(source, chunks)
-        stat = path.stat()
-        return DocumentInfo(source, chunks, stat.st_size, stat.st_mtime)
+        stat = path.stat() if path is not None else None
+        return DocumentInfo(
+            source,
+            chunks,
+            stat.st_size if stat else None,
+            stat.st_mtime if stat else None,
+            last.state,
+            last.reason,
+            last.code,
+            dict(last.params),
+        )
 
     def description(self, name: str) -> str:
         return read_description(self.settings, name)
@@ -112,9 +153,39 @@ class KnowledgeBases:
     def create(self, name: str) -> KnowledgeBaseInfo:
         """Make the collection and its uploads folder (both kept if they exist)."""
         name = validate_collection_name(name.strip())
+        self.names()  # finishes a delete of this name a crash interrupted
         self._open(name)
         upload_folder(self.settings, name).mkdir(parents=True, exist_ok=True)
         return KnowledgeBaseInfo(name, self.size(name))
+
+    def rename(self, name: str, new: str) -> KnowledgeBaseInfo:
+        """Give a knowledge base another name, with everything kept under it (its chunks,
+        records, BM25 index, uploads, FAQ, fixes, description, grants; conversations are
+        labelled with the new name): app/knowledge/lifecycle.py. A name that is taken is
+        refused; IngestBusyError while a writer uses either name."""
+        new = validate_collection_name(new.strip())
+        names = self.names()
+        if name not in names:
+            raise UnknownKnowledgeBase(f"knowledge base {name!r} does not exist")
+        if new == name:
+            return KnowledgeBaseInfo(name, self.size(name))
+        if new in names:
+            raise KnowledgeBaseExists(f"knowledge base {new!r} exists already; choose another name")
+        self._forget(name, new)
+        lifecycle.rename(self.settings, name, new)
+        return KnowledgeBaseInfo(new, self.size(new))
+
+    def delete(self, name: str) -> None:
+        """Remove a knowledge base and everything kept under its name (its uploaded files
+        too; folders it was ingested from are left alone). Conversations stay readable."""
+        if name not in self.names():
+            raise UnknownKnowledgeBase(f"knowledge base {name!r} does not exist")
+        self._forget(name)
+        lifecycle.delete(self.settings, name)
+
+    def _forget(self, *names: str) -> None:
+        for name in names:
+            self._opened.pop(name, None)
 
     def describe(self, name: str, text: str) -> str:
         """Set what the knowledge base holds, in a sentence (empty removes it)."""
@@ -148,7 +219,7 @@ class KnowledgeBases:
                 if existed:
                     result.replaced.append(path.name)
             except UploadError as exc:
-                result.refused.append(RefusedUpload(filename, str(exc)))
+                result.refused.append(RefusedUpload(filename, str(exc), exc.code, exc.params))
         return result
 
     def index_uploads(self, name: str, progress: Progress | None = None) -> IngestReport:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.errors import UserError
 from app.store.chunk_fixes import ChangeRow as ChunkChange
 from app.store.chunk_fixes import ChunkConflict
 from ingest.chunk_fixes import ChunkView, UnknownChunk
+from ingest.documents import REASON_CODES
 from ingest.indexing import FileProblem, IngestReport, Progress
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.uploads import UploadError
 from ingest.writer_lock import IngestBusyError
 
 __all__ = [
+    "REASON_CODES",
     "SUPPORTED_SUFFIXES",
     "ChunkChange",
     "ChunkConflict",
@@ -23,6 +26,7 @@ __all__ = [
     "FileProblem",
     "IngestBusyError",
     "IngestReport",
+    "KnowledgeBaseExists",
     "KnowledgeBaseInfo",
     "Progress",
     "RefusedUpload",
@@ -30,6 +34,10 @@ __all__ = [
     "UnknownChunk",
     "UploadError",
 ]
+
+
+class KnowledgeBaseExists(UserError):
+    """A rename onto a name that is taken."""
 
 
 @dataclass(frozen=True)
@@ -40,18 +48,26 @@ class KnowledgeBaseInfo:
 
 @dataclass(frozen=True)
 class DocumentInfo:
-    """One indexed document: its `source` (the path relative to the folder it came from)."""
+    """One document: its `source` (the path relative to the folder it came from), and what
+    the last ingest made of it (ingest/status.py): "indexed", "indexing", or "skipped" /
+    "failed" with the reason (then it may have no chunks, or its older ones)."""
 
     source: str
     chunks: int
     size_bytes: int | None = None  # its file on disk, when it is still there
     modified: float | None = None  # the file's modification time (an upload: when it came)
+    state: str = "indexed"
+    reason: str = ""  # English, one line
+    code: str = ""  # the reason's code (REASON_CODES), for a page to translate
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RefusedUpload:
     file: str  # the name the client sent
     reason: str
+    code: str = ""  # when ingest's limit refused it: its reason code (REASON_CODES)
+    params: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass

@@ -195,7 +195,8 @@ def build_server(
         question = check_query(question, 1, settings.serving.max_question_chars)
         if knowledge_base not in service.knowledge_bases():
             raise UnknownKnowledgeBase(f"no knowledge base {knowledge_base!r}")
-        chain = chains(knowledge_base, strategy or settings.answering.strategy)
+        chosen = strategy or settings.answering.strategy
+        chain = chains(knowledge_base, chosen, service.identity(knowledge_base))
         with (
             admission_for(settings, chain.backend).slot(),
             tracing.answer("mcp", collection=knowledge_base) as trace,
@@ -226,7 +227,8 @@ def build_server(
     return server
 
 
-def _build_chain(settings: Settings, collection: str, strategy: str):
+def _build_chain(settings: Settings, collection: str, strategy: str, identity: str):
+    """`identity` (the collection's id) only keys the cache: see RetrievalService.identity."""
     from app.answering.chain import build_rag_chain
 
     return build_rag_chain(settings, collection=collection, strategy=strategy)

@@ -19,7 +19,7 @@ from app.errors import UserError
 from app.once import once_per_arguments
 from app.retrieval.probe import MAX_CANDIDATES, ProbedFaq, RetrievalProbe, probe_result
 from app.settings import Settings
-from app.store.knowledge_bases import list_collections
+from app.store.knowledge_bases import collection_ids, list_collections
 
 MAX_K = 50
 
@@ -68,7 +68,9 @@ class RetrievalService:
         # one matcher per knowledge base: it re-reads its FAQ only when the FAQ changed
         self._faq_matcher = once_per_arguments(maxsize=64)(self._build_faq_matcher)
 
-    def _build(self, collection: str, k: int):
+    def _build(self, collection: str, k: int, collection_id: str):
+        """`collection_id` keys the cache: a renamed collection, or a new one under a
+        deleted one's name, gets a retriever of its own."""
         from app.retrieval.hybrid import build_retriever
 
         return build_retriever(self.settings, collection, top_k=k)
@@ -84,15 +86,18 @@ class RetrievalService:
     def knowledge_bases(self) -> list[str]:
         return list_collections(self.settings)
 
+    def identity(self, collection: str) -> str:
+        """The collection's Chroma id ("" if none): what a cache of chains keys on beside
+        the name, so a renamed or re-created knowledge base never gets a stale one."""
+        return collection_ids(self.settings).get(collection, "")
+
     def search(
         self, collection: str, query: str, k: int | None = None, score_threshold: float = 0.0
     ) -> list[Chunk]:
         """The top-k chunks of `collection` for `query` whose score reaches the threshold."""
         k = self.settings.retrieval.top_k if k is None else k
         query = check_query(query, k, self.settings.serving.max_question_chars)
-        if collection not in self.knowledge_bases():
-            raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
-        docs = self._retriever(collection, k).invoke(query)
+        docs = self._existing(collection, k).invoke(query)
         chunks = [self._chunk(doc) for doc in docs]
         return [c for c in chunks if c.score >= score_threshold]
 
@@ -105,10 +110,8 @@ class RetrievalService:
         query = check_query(query, k, self.settings.serving.max_question_chars)
         if not k <= candidates <= MAX_CANDIDATES:
             raise BadQuery(f"candidates must be between k ({k}) and {MAX_CANDIDATES}")
-        if collection not in self.knowledge_bases():
-            raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
-        top = self._retriever(collection, k).invoke(query)
-        wider = self._retriever(collection, candidates).invoke(query) if candidates > k else []
+        top = self._existing(collection, k).invoke(query)
+        wider = self._existing(collection, candidates).invoke(query) if candidates > k else []
         cfg = self.settings.retrieval
         view = (cfg.retriever, bool(cfg.reranker_model))
         probe = probe_result(collection, query, k, view, top, wider)
@@ -147,9 +150,14 @@ class RetrievalService:
         return "\n\n".join(text for _, text in parts)
 
     def _store(self, collection: str):
-        if collection not in self.knowledge_bases():
+        return self._existing(collection, self.settings.retrieval.top_k).store
+
+    def _existing(self, collection: str, k: int):
+        """The retriever of an existing knowledge base (UnknownKnowledgeBase if none)."""
+        found = collection_ids(self.settings).get(collection)
+        if found is None:
             raise UnknownKnowledgeBase(f"no knowledge base {collection!r}")
-        return self._retriever(collection, self.settings.retrieval.top_k).store
+        return self._retriever(collection, k, found)
 
     def _chunk(self, doc) -> Chunk:
         scores = dict(doc.metadata.get("scores", {}))

@@ -27,6 +27,10 @@ class StoreError(UserError, RuntimeError):
     """The vector store cannot be used as asked; the message says why and what to do."""
 
 
+class CollectionExists(StoreError):
+    """A rename onto a name another collection has."""
+
+
 def make_client(settings: Settings):
     """A Chroma client for the settings: HttpClient for a server URL, else PersistentClient."""
     return _client(settings.storage.chroma_server_url, str(settings.storage.chroma_dir))
@@ -72,6 +76,34 @@ def knowledge_base_name(collection: str) -> str:
         except UnicodeError:  # not one of ours: shown as Chroma names it
             return collection
     return collection
+
+
+def rename_collection(settings: Settings, old: str, new: str) -> None:
+    """Give a knowledge base's collection its new name (Chroma's own `modify`: the chunks,
+    their ids and vectors stay where they are). Done already when `old` is gone and `new`
+    is there; a collection under each name is refused."""
+    client = make_client(settings)
+    present = {c.name for c in client.list_collections()}
+    source, target = chroma_name(old), chroma_name(new)
+    if source not in present:
+        return
+    if target in present:
+        raise CollectionExists(f"knowledge base {new!r} exists already; choose another name")
+    client.get_collection(source).modify(name=target)
+    _forget(settings, old)
+
+
+def drop_collection(settings: Settings, collection: str) -> None:
+    """Delete a knowledge base's collection (nothing to do when it is gone)."""
+    client = make_client(settings)
+    if chroma_name(collection) in {c.name for c in client.list_collections()}:
+        client.delete_collection(chroma_name(collection))
+    _forget(settings, collection)
+
+
+def _forget(settings: Settings, collection: str) -> None:
+    with _follow_lock:
+        _queried_at.pop((str(settings.storage.chroma_dir), collection), None)
 
 
 def open_vector_store(settings: Settings, embeddings: Embeddings, collection: str) -> Chroma:

@@ -28,6 +28,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
+    func,
     insert,
     select,
     update,
@@ -237,6 +239,29 @@ class ChunkFixes:
                 note=note,
             )
         )
+
+
+def move_fixes(settings: Settings, old: str, new: str) -> None:
+    """A renamed knowledge base keeps its curated fixes and change log (one transaction,
+    a no-op once done; a deleted knowledge base's leftovers under the new name go)."""
+    book = ChunkFixes.of(settings, old)
+    target = namespace(settings, new)
+    with engine(book.url).begin() as conn:
+        mine = fixes.c.namespace == book.namespace
+        if conn.execute(select(func.count()).select_from(fixes).where(mine)).scalar():
+            conn.execute(delete(fixes).where(fixes.c.namespace == target))
+            conn.execute(update(fixes).where(mine).values(namespace=target))
+        conn.execute(
+            update(changes).where(changes.c.namespace == book.namespace).values(namespace=target)
+        )
+
+
+def drop_all_fixes(settings: Settings, collection: str) -> None:
+    """A deleted knowledge base's fixes and change log."""
+    book = ChunkFixes.of(settings, collection)
+    with engine(book.url).begin() as conn:
+        conn.execute(delete(fixes).where(fixes.c.namespace == book.namespace))
+        conn.execute(delete(changes).where(changes.c.namespace == book.namespace))
 
 
 def _insert(conn: Connection, space: str, original: FixRow, values: dict) -> None:

@@ -13,11 +13,24 @@ from langchain_chroma import Chroma
 
 from app.settings import Settings
 from app.store.chroma import chroma_name, iter_pages, knowledge_base_name, make_client
+from app.store.pending import hidden
 
 
 def list_collections(settings: Settings) -> list[str]:
-    """The knowledge bases of this data folder (or Chroma server), by name."""
-    return sorted(knowledge_base_name(c.name) for c in make_client(settings).list_collections())
+    """The knowledge bases of this data folder (or Chroma server), by name; one being
+    renamed or deleted is not among them until that is finished (app/store/pending.py)."""
+    return sorted(collection_ids(settings))
+
+
+def collection_ids(settings: Settings) -> dict[str, str]:
+    """Each knowledge base's Chroma collection id: a cache of a collection's handle keyed
+    by name alone would, after a rename and a new knowledge base of the old name, answer
+    from the renamed one."""
+    gone = hidden(settings)
+    found = {
+        knowledge_base_name(c.name): str(c.id) for c in make_client(settings).list_collections()
+    }
+    return {name: found[name] for name in sorted(found) if name not in gone}
 
 
 def collection_size(settings: Settings, collection: str) -> int:

@@ -14,7 +14,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, column, select, table, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    MetaData,
+    String,
+    Table,
+    column,
+    delete,
+    func,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.errors import UserError
@@ -141,3 +153,49 @@ class CollectionRecords:
             except IntegrityError:  # another writer inserted it first: update again
                 continue
         return self.version()
+
+
+_records = table("upsertion_record", column("key"), column("namespace"))
+
+
+def move_records(settings: Settings, old: str, new: str) -> None:
+    """A renamed knowledge base's rows follow it: its chunks' records and its version.
+
+    One transaction, and a no-op once done (the rows are no longer under `old`), so a
+    rename a crash interrupted is finished by running it again. Rows a deleted knowledge
+    base of the new name left are dropped first; the version moves past both, so every
+    process's BM25 copy and Chroma follower sees a change."""
+    source = CollectionRecords.of(settings, old)
+    target = namespace(settings, new)
+    source.manager  # noqa: B018 - makes the tables on first use
+    with engine(source.url).begin() as conn:
+        held = select(func.count()).select_from(_records)
+        if conn.execute(held.where(_records.c.namespace == source.namespace)).scalar():
+            conn.execute(delete(_records).where(_records.c.namespace == target))
+            conn.execute(
+                update(_records)
+                .where(_records.c.namespace == source.namespace)
+                .values(namespace=target)
+            )
+        of = versions.c.namespace
+        found = conn.execute(select(versions.c.version).where(of == source.namespace)).scalar()
+        if found is not None:
+            left = conn.execute(select(versions.c.version).where(of == target)).scalar() or 0
+            conn.execute(delete(versions).where(of == target))
+            conn.execute(
+                update(versions)
+                .where(of == source.namespace)
+                .values(namespace=target, version=max(int(found), int(left)) + 1)
+            )
+
+
+def drop_records(settings: Settings, collection: str) -> None:
+    """A deleted knowledge base's chunk records go; its version row stays, bumped, so a
+    new knowledge base of the same name counts on from it and no process mistakes the
+    new one's first versions for the old one's."""
+    records = CollectionRecords.of(settings, collection)
+    records.manager  # noqa: B018
+    with engine(records.url).begin() as conn:
+        conn.execute(delete(_records).where(_records.c.namespace == records.namespace))
+    if records.version():
+        records.bump()

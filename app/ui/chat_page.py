@@ -60,6 +60,7 @@ def answer(question: str, choice: dict, history: list[dict]) -> AnswerResult | N
             choice["backend"],
             choice["base_url"],
             choice["temperature"],
+            resources.knowledge().identity(choice["collection"]),
         )
         result: dict[str, Any] = {}  # the result event, once it arrives
         streamed: list[str] = []

@@ -7,7 +7,9 @@ other surfaces share), the web chat translates the errors it knows here, by clas
 the fields of their one-line message: one table, next to the catalogue it feeds.
 `tests/unit/test_ui_errors.py` raises each of them for real from its own layer, so a
 changed message fails there instead of silently showing English. An error not in the
-table is shown as its English text under a translated heading.
+table is shown as its English text under a translated heading. Errors that carry a
+stable reason code (the conversation store's, an upload refused by one of ingest's
+limits) are said from the code instead (app/ui/reasons.py): no wording parsed back.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ import re
 from dataclasses import dataclass
 
 from app.answering.admission import QueueFull
-from app.knowledge.types import IngestBusyError, UploadError
+from app.conversations.store import ConversationStoreError
+from app.knowledge.types import IngestBusyError, KnowledgeBaseExists, UploadError
 from app.settings.rules import SettingsError
 from app.ui.i18n import N_, _
+from app.ui.reasons import FILE_REASONS, conversation_reason, file_reason
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,11 @@ KNOWN = [
         N_("The name {name} cannot be used: {problem}"),
     ),
     _known(
+        KnowledgeBaseExists,
+        r"knowledge base (?P<name>.+) exists already; choose another name",
+        N_("A knowledge base named {name} exists already. Choose another name."),
+    ),
+    _known(
         IngestBusyError,
         r".*",
         N_(
@@ -103,6 +112,11 @@ NAME_PROBLEMS = {
 def message(exc: Exception) -> str:
     """The error's text for a visitor: translated when known, else its English text."""
     text = str(exc)
+    if isinstance(exc, ConversationStoreError):
+        return conversation_reason(exc.code)
+    code, params = getattr(exc, "code", ""), getattr(exc, "params", {})
+    if isinstance(exc, UploadError) and code in FILE_REASONS and "file" in params:
+        return _("{file}: {reason}", file=params["file"], reason=file_reason(code, params, text))
     for known in KNOWN:
         if not isinstance(exc, known.kind):
             continue

@@ -15,11 +15,18 @@ from pathlib import Path
 import streamlit as st
 
 from app.errors import UserError
-from app.knowledge.types import SUPPORTED_SUFFIXES, DocumentInfo, IngestReport, UploadError
-from app.ui import conversations, faq_panel, permissions, resources, state, url_box
+from app.knowledge.types import (
+    SUPPORTED_SUFFIXES,
+    DocumentInfo,
+    IngestReport,
+    RefusedUpload,
+    UploadError,
+)
+from app.ui import conversations, faq_panel, kb_manage, permissions, resources, state, url_box
 from app.ui.errors import UNSUPPORTED, message
 from app.ui.i18n import _
 from app.ui.progress import StreamlitProgress, keep_report, show_kept_report
+from app.ui.reasons import file_reason, state_label
 from app.ui.safe_text import escape_markdown, show_error
 
 PREVIEW_CHUNKS = 20  # a preview, not a dump: the first chunks of a long document
@@ -115,7 +122,7 @@ def upload_section(collection: str) -> None:
     if not good or not st.button(add, key="ingest_uploads", type="primary"):
         return
     uploads = knowledge.save_uploads(collection, [(f.name, f.getvalue()) for f in good], limit)
-    problems += [message(UploadError(refused.reason)) for refused in uploads.refused]
+    problems += [refusal(refused) for refused in uploads.refused]
     report = None
     if uploads.saved:
         report = run_ingest(lambda progress: knowledge.index_uploads(collection, progress))
@@ -125,6 +132,14 @@ def upload_section(collection: str) -> None:
     st.session_state["upload_generation"] = generation + 1
     keep_report(report, problems)
     st.rerun()  # the sidebar's count, an empty uploader
+
+
+def refusal(refused: RefusedUpload) -> str:
+    """A refused file's line: by ingest's reason code when a limit refused it, else by
+    the upload check's own wording (app/ui/errors.py)."""
+    return message(
+        UploadError(refused.reason, refused.code, {"file": refused.file, **refused.params})
+    )
 
 
 def unsupported(name: str, types: str) -> str:
@@ -160,18 +175,25 @@ def documents_section(collection: str) -> None:
         placeholder=_("Choose a document to preview or delete"),
     )  # fmt: skip
     if source:
-        preview(collection, source)
+        if any(d.chunks for d in documents if d.source == source):  # a failed one has none
+            preview(collection, source)
         if permissions.may("write", collection):
             delete_button(collection, source)
 
 
 def document_row(document: DocumentInfo) -> dict:
+    """One row: the status the last ingest left (ingest/status.py, read once for the
+    table), with the reason in the visitor's language when it did not index the file."""
     size = f"{document.size_bytes / 1000:,.1f} KB" if document.size_bytes is not None else "–"
+    status = state_label(document.state)
+    if document.state in ("skipped", "failed"):
+        status += ": " + file_reason(document.code, document.params, document.reason)
     return {
         _("Document"): document.source,
         _("Chunks"): document.chunks,
         _("Size"): size,
         _("Date"): when(document.modified) if document.modified else "–",
+        _("Status"): status,
     }
 
 
@@ -216,6 +238,7 @@ def render() -> None:
     if permissions.may("admin", None):  # a new knowledge base has no grants yet
         create_section()
     st.header(collection)
+    kb_manage.render(collection)
     if permissions.may("write", collection):
         write_sections(collection)
     else:

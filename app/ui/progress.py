@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.knowledge.types import IngestReport, Progress
 from app.ui.i18n import _
+from app.ui.reasons import file_reason
 from app.ui.safe_text import escape_markdown
 
 REPORT_KEY = "ingest_report"  # session state: the last report, shown after the rerun
@@ -93,4 +94,5 @@ def show_report(report: IngestReport) -> None:
     )
     (st.warning if problems or report.interrupted else st.success)(summary)
     for problem in problems + report.fixes_dropped:  # issue 28: curated fixes undone
-        st.text(f"{problem.source}: {problem.reason}")  # st.text: never Markdown or HTML
+        reason = file_reason(problem.code, problem.params, problem.reason)
+        st.text(f"{problem.source}: {reason}")  # st.text: never Markdown or HTML

@@ -36,11 +36,14 @@ def chain(
     backend: str,
     base_url: str,
     temperature: float,
+    identity: str = "",
 ) -> RagChain:
-    """One chain per choice of sidebar options. All of them share one model per file
-    (app.models.chat): the temperature is passed with each call, so 16 chains hold one
-    copy of the weights. The backend and endpoint are checked against what the operator
-    configured, the key sent only to its own endpoint."""
+    """One chain per choice of sidebar options (and collection id: a knowledge base
+    renamed, or deleted and made again, under a name gets a chain of its own). All of
+    them share one model per file (app.models.chat): the temperature is passed with
+    each call, so 16 chains hold one copy of the weights. The backend and endpoint are
+    checked against what the operator configured, the key sent only to its own
+    endpoint."""
     base = settings()
     if backend not in offered_backends(base):
         raise ChatModelError(f"the {backend} backend is not configured here")

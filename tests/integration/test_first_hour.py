@@ -6,7 +6,8 @@ First start (the samples indexed), a README question (progress shown before the 
 word, then the answer), a knowledge base with a Chinese name, an upload, a question on
 it, 👍, a wrong file type (a translated error with a next step), a switch of knowledge
 base (the conversation cleared, the new chunk count in the sidebar), the saved
-conversation reopened, renamed and exported. At each step no label of the other
+conversation reopened, renamed and exported, a file the import cannot read (its reason
+in the page's language), the knowledge base renamed and deleted. At each step no label of the other
 language is on screen. With SCREENSHOTS_DIR set each step is saved there
 (`make screenshot` refreshes docs/screenshots/ so).
 """
@@ -25,6 +26,7 @@ from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_c
 
 NOTE = "知库项目的代号是青鸟。青鸟的第一个版本在杭州发布，发布时只支持中文文档。"
 KB = "团队笔记"
+KB2 = "团队资料"  # its name after the rename
 LOCALES = {"zh": "zh-CN", "en": "en-US"}
 # What each step must show, in each language.
 SEE = {
@@ -32,13 +34,21 @@ SEE = {
            "kb_page": "知识库", "new_kb": "新建知识库", "create": "创建", "indexed": "已导入 1",
            "chunks": r"(\d+) 个片段", "bad_type": "无法读取 .exe", "next_step": "请另存为",
            "rated": "你给这个回答评了 👍", "this": "当前对话", "title": "标题",
-           "rename": "重命名", "export": "导出为 Markdown", "chat": "对话"},
+           "rename": "重命名", "export": "导出为 Markdown", "chat": "对话",
+           "binary": "这是二进制数据，不是文本", "kb_actions": "重命名或删除此知识库",
+           "new_name": "新名称", "renamed": f"已将 {KB} 重命名为 {KB2}",
+           "confirm": f"输入 {KB2} 以确认", "delete_kb": "删除知识库",
+           "deleted": f"已删除知识库 {KB2}"},
     "en": {"welcome": "Welcome to zhiku", "progress": r"Searching|Writing|Waiting",
            "total": "total", "kb_page": "Knowledge bases", "new_kb": "New knowledge base",
            "create": "Create", "indexed": "indexed 1", "chunks": r"(\d+) chunks",
            "bad_type": "files of type .exe cannot be read", "next_step": "Save it as",
            "rated": "You rated this answer 👍", "this": "This conversation", "title": "Title",
-           "rename": "Rename", "export": "Export as Markdown", "chat": "Chat"},
+           "rename": "Rename", "export": "Export as Markdown", "chat": "Chat",
+           "binary": "binary data, not text", "kb_actions": "Rename or delete this knowledge base",
+           "new_name": "New name", "renamed": f"Renamed {KB} to {KB2}",
+           "confirm": f"Type {KB2} to confirm", "delete_kb": "Delete knowledge base",
+           "deleted": f"Deleted knowledge base {KB2}"},
 }  # fmt: skip
 
 
@@ -86,6 +96,15 @@ class Walk:
         nav = self.page.get_by_test_id("stSidebarNav")
         nav.get_by_role("link", name=self.text(key)).click()
         self.page.wait_for_timeout(1500)
+
+    def knowledge_bases_offered(self) -> list[str]:
+        """The picker's options (opened, read, closed again)."""
+        self.sidebar().get_by_test_id("stSelectbox").first.click()
+        options = self.page.get_by_role("option")
+        options.first.wait_for()
+        names = [name.strip() for name in options.all_inner_texts()]
+        self.page.keyboard.press("Escape")
+        return names
 
     def choose_knowledge_base(self, name: str) -> None:
         self.sidebar().get_by_test_id("stSelectbox").first.click()
@@ -213,6 +232,15 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     assert walk.text("next_step") in error.inner_text()
     walk.check("wrong-type")
 
+    # 5b. A file the import cannot read: its reason in the report, in the page's language
+    garbled = tmp_path / "乱码.txt"
+    garbled.write_bytes(b"\x00\xd8\x00\x00" * 400)  # NUL bytes, and not UTF-16 either
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(garbled))
+    page.locator(".st-key-ingest_uploads button").click()
+    page.get_by_text(walk.text("binary")).first.wait_for(timeout=300_000)
+    assert "binary content" not in page.locator("body").inner_text()  # ingest's English
+    walk.check("import-report")
+
     # 6. Ask the new knowledge base, rate the answer
     walk.open_page("chat")
     answer = ask(walk, "知库项目的代号是什么？")
@@ -244,6 +272,31 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     assert download.value.suggested_filename == "青鸟计划.md"
     assert "青鸟" in Path(download.value.path()).read_text(encoding="utf-8")
     walk.check("exported")
+
+    # 9. Rename the knowledge base, then delete it: the page, the sidebar and the open
+    # conversation follow (it stays open after the rename, and is closed by the delete)
+    walk.open_page("kb_page")
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(walk.text("kb_actions")).click()
+    main.get_by_role("textbox", name=walk.text("new_name")).fill(KB2)
+    main.get_by_role("button", name=walk.text("rename"), exact=True).click()
+    page.get_by_text(walk.text("renamed")).first.wait_for()
+    page.get_by_test_id("stHeading").filter(has_text=KB2).first.wait_for()
+    offered = walk.knowledge_bases_offered()
+    assert KB2 in offered and KB not in offered, offered
+    walk.check("renamed")
+    idle(page)  # the box keeps its open state across the rerun, or not: look
+    confirm = main.get_by_role("textbox", name=walk.text("confirm"))
+    if not confirm.is_visible():
+        main.get_by_text(walk.text("kb_actions")).click()
+    confirm.fill(KB2)
+    main.get_by_role("button", name=walk.text("delete_kb")).click()
+    page.get_by_text(walk.text("deleted")).first.wait_for()
+    assert KB2 not in walk.knowledge_bases_offered()
+    walk.open_page("chat")
+    page.get_by_text(walk.text("welcome")).wait_for()
+    assert page.get_by_test_id("stChatMessage").count() == 0  # its conversation was closed
+    walk.check("deleted")
 
 
 def test_make_screenshot_copies_the_chinese_walkthrough() -> None:

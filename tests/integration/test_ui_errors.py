@@ -42,7 +42,17 @@ def real_errors(tmp_path: Path) -> list[Exception]:
         ),
         IngestBusyError("another ingest of /x into 'kb1' is running; wait for it to finish"),
         QueueFull(3, 10),
+        raised(lambda: renamed_onto_a_taken_name(settings)),
     ]
+
+
+def renamed_onto_a_taken_name(settings) -> None:
+    from app.knowledge.service import KnowledgeBases
+
+    knowledge = KnowledgeBases(settings)
+    knowledge.create("first")
+    knowledge.create("taken")
+    knowledge.rename("first", "taken")
 
 
 def fields(exc: Exception) -> list[str]:

@@ -166,3 +166,36 @@ def test_missing_model_and_unreachable_server_are_messages(ui_settings, monkeypa
     answer = ask(app, "GPT-1有多少层？")
     assert "cannot reach" in plain(answer.error[0].value)
     assert not app.exception
+
+
+def test_status_per_document_then_rename_and_delete_the_knowledge_base(
+    ui_settings, monkeypatch
+) -> None:
+    """Each document's status in the table (a file the import could not read says why);
+    then the knowledge base renamed (the picker and the overview follow) and deleted
+    (only once its name is typed; the picker moves to another one)."""
+    app = open_chat_app(ui_settings, monkeypatch)
+    app.switch_page("views/knowledge.py").run()
+    app.text_input(key="new_kb_name").set_value("草稿")
+    app.button(key="create_kb").click().run()
+    upload(app, ("好.txt", NOTE), ("坏.txt", b"\x00\xd8\x00\x00" * 400))
+    rows = {row[0]: row[-1] for row in app.dataframe[1].value.itertuples(index=False)}
+    assert rows["好.txt"] == "indexed"
+    assert rows["坏.txt"].startswith("failed: binary data, not text")
+
+    app.text_input(key="rename_kb_name_草稿").set_value("草稿二")
+    app.button(key="rename_kb").click().run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="kb").value == "草稿二"
+    assert "草稿二" in list(app.dataframe[0].value.iloc[:, 0])
+    assert "草稿" not in list(app.dataframe[0].value.iloc[:, 0])
+    assert (ui_settings.storage.uploads_dir / "草稿二" / "好.txt").is_file()
+
+    app.button(key="delete_kb").click().run()  # the name not typed: nothing happens
+    assert "草稿二" in list(app.dataframe[0].value.iloc[:, 0]) and app.warning
+    app.text_input(key="delete_kb_confirm_草稿二").set_value("草稿二")
+    app.button(key="delete_kb").click().run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="kb").value != "草稿二"
+    assert "草稿二" not in list(app.dataframe[0].value.iloc[:, 0])
+    assert not (ui_settings.storage.uploads_dir / "草稿二").exists()

@@ -281,3 +281,35 @@ def test_chunk_retrieval_test_and_url_routes_check_grants(team) -> None:
     assert _post(server, "/v1/knowledge_bases/samples/urls", keys["ann_write"],
                  json=urls).status_code == 403  # fmt: skip
     assert _post(server, "/v1/knowledge_bases/hrdocs/urls", ann, json=urls).status_code == 404
+
+
+def test_only_an_admin_renames_or_deletes_a_knowledge_base_and_grants_follow(team) -> None:
+    """Rename and delete are an admin's (a key needs write on every knowledge base); an
+    editor's key is refused, a hidden one is 404; grants follow the new name and go with
+    a delete; each is in the audit trail."""
+    server, access, keys = team
+    created = _post(server, "/v1/knowledge_bases", K1, json={"name": "临时库"})
+    assert created.status_code == 201, created.text
+    access.grant("user:ann", "临时库", "viewer")
+    move = {"name": "临时库二"}
+    patch = lambda name, key, body=move: httpx.patch(  # noqa: E731
+        f"{server.url}/v1/knowledge_bases/{name}", headers=_as(key), json=body, timeout=120
+    )
+    assert patch("hrdocs", keys["bob"]).status_code == 403  # an editor's write key
+    assert patch("临时库", keys["bob"]).status_code == 404  # not shared with bob
+    assert patch("临时库", K1, {"name": "samples"}).status_code == 409  # taken
+    renamed = patch("临时库", K1)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "临时库二", renamed.text
+    grants = [(g.subject, g.knowledge_base) for g in access.list_grants()]
+    assert ("user:ann", "临时库二") in grants and ("user:ann", "临时库") not in grants
+    delete = lambda name, key: httpx.delete(  # noqa: E731
+        f"{server.url}/v1/knowledge_bases/{name}", headers=_as(key), timeout=120
+    )
+    assert delete("临时库二", keys["ann_write"]).status_code == 404  # her key names samples only
+    assert delete("临时库二", K1).status_code == 200
+    names = {kb["name"] for kb in _get(server, "/v1/knowledge_bases", K1).json()["data"]}
+    assert names == {"samples", "hrdocs"}
+    assert all(g.knowledge_base != "临时库二" for g in access.list_grants())
+    done = {(e.action, e.target, e.outcome) for e in access.audit.events()}
+    assert {("kb.rename", "临时库", "ok"), ("kb.delete", "临时库二", "ok")} <= done
+    assert ("kb.rename", "临时库", "failed") in done  # the refused one onto `samples`

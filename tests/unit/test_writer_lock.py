@@ -47,6 +47,17 @@ def test_different_folders_at_once_same_folder_refused(settings) -> None:
     assert wait_for_writer(settings, "kb", timeout=1)
 
 
+def test_a_rename_holds_the_new_name_too(settings) -> None:
+    """A rename holds both names whole: an ingest into the name it is about to take
+    waits, and it waits for one already writing there."""
+    with writer_lock(settings, "old", whole=True, also=["new"]):
+        with pytest.raises(IngestBusyError):
+            take(settings, "new", roots=["/notes"])
+        take(settings, "third", roots=["/notes"])
+    with writer_lock(settings, "new", roots=["/notes"]), pytest.raises(IngestBusyError):
+        take(settings, "old", whole=True, also=["new"])
+
+
 def test_a_dead_writers_rows_do_not_hold(settings) -> None:
     settings.storage.data_dir.mkdir(parents=True)
     dead = subprocess.Popen(["true"])

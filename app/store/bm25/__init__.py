@@ -12,6 +12,6 @@ _marker.py (the STALE marker and the update lock that make it crash-safe). Nothi
 outside this package imports those (tests/unit/test_layers.py checks it).
 """
 
-from app.store.bm25._index import BM25Index
+from app.store.bm25._index import BM25Index, index_dir
 
-__all__ = ["BM25Index"]
+__all__ = ["BM25Index", "index_dir"]
