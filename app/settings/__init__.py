@@ -19,6 +19,7 @@ from dotenv import dotenv_values
 from pydantic import AliasChoices, BaseModel, SecretStr, ValidationError
 from pydantic_settings import SettingsError as UnparsableSetting
 
+from app.settings.access import AccessSettings
 from app.settings.rules import (
     MAX_NAME_CHARS,
     REPO_ROOT,
@@ -28,7 +29,6 @@ from app.settings.rules import (
 from app.settings.sections import (
     STRATEGIES,
     AbstentionSettings,
-    AccessSettings,
     AnsweringSettings,
     ChatBackendName,
     ChatModelSettings,
