@@ -1,5 +1,6 @@
 """Fixtures of the tests that use the real parts: one knowledge base of the samples, two
-seed articles and a hostile document, shared by the chain, abstention, hosted and chat tests."""
+seed articles and a hostile document, shared by the chain, abstention, hosted and chat tests;
+a real browser for the signed-in chat's tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import INJECTION, LLM_ARTICLES, MODELS_DIR, SAMPLES
+from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, INJECTION, LLM_ARTICLES, MODELS_DIR, SAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,15 @@ def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
     )
     assert ingest_paths(open_knowledge_base(settings, "chain"), [folder]).ok
     return settings
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
