@@ -21,9 +21,11 @@ test: setup browser postgres ## install, lint, type-check, and run every test (r
 unit: setup ## the fast suite: pure logic, no models, no ../shared (seconds)
 	$(BIN)/python -m pytest -q tests/unit
 
-screenshot: setup browser ## refresh the README's pictures (docs/screenshots/: the chat, the first hour)
+screenshot: setup browser ## refresh the README's pictures (docs/screenshots/: the chat, the first hour, the admin page)
 	CHAT_SCREENSHOT=$(CURDIR)/docs/screenshots/chat.png $(BIN)/python -m pytest -q \
 	    "tests/integration/test_ui_browser.py::test_ask_in_a_real_browser_and_see_sources"
+	ADMIN_SCREENSHOT=$(CURDIR)/docs/screenshots/admin.png $(BIN)/python -m pytest -q \
+	    tests/integration/test_team_walkthrough.py
 	SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
 	    "tests/integration/test_first_hour.py::test_the_first_hour"
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,17 @@ __all__ = [
     "MODELS_DIR",
     "SAMPLES",
     "SHARED",
+    "Server",
     "chat_server",
     "chromium",
     "chromium_page",
     "free_port",
+    "knowledge_base_options",
     "open_chat_app",
     "settings_env",
+    "sign_in",
     "start_chat",
+    "start_serve",
     "wait_for_http",
     "write_heads_corpus",
     "zhiku",
@@ -60,8 +65,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return {**env, **app_settings_env(settings), "PYTHONUNBUFFERED": "1"}
 
 
-def zhiku(settings: Settings, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run the real `zhiku` console script with these settings."""
+def zhiku(
+    settings: Settings, *args: str, timeout: float = 600, stdin: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `zhiku` console script with these settings (and `stdin` as its input)."""
     script = Path(sys.executable).with_name("zhiku")
     return subprocess.run(
         [str(script), *args],
@@ -69,6 +76,7 @@ def zhiku(settings: Settings, *args: str, timeout: float = 600) -> subprocess.Co
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=stdin,
     )
 
 
@@ -121,6 +129,62 @@ def chromium_page(url: str, height: int = 900, locale: str | None = None) -> Ite
         page.dialogs = dialogs
         page.goto(url)
         yield page
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    url: str
+    settings: Settings
+    tmp: Path  # the server's TMPDIR
+    log: Path  # its stderr
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.log.read_text(errors="replace")
+
+
+def start_serve(settings: Settings, folder: Path, **env: str) -> Server:
+    """`zhiku serve` on a free loopback port with these settings (plus `env`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "tmp"
+    tmp.mkdir(exist_ok=True)
+    log = folder / f"serve-{free_port()}.log"
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
+        env={**settings_env(settings), "TMPDIR": str(tmp), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/healthz", proc, timeout=180)
+    return Server(proc, url, settings, tmp, log)
+
+
+def sign_in(page, name: str, password: str) -> None:
+    """Fill the chat's sign-in form (`ZHIKU_AUTH=local`) in a Playwright page and send it."""
+    fields = page.get_by_test_id("stTextInput").locator("input")
+    fields.nth(0).wait_for(timeout=120_000)
+    fields.nth(0).fill(name)
+    fields.nth(1).fill(password)
+    page.get_by_test_id("stFormSubmitButton").locator("button").click()
+
+
+def knowledge_base_options(page) -> list[str]:
+    """The names the sidebar's knowledge-base picker offers, in order."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    names = [options.nth(i).inner_text().strip() for i in range(options.count())]
+    page.keyboard.press("Escape")
+    return names
 
 
 def open_chat_app(settings: Settings, monkeypatch: pytest.MonkeyPatch):

@@ -1,7 +1,14 @@
 """Who may use zhiku: accounts, roles, grants per knowledge base, scoped API keys and
 the audit trail (issue 24). Off unless `ZHIKU_AUTH` is `local` or `oidc`."""
 
-from app.auth.access import Access, AccessError, auth_url, keys_required, open_access
+from app.auth.access import (
+    Access,
+    AccessError,
+    auth_url,
+    expires_after,
+    keys_required,
+    open_access,
+)
 from app.auth.callers import API_OWNER, Callers, bearer, key_owner
 from app.auth.sessions import Session, SignIns
 from app.auth.types import (
@@ -10,6 +17,7 @@ from app.auth.types import (
     ROLES,
     SCOPES,
     Action,
+    Actor,
     ApiKey,
     AuditEvent,
     Grant,
@@ -31,6 +39,7 @@ __all__ = [
     "Access",
     "AccessError",
     "Action",
+    "Actor",
     "ApiKey",
     "AuditEvent",
     "Callers",
@@ -45,6 +54,7 @@ __all__ = [
     "auth_url",
     "bearer",
     "can",
+    "expires_after",
     "key_owner",
     "keys_required",
     "open_access",

@@ -5,6 +5,9 @@ ask it; none of them reads the tables.
 Nothing is cached between requests: a revoked key, a disabled user or a removed grant
 takes effect on the next request (AnythingLLM's CVE-2026-32717 kept revoked users'
 keys working). Only a key's last-used time is written lazily, at most once a minute.
+
+Each change names who made it (`by`, an `Actor`): the CLI and the admin page call the
+same methods, and the change is recorded here, once, in the audit trail.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from app.auth.types import (
     ROLES,
     SCOPES,
     Action,
+    Actor,
     ApiKey,
     Grant,
     NewKey,
@@ -79,10 +83,21 @@ class Access:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
             yield session
 
+    def _record(self, by: Actor | None, action: str, target: str, detail: str = "") -> None:
+        """A change in the audit trail, after it is made (None: seeding, e.g. in tests)."""
+        if by is not None:
+            self.audit.record(by.name, action, target, by.client, "ok", detail)
+
     # --- users ---------------------------------------------------------------------------
 
     def add_user(
-        self, name: str, password: str, role: str = "viewer", groups: Iterable[str] = ()
+        self,
+        name: str,
+        password: str,
+        role: str = "viewer",
+        groups: Iterable[str] = (),
+        *,
+        by: Actor | None = None,
     ) -> User:
         row = UserRow(name=_name("user", name), password_hash=tokens.hash_password(password),
                       role=_role(role), disabled=False, created_at=time.time())  # fmt: skip
@@ -90,10 +105,10 @@ class Access:
             with self._session() as session:
                 session.add(row)
                 session.flush()
-                for group in dict.fromkeys(groups):
-                    session.add(MembershipRow(user_id=row.id, group=_name("group", group)))
+                _set_groups(session, row, groups)
         except IntegrityError:
             raise AccessError(f"user {name!r} exists already") from None
+        self._record(by, "user.add", row.name, f"role {row.role}")
         return self.user(name)
 
     def user(self, name: str) -> User:
@@ -107,15 +122,45 @@ class Access:
                 for row in session.scalars(select(UserRow).order_by(UserRow.name))
             ]
 
-    def set_disabled(self, name: str, disabled: bool) -> User:
+    def set_disabled(self, name: str, disabled: bool, *, by: Actor | None = None) -> User:
+        """Disable an account (its sign-in and keys stop at the next request) or enable it."""
         with self._session() as session:
-            self._user_row(session, name).disabled = disabled
+            row = self._user_row(session, name)
+            if disabled:
+                _keep_an_admin(session, row)
+            row.disabled = disabled
+        self._record(by, "user.disable" if disabled else "user.enable", name)
         return self.user(name)
 
-    def set_password(self, name: str, password: str) -> None:
+    def update_user(
+        self,
+        name: str,
+        role: str | None = None,
+        groups: Iterable[str] | None = None,
+        *,
+        by: Actor | None = None,
+    ) -> User:
+        """Change an account's role and/or its groups (None: leave it as it is)."""
+        changes = []
+        with self._session() as session:
+            row = self._user_row(session, name)
+            if role is not None and _role(role) != row.role:
+                if row.role == "admin":
+                    _keep_an_admin(session, row)
+                row.role = role
+                changes.append(f"role {role}")
+            if groups is not None:
+                session.execute(delete(MembershipRow).where(MembershipRow.user_id == row.id))
+                kept = _set_groups(session, row, groups)
+                changes.append(f"groups {','.join(kept)}")
+        self._record(by, "user.update", name, "; ".join(changes))
+        return self.user(name)
+
+    def set_password(self, name: str, password: str, *, by: Actor | None = None) -> None:
         digest = tokens.hash_password(password)
         with self._session() as session:
             self._user_row(session, name).password_hash = digest
+        self._record(by, "user.passwd", name)
 
     def sign_in(self, name: str, password: str) -> Principal | None:
         """The user's principal when the password is right and the account enabled."""
@@ -174,7 +219,9 @@ class Access:
 
     # --- grants --------------------------------------------------------------------------
 
-    def grant(self, subject: str, knowledge_base: str, role: str) -> Grant:
+    def grant(
+        self, subject: str, knowledge_base: str, role: str, *, by: Actor | None = None
+    ) -> Grant:
         """Give a user (`user:<name>`) or group (`group:<name>`) a role in a knowledge
         base (or every one: `*`); replaces an earlier grant for the same pair."""
         subject = self._subject(subject)
@@ -187,15 +234,20 @@ class Access:
                 session.add(GrantRow(subject=subject, knowledge_base=kb, role=_role(role)))
             else:
                 row.role = _role(role)
+        self._record(by, "grant.add", f"{subject} {kb}", role)
         return Grant(subject, kb, _role(role))
 
-    def revoke_grant(self, subject: str, knowledge_base: str) -> bool:
+    def revoke_grant(self, subject: str, knowledge_base: str, *, by: Actor | None = None) -> bool:
+        """Take a grant away; False when there was none (nothing recorded then)."""
         with self._session() as session:
             gone = session.execute(
                 delete(GrantRow).where(GrantRow.subject == subject,
                                        GrantRow.knowledge_base == knowledge_base)
             )  # fmt: skip
-            return bool(getattr(gone, "rowcount", 0))
+            removed = bool(getattr(gone, "rowcount", 0))
+        if removed:
+            self._record(by, "grant.remove", f"{subject} {knowledge_base}")
+        return removed
 
     def list_grants(self) -> list[Grant]:
         query = select(GrantRow).order_by(GrantRow.knowledge_base, GrantRow.subject)
@@ -247,6 +299,8 @@ class Access:
         knowledge_bases: Iterable[str],
         scopes: Iterable[str],
         expires_at: float | None = None,
+        *,
+        by: Actor | None = None,
     ) -> NewKey:
         """A new key for `user:<name>` or `service:<name>`; its secret is in the result
         only (the database keeps a digest)."""
@@ -265,19 +319,24 @@ class Access:
                      created_at=time.time(), expires_at=expires_at)  # fmt: skip
         with self._session() as session:
             session.add(row)
+        reach = f"{','.join(kbs)} {','.join(wanted)}"
+        self._record(by, "key.create", row.prefix, f"{row.owner} {reach}")
         return NewKey(_key(row), token)
 
     def list_keys(self) -> list[ApiKey]:
         with self._session() as session:
             return [_key(row) for row in session.scalars(select(KeyRow).order_by(KeyRow.id))]
 
-    def revoke_key(self, prefix: str) -> ApiKey:
+    def revoke_key(self, prefix: str, *, by: Actor | None = None) -> ApiKey:
+        """Revoke a key: refused from the next request on."""
         with self._session() as session:
             row = session.scalar(select(KeyRow).where(KeyRow.prefix == prefix))
             if row is None:
                 raise AccessError(f"no key {prefix!r}; `zhiku keys list` shows them")
             row.revoked_at = row.revoked_at or time.time()
-            return _key(row)
+            key = _key(row)
+        self._record(by, "key.revoke", key.prefix, key.owner)
+        return key
 
     def authenticate(self, token: str) -> Principal | None:
         """The caller a key stands for, or None (unknown, malformed, revoked, expired, or
@@ -321,6 +380,24 @@ class Access:
         return visible(principal, knowledge_base)
 
 
+def _set_groups(session: Session, row: UserRow, groups: Iterable[str]) -> list[str]:
+    kept = list(dict.fromkeys(_name("group", group.strip()) for group in groups if group.strip()))
+    for group in kept:
+        session.add(MembershipRow(user_id=row.id, group=group))
+    return kept
+
+
+def _keep_an_admin(session: Session, row: UserRow) -> None:
+    """Refuse to disable or demote the last enabled admin: nobody could then manage the
+    team from the chat (the CLI still could, by adding one)."""
+    if row.role != "admin" or row.disabled:
+        return
+    others = select(UserRow.id).where(UserRow.role == "admin", UserRow.disabled.is_(False),
+                                      UserRow.id != row.id)  # fmt: skip
+    if session.scalar(others.limit(1)) is None:
+        raise AccessError(f"{row.name} is the last enabled admin; make another admin first")
+
+
 def _user(session: Session, row: UserRow) -> User:
     groups = session.scalars(select(MembershipRow.group).where(MembershipRow.user_id == row.id))
     return User(row.name, _role(row.role), row.disabled, tuple(sorted(groups)), row.created_at)
@@ -333,6 +410,11 @@ def _user_principal(session: Session, row: UserRow, name: str) -> Principal:
 def _key(row: KeyRow) -> ApiKey:
     return ApiKey(row.prefix, row.owner, tuple(row.knowledge_bases), tuple(row.scopes),
                   row.created_at, row.expires_at, row.last_used_at, row.revoked_at)  # fmt: skip
+
+
+def expires_after(days: float | None) -> float | None:
+    """A key's expiry time `days` from now (None or 0: it does not expire)."""
+    return time.time() + days * 86400 if days else None
 
 
 def auth_url(settings: Settings) -> str:

@@ -46,9 +46,16 @@ class AuditLog:
             log.warning("audit event not recorded (%s %s): %s", action, target,
                         str(exc).splitlines()[0][:200])  # fmt: skip
 
-    def events(self, limit: int | None = None) -> list[AuditEvent]:
-        """Oldest first (the newest `limit` when given)."""
+    def events(
+        self, limit: int | None = None, action: str | None = None, actor: str | None = None
+    ) -> list[AuditEvent]:
+        """Oldest first (the newest `limit` when given), of one action and/or of actors
+        whose name contains `actor`."""
         query = select(AuditRow).order_by(AuditRow.id.desc())
+        if action:
+            query = query.where(AuditRow.action == action)
+        if actor:
+            query = query.where(AuditRow.actor.contains(actor, autoescape=True))
         if limit is not None:
             query = query.limit(limit)
         with Session(self._engine) as session:
@@ -69,7 +76,16 @@ class AuditLog:
         with Session(self._engine) as session:
             return session.scalar(query) or 0
 
+    def actions(self) -> list[str]:
+        """The actions the trail holds (for a filter)."""
+        with Session(self._engine) as session:
+            return list(
+                session.scalars(select(AuditRow.action).distinct().order_by(AuditRow.action))
+            )
+
     def export_csv(self) -> str:
+        """The whole trail as CSV, time in UTC: `zhiku audit export --csv` and the admin
+        page's download."""
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(FIELDS)

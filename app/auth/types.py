@@ -38,6 +38,15 @@ class User:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who changes users, grants or keys, as the audit trail records them: the admin's
+    name (`user:root`, `cli:<os user>`) and where from (a browser's address, `cli`)."""
+
+    name: str
+    client: str
+
+
+@dataclass(frozen=True)
 class Grant:
     subject: str  # "user:<name>" or "group:<name>"
     knowledge_base: str  # or ALL

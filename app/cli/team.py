@@ -4,7 +4,8 @@ may use which knowledge base, scoped API keys, and the audit trail (app/auth).
 Passwords are prompted (hidden, twice) or read from stdin with `--password-stdin`, never
 taken as an argument (it would stay in the shell history and `ps`). A key's secret is
 printed once, alone on stdout, so `zhiku keys create … > key.txt` captures just it.
-Every change is recorded in the audit trail as done by `cli:<the operating-system user>`.
+Every change is recorded in the audit trail (by `Access`, as the admin page's are) as done
+by `cli:<the operating-system user>`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.auth import ALL, Access, open_access
+from app.auth import ALL, Access, Actor, expires_after, open_access
 from app.cli.errors import user_errors
 from app.cli.operator import actor
 from app.errors import UserError
@@ -41,8 +42,8 @@ def _access() -> Access:
     return open_access(get_settings())
 
 
-def _audit(access: Access, action: str, target: str, detail: str = "") -> None:
-    access.audit.record(actor(), action, target, "cli", "ok", detail)
+def _by() -> Actor:
+    return Actor(actor(), "cli")
 
 
 def _password(from_stdin: bool) -> str:
@@ -68,8 +69,7 @@ def users_add(
     """Add an account (its password prompted, or read from stdin)."""
     with user_errors():
         access = _access()
-        user = access.add_user(name, _password(password_stdin), role, group or ())
-        _audit(access, "user.add", user.name, f"role {user.role}")
+        user = access.add_user(name, _password(password_stdin), role, group or (), by=_by())
     _err.print(f"added {user.name} ({user.role})")
 
 
@@ -91,10 +91,26 @@ def users_disable(
 ) -> None:
     """Disable an account: its sign-in and its keys stop at the next request."""
     with user_errors():
-        access = _access()
-        access.set_disabled(name, not enable)
-        _audit(access, "user.enable" if enable else "user.disable", name)
+        _access().set_disabled(name, not enable, by=_by())
     _err.print(f"{name} {'enabled' if enable else 'disabled'}")
+
+
+@users_app.command("set")
+def users_set(
+    name: str,
+    role: Annotated[str | None, typer.Option(help="viewer, editor or admin.")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option(help="A group; repeatable; replaces the groups.")
+    ] = None,
+    no_groups: Annotated[bool, typer.Option("--no-groups", help="Leave every group.")] = False,
+) -> None:
+    """Change an account's role or groups."""
+    with user_errors():
+        groups = [] if no_groups else group
+        if role is None and groups is None:
+            raise UserError("say what to change: --role, --group or --no-groups")
+        user = _access().update_user(name, role, groups, by=_by())
+    _err.print(f"{user.name}: {user.role}, groups {', '.join(user.groups) or '—'}")
 
 
 @users_app.command("passwd")
@@ -103,8 +119,7 @@ def users_passwd(name: str, password_stdin: STDIN = False) -> None:
     with user_errors():
         access = _access()
         access.user(name)  # an unknown name fails before the prompt
-        access.set_password(name, _password(password_stdin))
-        _audit(access, "user.passwd", name)
+        access.set_password(name, _password(password_stdin), by=_by())
     _err.print(f"password of {name} changed")
 
 
@@ -126,9 +141,7 @@ def grants_add(
 ) -> None:
     """Give a user or a group a role in a knowledge base."""
     with user_errors():
-        access = _access()
-        grant = access.grant(_subject(user, group), knowledge_base, role)
-        _audit(access, "grant.add", f"{grant.subject} {grant.knowledge_base}", grant.role)
+        grant = _access().grant(_subject(user, group), knowledge_base, role, by=_by())
     _err.print(f"{grant.subject} is {grant.role} in {grant.knowledge_base}")
 
 
@@ -147,11 +160,9 @@ def grants_list() -> None:
 def grants_remove(knowledge_base: str, user: USER = None, group: GROUP = None) -> None:
     """Take a user's or group's grant in a knowledge base away."""
     with user_errors():
-        access = _access()
         subject = _subject(user, group)
-        if not access.revoke_grant(subject, knowledge_base):
+        if not _access().revoke_grant(subject, knowledge_base, by=_by()):
             raise UserError(f"{subject} has no grant in {knowledge_base!r}")
-        _audit(access, "grant.remove", f"{subject} {knowledge_base}")
     _err.print(f"removed {subject} from {knowledge_base}")
 
 
@@ -173,11 +184,7 @@ def keys_create(
         if (user is None) == (service is None):
             raise UserError("name one --user or one --service")
         owner = f"user:{user}" if user is not None else f"service:{service}"
-        expires = time.time() + expires_days * 86400 if expires_days else None
-        access = _access()
-        made = access.create_key(owner, kb, scope, expires)
-        reach = f"{','.join(made.key.knowledge_bases)} {','.join(made.key.scopes)}"
-        _audit(access, "key.create", made.key.prefix, f"{owner} {reach}")
+        made = _access().create_key(owner, kb, scope, expires_after(expires_days), by=_by())
     _err.print(f"key {made.key.prefix} for {owner}; copy it now, it is not shown again:")
     typer.echo(made.secret)
 
@@ -199,9 +206,7 @@ def keys_list() -> None:
 def keys_revoke(prefix: str) -> None:
     """Revoke a key: it is refused from the next request on."""
     with user_errors():
-        access = _access()
-        key = access.revoke_key(prefix)
-        _audit(access, "key.revoke", key.prefix, key.owner)
+        _access().revoke_key(prefix, by=_by())
     _err.print(f"key {prefix} revoked")
 
 

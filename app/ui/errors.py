@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 
 from app.answering.admission import QueueFull
+from app.auth import AccessError
+from app.auth.tokens import WeakPassword
 from app.conversations.store import ConversationStoreError
 from app.knowledge.types import IngestBusyError, KnowledgeBaseExists, UploadError
 from app.settings.rules import SettingsError
@@ -86,6 +88,27 @@ KNOWN = [
             "Another import into this knowledge base is running. Wait until it has"
             " finished, then try again."
         ),
+    ),
+    _known(  # the admin page (app/auth)
+        AccessError,
+        r"user ['\"](?P<name>.+)['\"] exists already",
+        N_("A user named {name} exists already: choose another name."),
+    ),
+    _known(
+        AccessError,
+        r"(?P<kind>user|group) name ['\"](?P<name>.*)['\"]: use up to 64 letters, digits, "
+        r"\. _ @ -",
+        N_("The name {name} cannot be used: use up to 64 letters, digits, '.', '_', '@' or '-'."),
+    ),
+    _known(
+        AccessError,
+        r"(?P<name>.+) is the last enabled admin; make another admin first",
+        N_("{name} is the last enabled admin: make another user an admin first."),
+    ),
+    _known(
+        WeakPassword,
+        r"a password needs at least (?P<least>\d+) characters",
+        N_("A password needs at least {least} characters."),
     ),
     _known(
         QueueFull,

@@ -1,6 +1,7 @@
 """Streamlit entry point: `zhiku chat` runs `streamlit run app/ui/main.py`.
 
-Two pages share one sidebar: the chat, and the knowledge-base manager.
+The pages share one sidebar: the chat, the knowledge-base manager, curation, and for a
+signed-in admin (`ZHIKU_AUTH=local`) the admin page.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.errors import UserError
-from app.ui import first_start, resources, state
+from app.ui import first_start, permissions, resources, state
 from app.ui.i18n import _, init_language
 from app.ui.safe_text import show_error
 from app.ui.sidebar import knowledge_base_picker, language_switch
@@ -23,13 +24,14 @@ try:
 except UserError as exc:  # bad .env, the accounts database unreachable
     show_error(exc)
     st.stop()
-pages = st.navigation(
-    [
-        st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
-        st.Page("views/knowledge.py", title=_("Knowledge bases"), icon="📚"),
-        st.Page("views/curate.py", title=_("Curate"), icon="🛠️"),  # issue 28
-    ]
-)
+views = [
+    st.Page("views/chat.py", title=_("Chat"), icon="💬", default=True),
+    st.Page("views/knowledge.py", title=_("Knowledge bases"), icon="📚"),
+    st.Page("views/curate.py", title=_("Curate"), icon="🛠️"),  # issue 28
+]
+if permissions.is_admin():  # not even listed for anyone else; the page checks again
+    views.append(st.Page("views/admin.py", title=_("Admin"), icon="🔑"))
+pages = st.navigation(views)
 try:
     state.init_choices(settings)
     first_start.ingest_samples_if_empty(settings)

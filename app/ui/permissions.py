@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from app.auth import Action, Principal, can, open_access
+from app.auth import ALL, Access, Action, Actor, Principal, can, open_access
 from app.ui import resources
 from app.ui.browser import browser_id
 from app.ui.sign_in import SESSION_KEY, client_address
@@ -28,6 +28,13 @@ def principal() -> Principal | None:
 def may(action: Action, knowledge_base: str | None) -> bool:
     who = principal()
     return who is None or can(who, action, knowledge_base)
+
+
+def is_admin() -> bool:
+    """A signed-in admin: the one who sees the admin page (never with accounts off,
+    where there are no accounts to manage)."""
+    who = principal()
+    return who is not None and can(who, "admin", ALL)
 
 
 def askable(names: Iterable[str]) -> list[str]:
@@ -47,10 +54,22 @@ def owner() -> str | None:
     return signed_in.owner if signed_in is not None else None
 
 
+def access() -> Access:
+    """The accounts service, the one `zhiku users/grants/keys/audit` uses."""
+    return open_access(resources.settings())
+
+
+def actor() -> Actor:
+    """The signed-in person as the audit trail names them, with the browser's address."""
+    signed_in = principal()
+    if signed_in is None:
+        raise PermissionError("no one is signed in")
+    return Actor(signed_in.name, client_address())
+
+
 def audit(action: str, target: str, detail: str = "") -> None:
     """Record a write done in the chat (accounts on only; names, never secrets)."""
     signed_in = principal()
     if signed_in is None:
         return
-    trail = open_access(resources.settings()).audit
-    trail.record(signed_in.name, action, target, client_address(), "ok", detail)
+    access().audit.record(signed_in.name, action, target, client_address(), "ok", detail)

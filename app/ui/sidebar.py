@@ -42,7 +42,9 @@ def knowledge_base_picker(settings: Settings) -> None:
     a new, empty conversation: the open one stays in the saved list."""
     knowledge = KnowledgeBases(settings)
     names = permissions.askable(knowledge.names())
-    if permissions.principal() is not None:  # accounts on: only what is granted
+    # accounts on: only what is granted (an admin has every one, and may have none yet:
+    # they create the first, as with accounts off)
+    if permissions.principal() is not None and not permissions.is_admin():
         if not names:
             st.info(_("No knowledge base is shared with you yet: ask an admin for access."))
             st.stop()

@@ -1,5 +1,6 @@
 """Fixtures of the tests that use the real parts: one knowledge base of the samples, two
-seed articles and a hostile document, shared by the chain, abstention, hosted and chat tests."""
+seed articles and a hostile document, shared by the chain, abstention, hosted and chat tests;
+a real browser for the signed-in chat's tests."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import INJECTION, LLM_ARTICLES, MODELS_DIR, SAMPLES
+from tests.helpers import INJECTION, LLM_ARTICLES, MODELS_DIR, SAMPLES, chromium
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,10 @@ def kb_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
     )
     assert ingest_paths(open_knowledge_base(settings, "chain"), [folder]).ok
     return settings
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, one per test module."""
+    with chromium() as launched:
+        yield launched

@@ -68,3 +68,16 @@ def test_a_disabled_user_and_a_new_password(run) -> None:
     changed = run("users", "passwd", "ann", "--password-stdin", stdin="a brand new password\n")
     assert changed.exit_code == 0, changed.output
     assert access.sign_in("ann", "a brand new password") is not None
+
+
+def test_a_role_and_groups_are_changed_in_place(run) -> None:
+    run("users", "add", "ann", "--group", "hr", "--password-stdin", stdin=f"{PASSWORD}\n")
+    changed = run("users", "set", "ann", "--role", "editor", "--group", "eng", "--group", "ops")
+    assert changed.exit_code == 0, changed.output
+    user = open_access(get_settings()).user("ann")
+    assert user.role == "editor" and user.groups == ("eng", "ops")
+    assert run("users", "set", "ann", "--no-groups").exit_code == 0
+    assert open_access(get_settings()).user("ann").groups == ()
+    assert "--role, --group or --no-groups" in run("users", "set", "ann").output
+    exported = run("audit", "export", "--csv").stdout
+    assert ',user.update,ann,cli,ok,"role editor; groups eng,ops"' in exported

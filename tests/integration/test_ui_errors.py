@@ -8,11 +8,13 @@ Integration only because the knowledge-base types pull in Chroma; no model is lo
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from app.answering.admission import QueueFull
+from app.auth import Access
 from app.knowledge.types import IngestBusyError, UploadError
 from app.settings import load_settings, validate_collection_name
 from app.ui import errors, i18n
@@ -43,6 +45,20 @@ def real_errors(tmp_path: Path) -> list[Exception]:
         IngestBusyError("another ingest of /x into 'kb1' is running; wait for it to finish"),
         QueueFull(3, 10),
         raised(lambda: renamed_onto_a_taken_name(settings)),
+        *access_errors(tmp_path),
+    ]
+
+
+def access_errors(tmp_path: Path) -> list[Exception]:
+    """What the admin page may be refused (app/auth)."""
+    access = Access(f"sqlite:///{tempfile.mkdtemp(dir=tmp_path)}/auth.sqlite")  # one per call
+    access.add_user("root", "a long password", "admin")
+    return [
+        raised(lambda: access.add_user("root", "a long password")),
+        raised(lambda: access.add_user("../etc", "a long password")),
+        raised(lambda: access.update_user("root", groups=["hr team"])),
+        raised(lambda: access.set_disabled("root", True)),
+        raised(lambda: access.set_password("root", "short")),
     ]
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from app.auth import open_access
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, start_chat
+from tests.helpers import MODELS_DIR, knowledge_base_options, sign_in, start_chat
 
 PASSWORD = "a long team password"
 
@@ -46,35 +46,16 @@ def signed_chat(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: 
         proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "chromium missing: run `make browser` (apt-get install chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-def _sign_in(page, name: str, password: str) -> None:
-    fields = page.get_by_test_id("stTextInput").locator("input")
-    fields.nth(0).wait_for(timeout=120_000)
-    fields.nth(0).fill(name)
-    fields.nth(1).fill(password)
-    page.get_by_test_id("stFormSubmitButton").locator("button").click()
-
-
 def test_the_chat_opens_only_after_sign_in_and_closes_at_sign_out(signed_chat, browser) -> None:
     url, _settings = signed_chat
     page = browser.new_page(locale="en-US")
     page.goto(url)
     page.get_by_text("Sign in to zhiku").wait_for(timeout=120_000)
     assert page.get_by_test_id("stChatInputTextArea").count() == 0
-    _sign_in(page, "ann", "not the password")
+    sign_in(page, "ann", "not the password")
     page.get_by_text("Wrong name or password.").wait_for(timeout=60_000)
     assert page.get_by_test_id("stChatInputTextArea").count() == 0
-    _sign_in(page, "ann", PASSWORD)
+    sign_in(page, "ann", PASSWORD)
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=300_000)
     page.get_by_text("Signed in as ann").wait_for()
     other = browser.new_page(locale="en-US")  # another tab is another session
@@ -88,15 +69,6 @@ def test_the_chat_opens_only_after_sign_in_and_closes_at_sign_out(signed_chat, b
     page.close()
 
 
-def _knowledge_base_options(page) -> list[str]:
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    options = page.get_by_role("option")
-    options.first.wait_for()
-    names = [options.nth(i).inner_text().strip() for i in range(options.count())]
-    page.keyboard.press("Escape")
-    return names
-
-
 def test_each_user_sees_and_does_only_what_their_grants_allow(signed_chat, browser) -> None:
     """ann (viewer in handbook) neither sees salaries nor gets the upload; bob (editor in
     handbook, viewer in salaries) sees both and may upload into handbook only. (Before the
@@ -104,9 +76,9 @@ def test_each_user_sees_and_does_only_what_their_grants_allow(signed_chat, brows
     url, _settings = signed_chat
     ann = browser.new_page(locale="en-US")
     ann.goto(url)
-    _sign_in(ann, "ann", PASSWORD)
+    sign_in(ann, "ann", PASSWORD)
     ann.get_by_test_id("stChatInputTextArea").wait_for(timeout=300_000)
-    assert _knowledge_base_options(ann) == ["handbook"]
+    assert knowledge_base_options(ann) == ["handbook"]
     ann.get_by_role("link", name="Knowledge bases").click()
     ann.get_by_text("You may ask here; an editor adds and removes documents.").wait_for(
         timeout=120_000
@@ -115,11 +87,11 @@ def test_each_user_sees_and_does_only_what_their_grants_allow(signed_chat, brows
     ann.close()
     bob = browser.new_page(locale="en-US")
     bob.goto(url)
-    _sign_in(bob, "bob", PASSWORD)
+    sign_in(bob, "bob", PASSWORD)
     bob.get_by_test_id("stChatInputTextArea").wait_for(timeout=300_000)
     bob.get_by_role("link", name="Knowledge bases").click()
     bob.get_by_test_id("stFileUploader").first.wait_for(timeout=120_000)
-    assert _knowledge_base_options(bob) == ["handbook", "salaries"]
+    assert knowledge_base_options(bob) == ["handbook", "salaries"]
     bob.close()
 
 
@@ -128,10 +100,10 @@ def test_failed_sign_ins_pause_the_name(signed_chat, browser) -> None:
     page = browser.new_page(locale="en-US")
     page.goto(url)
     for _ in range(3):  # (the other test's failure, from the same address, may count too)
-        _sign_in(page, "ann", "guess number x")
+        sign_in(page, "ann", "guess number x")
         page.get_by_text(re.compile("Wrong name or password|Too many failed")).wait_for()
         page.wait_for_timeout(500)
-    _sign_in(page, "ann", PASSWORD)  # the right password, but paused
+    sign_in(page, "ann", PASSWORD)  # the right password, but paused
     page.get_by_text("Too many failed sign-ins").wait_for(timeout=60_000)
     assert page.get_by_test_id("stChatInputTextArea").count() == 0
     trail = open_access(settings).audit.export_csv()

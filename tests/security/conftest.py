@@ -1,61 +1,23 @@
 """The attacks of issue 22 replayed against a real `zhiku serve` on 127.0.0.1.
 
 Each server runs in its own process with its own data folder, `TMPDIR` (to see what a
-refused body left on disk) and stderr file (to see that nothing printed a traceback)."""
+refused body left on disk) and stderr file (to see that nothing printed a traceback):
+`tests.helpers.start_serve`, shared with the team walkthrough."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from app.settings import Settings, load_settings
+from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import MODELS_DIR, SAMPLES, free_port, settings_env, wait_for_http
+from tests.helpers import MODELS_DIR, SAMPLES, Server
+from tests.helpers import start_serve as start
 
 K1, K2 = "sk-zhiku-security-one", "sk-zhiku-security-two"
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen
-    url: str
-    settings: Settings
-    tmp: Path  # the server's TMPDIR
-    log: Path  # its stderr
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.log.read_text(errors="replace")
-
-
-def start(settings: Settings, folder: Path, **env: str) -> Server:
-    """`zhiku serve` on a free loopback port with these settings (plus `env`)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "tmp"
-    tmp.mkdir(exist_ok=True)
-    log = folder / f"serve-{free_port()}.log"
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env={**settings_env(settings), "TMPDIR": str(tmp), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=180)
-    return Server(proc, url, settings, tmp, log)
 
 
 @pytest.fixture(scope="module")
