@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from langchain_core.documents import Document
 
 from app.errors import UserError
-from app.store.chroma import follow_writes, wrote
 from app.store.chunk_fixes import (
     DELETED,
     DISABLED,
@@ -35,7 +35,10 @@ from app.store.chunk_fixes import (
     ChunkFixes,
     FixRow,
 )
-from ingest.knowledge_base import IngestBusyError, KnowledgeBase, writer_lock
+from ingest.writer_lock import IngestBusyError, writer_lock
+
+if TYPE_CHECKING:  # the types are read by code that loads no vector store (app.knowledge.types)
+    from ingest.knowledge_base import KnowledgeBase
 
 
 class UnknownChunk(UserError):
@@ -161,6 +164,8 @@ def _existing(kb: KnowledgeBase, rows: list[FixRow]) -> list[str]:
 
 def _change(kb: KnowledgeBase, chunk_id: str, expected: int, who: str, kind: str, to) -> ChunkView:
     """Claim the chunk at revision `expected`, write Chroma, then BM25, under the lock."""
+    from app.store.chroma import follow_writes, wrote  # loads chromadb: only when used
+
     with _chunk_lock(kb, chunk_id), kb.bm25.writing():
         follow_writes(kb.settings, kb.collection, kb.records.version())  # another process's
         fixes = fixes_of(kb)

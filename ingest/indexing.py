@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from langchain_core.documents import Document
@@ -29,59 +28,12 @@ from ingest.knowledge_base import (  # noqa: F401 - re-exported for callers
     writer_lock,
 )
 from ingest.loaders import LoadError, check_chunk_count, load_file
+from ingest.report import FileProblem, IngestReport, Progress
 from ingest.roots import remember_roots, remembered_roots
 from ingest.splitting import make_splitter, split_file
 from ingest.status import forget as forget_status
 from ingest.status import mark_indexing, record_outcome
 from ingest.web import load_url, remember_urls, remembered_urls
-
-
-@dataclass
-class FileProblem:
-    source: str
-    reason: str  # English, one line
-    code: str = "unreadable"  # ingest.documents.REASON_CODES: what a page translates
-    params: dict[str, object] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, source: str, exc: LoadError) -> FileProblem:
-        return cls(source, str(exc), exc.code, dict(exc.params))
-
-
-@dataclass
-class IngestReport:
-    """What one ingest did; the CLI prints it and derives the exit code from it."""
-
-    files_seen: int = 0
-    files_indexed: int = 0
-    files_unchanged: int = 0
-    files_ignored: int = 0  # other file types found while walking folders
-    skipped: list[FileProblem] = field(default_factory=list)
-    failed: list[FileProblem] = field(default_factory=list)
-    chunks_added: int = 0
-    chunks_deleted: int = 0
-    chunks_skipped: int = 0
-    files_pruned: int = 0
-    embeddings_computed: int = 0  # texts actually run through the model (not from cache)
-    interrupted: bool = False
-    # curated chunk fixes undone because their file changed or went away (issue 28)
-    fixes_dropped: list[FileProblem] = field(default_factory=list)
-    indexed_sources: list[str] = field(default_factory=list)  # indexed or unchanged
-
-    @property
-    def ok(self) -> bool:
-        return not (self.skipped or self.failed or self.interrupted)
-
-
-class Progress:
-    """Callbacks the CLI (or a UI) implements to show progress; the default does nothing."""
-
-    def start(self, total_files: int) -> None: ...
-    def group_started(self, files: int, chunks: int) -> None: ...
-    def chunks_done(self, count: int) -> None: ...
-    def file_done(self, source: str) -> None: ...
-    # a page of a PDF or image read (OCR: seconds each), before the file's chunks exist
-    def page_done(self, source: str, page: int, pages: int) -> None: ...
 
 
 def _pages(progress: Progress, source: str) -> Callable[[int, int], None]:

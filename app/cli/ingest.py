@@ -8,7 +8,7 @@ interrupted (Ctrl-C) — run again to resume, nothing is duplicated.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,8 +17,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, Tim
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from app.knowledge.service import KnowledgeBases
 from app.knowledge.types import IngestReport, Progress
+
+if TYPE_CHECKING:  # the service loads the vector store: only when a command runs
+    from app.knowledge.service import KnowledgeBases
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -140,6 +142,7 @@ def ingest(
     """Index documents (txt md pdf docx html csv xlsx pptx, images, web pages by URL)
     into a knowledge base, incrementally."""
     from app.cli.errors import user_errors
+    from app.knowledge.service import KnowledgeBases
     from app.settings import get_settings, validate_collection_name
 
     with user_errors():

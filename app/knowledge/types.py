@@ -10,8 +10,8 @@ from app.store.chunk_fixes import ChangeRow as ChunkChange
 from app.store.chunk_fixes import ChunkConflict
 from ingest.chunk_fixes import ChunkView, UnknownChunk
 from ingest.documents import REASON_CODES
-from ingest.indexing import FileProblem, IngestReport, Progress
 from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.report import FileProblem, IngestReport, Progress
 from ingest.uploads import UploadError
 from ingest.writer_lock import IngestBusyError
 
