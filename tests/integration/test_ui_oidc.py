@@ -16,8 +16,14 @@ from pathlib import Path
 import pytest
 
 from app.auth import open_access
-from tests.helpers import MODELS_DIR, chat_server, chromium, free_port, wait_for_http
-from tests.integration.test_ui_sign_in import _knowledge_base_options
+from tests.helpers import (
+    MODELS_DIR,
+    chat_server,
+    chromium,
+    free_port,
+    knowledge_base_options,
+    wait_for_http,
+)
 
 PEOPLE = [
     {"sub": "ada-0001", "preferred_username": "ada", "groups": ["readers", "zhiku-admins"]},
@@ -105,7 +111,7 @@ def test_each_person_signs_in_through_the_provider_and_gets_their_groups_role(
     assert vic.get_by_test_id("stChatInputTextArea").count() == 0
     sign_in_as(vic, url, "vic-0002")
     vic.get_by_text("Signed in as vic").wait_for()
-    assert _knowledge_base_options(vic) == ["handbook"]
+    assert knowledge_base_options(vic) == ["handbook"]
     vic.get_by_role("link", name="Knowledge bases").click()
     vic.get_by_text("You may ask here; an editor adds and removes documents.").wait_for(
         timeout=120_000
@@ -115,7 +121,7 @@ def test_each_person_signs_in_through_the_provider_and_gets_their_groups_role(
     ada = _new_page(browser)
     sign_in_as(ada, url, "ada-0001")
     ada.get_by_text("Signed in as ada").wait_for()
-    assert _knowledge_base_options(ada) == ["handbook", "salaries"]
+    assert knowledge_base_options(ada) == ["handbook", "salaries"]
     ada.get_by_role("link", name="Knowledge bases").click()
     ada.get_by_text("New knowledge base").wait_for(timeout=120_000)
     ada.close()
