@@ -161,7 +161,9 @@ def test_a_disabled_account_stays_out(oidc_chat, browser) -> None:
     url, settings = oidc_chat
     page = _new_page(browser)
     sign_in_as(page, url, "ada-0001")
-    open_access(settings).set_disabled("ada", True)
+    access = open_access(settings)
+    access.add_user("keeper", "a long keeper password", "admin")  # not the last admin
+    access.set_disabled("ada", True)
     try:
         page.get_by_role("link", name="Knowledge bases").click()
         page.get_by_text("Your sign-in has ended").wait_for(timeout=120_000)
