@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from app.errors import UserError
+from app.loopback import is_loopback
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -92,18 +93,9 @@ def checked_provider_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "https" and parts.hostname:
         return url
-    if parts.scheme == "http" and parts.hostname and _loopback_host(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return url
     raise ValueError("must be an https:// URL (http:// only on 127.0.0.1, ::1 or localhost)")
-
-
-def _loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_mapping(value: object) -> object:
