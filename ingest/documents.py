@@ -20,7 +20,8 @@ PageCallback = Callable[[int, int], None]
 REASON_CODES = (
     "empty", "too_large", "unsupported_type", "binary", "encoding", "corrupt", "encrypted",
     "too_many_pages", "too_many_chunks", "unpacks_too_large", "image_too_large", "not_image",
-    "unreadable", "parse_failed", "no_text", "url_refused", "url_unreachable", "not_web_page",
+    "unreadable", "parse_failed", "no_text", "url_refused", "url_private", "url_unreachable",
+    "not_web_page",
     "no_main_text", "url_too_large", "url_too_slow", "fixes_dropped",
 )  # fmt: skip
 

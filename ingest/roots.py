@@ -90,10 +90,13 @@ def locate_source(settings: Settings, collection: str, source: str) -> Path | No
     Only a file inside a remembered folder (or a remembered file itself) is found: a
     `source` like `../../etc/passwd` or an absolute path names nothing."""
     for root in remembered_roots(settings, collection):
-        if root.is_dir():
-            candidate = root / source
-            if candidate.resolve().is_relative_to(root.resolve()) and candidate.is_file():
-                return candidate
-        elif root.name == source and root.is_file():
-            return root
+        try:
+            if root.is_dir():
+                candidate = root / source
+                if candidate.resolve().is_relative_to(root.resolve()) and candidate.is_file():
+                    return candidate
+            elif root.name == source and root.is_file():
+                return root
+        except (OSError, RuntimeError):  # a symlink loop, a file gone unreadable: not there
+            continue
     return None

@@ -81,8 +81,9 @@ def checked_target(url: str, allowlist: list[str]) -> tuple[str, IPAddress, int]
         reason = refused_address(ip)
         if reason and not allowed(host, ip, allowlist):
             raise LoadError(
-                f"refused: {host} resolves to a {reason} (ZHIKU_URL_ALLOWLIST)", code="url_refused"
-            )
+                f"refused: {host} resolves to a {reason} (ZHIKU_URL_ALLOWLIST)",
+                code="url_private", host=host, address=reason,
+            )  # fmt: skip
     addresses.sort(key=lambda ip: ip.version)  # IPv4 first: servers often bind only it
     return host, addresses[0], port
 

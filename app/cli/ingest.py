@@ -97,14 +97,18 @@ def print_report(report: IngestReport, collection: str) -> None:
 
 
 def list_files(knowledge: KnowledgeBases, name: str) -> None:
-    documents = knowledge.documents(name)
+    everything = knowledge.documents(name)
+    documents = [d for d in everything if d.chunks or d.state == "indexed"]
     table = Table(title=f"knowledge base {name!r}")
-    table.add_column("source")
+    table.add_column("source", overflow="fold")
     table.add_column("chunks", justify="right")
     for document in documents:
-        table.add_row(document.source, str(document.chunks))
+        table.add_row(escape(document.source), str(document.chunks))
     out.print(table)
     out.print(f"{len(documents)} files, {sum(d.chunks for d in documents)} chunks")
+    for document in everything:  # what the last ingest could not index, one line each
+        if document not in documents:
+            out.print(f"{document.state}: {escape(document.source)}: {escape(document.reason)}")
 
 
 def delete_document(knowledge: KnowledgeBases, name: str, source: str) -> None:

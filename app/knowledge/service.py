@@ -52,6 +52,7 @@ from ingest.uploads import (
     upload_folder,
     upload_limit_mb,
 )
+from ingest.web import remembered_urls
 from ingest.writer_lock import wait_for_writer, writer_lock
 
 OPENED_MAX = 32  # knowledge bases kept open (a Chroma handle each) per service
@@ -110,10 +111,15 @@ class KnowledgeBases:
         found = [
             self._document(name, source, n, statuses.get(source)) for source, n in counts.items()
         ]
-        for source, status in statuses.items():  # not indexed (now): while its file is there
+        # not indexed (now): listed while its file is there, or its page is one the
+        # knowledge base re-fetches (an address refused or never fetched is no document)
+        pages = set(remembered_urls(self.settings, name)) if any(
+            "://" in source for source in statuses
+        ) else set()  # fmt: skip
+        for source, status in statuses.items():
             if source not in counts and status.state != "indexed":
                 document = self._document(name, source, 0, status)
-                if document.size_bytes is not None or status.state == "indexing" or "://" in source:
+                if document.size_bytes is not None or status.state == "indexing" or source in pages:
                     found.append(document)
         return sorted(found, key=lambda d: d.source)
 
@@ -122,7 +128,10 @@ class KnowledgeBases:
     ) -> DocumentInfo:
         last = status or DocumentStatus("indexed")
         path = locate_source(self.settings, name, source)
-        stat = path.stat() if path is not None else None
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:  # gone since it was found
+            stat = None
         return DocumentInfo(
             source,
             chunks,

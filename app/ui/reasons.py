@@ -37,6 +37,10 @@ FILE_REASONS = {
         "no text found (blank, or a scan without a readable page). Check the file's content."
     ),
     "url_refused": N_("this address may not be fetched (not http or https, or a private address)."),
+    "url_private": N_(
+        "refused: {host} resolves to a {address}; it is fetched only if ZHIKU_URL_ALLOWLIST "
+        "lists it."
+    ),
     "url_unreachable": N_("the page could not be fetched. Check the address, then retry."),
     "not_web_page": N_("not a web page. Download the file and upload it instead."),
     "no_main_text": N_("no main text found on the page."),
