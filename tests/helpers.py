@@ -177,6 +177,16 @@ def sign_in(page, name: str, password: str) -> None:
     page.get_by_test_id("stFormSubmitButton").locator("button").click()
 
 
+def settled(page, timeout_ms: float = 300_000) -> None:
+    """Wait until the app's run is over (the state Streamlit's root element carries). A
+    form filled while a run still draws the page can have a choice redrawn to its default
+    before it is sent."""
+    page.wait_for_timeout(300)  # a click's run starts a moment after the click
+    page.locator("[data-testid=stApp][data-test-script-state=running]").wait_for(
+        state="detached", timeout=timeout_ms
+    )
+
+
 def knowledge_base_options(page) -> list[str]:
     """The names the sidebar's knowledge-base picker offers, in order."""
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()

@@ -42,3 +42,19 @@ def browser():
     """Debian's chromium driven by Playwright, one per test module."""
     with chromium() as launched:
         yield launched
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failed browser test reports what each of its open pages showed: the test log of
+    a CI run is then enough to tell a slow page from a wrong one."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and browser is not None:
+        for number, page in enumerate(p for c in browser.contexts for p in c.pages):
+            try:
+                shown = page.inner_text("body", timeout=5_000)
+            except Exception as exc:  # a closed page says why, not a traceback
+                shown = f"(unreadable: {exc})"
+            report.sections.append((f"page {number}: {page.url}", shown[-4_000:]))
+    return report

@@ -23,10 +23,12 @@ import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from app.auth import open_access
 from app.settings import load_settings
 from tests.helpers import (
     MODELS_DIR,
     knowledge_base_options,
+    settled,
     sign_in,
     start_chat,
     start_serve,
@@ -78,6 +80,7 @@ def _open(browser, url: str, name: str, password: str, path: str = ""):
 def _go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_test_id("stHeading").filter(has_text=title).first.wait_for()
+    settled(page)
 
 
 def _choose(page, key: str, option: str | re.Pattern) -> None:
@@ -104,6 +107,7 @@ TAB_ENDS = {"Users": "admin_user", "Grants": "admin_grant", "API keys": "admin_c
 def _tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
     page.locator(f".st-key-{TAB_ENDS[name]}").wait_for()
+    settled(page)  # the tabs after this one are still being drawn
 
 
 def _expand(page, label: str, inside) -> None:
@@ -206,6 +210,8 @@ def test_a_team_is_set_up_and_used_in_the_browser(team_chat, browser, tmp_path: 
     _go(admin, "Admin")
     _add_user(admin, "alice", "editor")
     _add_user(admin, "bob", "viewer")
+    roles = {user.name: user.role for user in open_access(settings).list_users()}
+    assert roles == {"root": "admin", "alice": "editor", "bob": "viewer"}, roles
     _grant(admin, "alice", A, "editor")
     _grant(admin, "bob", B, "viewer")
     secret = _create_key(admin, "hr-bot", A)
