@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
+from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.once import once_per_arguments
 
@@ -48,3 +50,31 @@ def create_tables(url: str, metadata: MetaData, timeout_s: float = 30.0) -> None
         if "already exists" not in str(exc) and "duplicate key" not in str(exc):
             raise
         metadata.create_all(engine(url, timeout_s))
+
+
+class LazyTables:
+    """A store's tables, made at its first use rather than when it is built (a store is
+    built at import time by some callers, before the database may be reachable). Two
+    threads starting together run CREATE TABLE once; `create_tables` covers processes."""
+
+    def __init__(self, url: str, metadata: MetaData, timeout_s: float) -> None:
+        self._url, self._metadata, self._timeout_s = url, metadata, timeout_s
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def ensure(self) -> None:
+        with self._lock:
+            if not self._ready:
+                create_tables(self._url, self._metadata, self._timeout_s)
+                self._ready = True
+
+
+def make_sqlite_folder(url: str) -> None:
+    """A SQLite URL's file can be opened only in a folder that exists: make it."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def first_line(exc: SQLAlchemyError) -> str:
+    """The database's own reason, on one line (without SQLAlchemy's statement dump)."""
+    return (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -45,7 +44,7 @@ from app.auth.types import (
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings, validate_collection_name
-from app.sql import create_tables, engine
+from app.sql import create_tables, engine, make_sqlite_folder
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 TOUCH_EVERY_S = 60.0  # a key's last-used time is written at most this often
@@ -428,8 +427,7 @@ def open_access(settings: Settings) -> Access:
 
 @once_per_arguments(maxsize=8)
 def _access(url: str, timeout_s: float) -> Access:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(url)
     return Access(url, timeout_s)
 
 

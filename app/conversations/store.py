@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -39,7 +38,7 @@ from app.errors import UserError
 from app.once import once_per_arguments
 from app.schema import AnswerResult
 from app.settings import Settings
-from app.sql import create_tables, engine
+from app.sql import LazyTables, engine, first_line, make_sqlite_folder
 
 TITLE_CHARS = 40
 UP, DOWN = 1, 0  # st.feedback("thumbs") gives 1 for 👍 and 0 for 👎
@@ -157,30 +156,20 @@ class ConversationStore:
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         self.url = url
-        self._timeout_s = timeout_s
         self._engine = engine(url, timeout_s)
-        self._schema_lock = threading.Lock()
-        self._schema_ready = False
+        self._tables = LazyTables(url, _Base.metadata, timeout_s)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
         try:
-            self._ensure_schema()
+            self._tables.ensure()
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as exc:
-            reason = _one_line(exc)
+            reason = first_line(exc)
             raise ConversationStoreError(
                 f"conversations cannot be saved: {reason}", _code(reason)
             ) from None
-
-    def _ensure_schema(self) -> None:
-        # Tables are made once per store; two sessions starting together must not both
-        # run CREATE TABLE (checkfirst is not atomic across processes either, hence retry).
-        with self._schema_lock:
-            if not self._schema_ready:
-                create_tables(self.url, _Base.metadata, self._timeout_s)
-                self._schema_ready = True
 
     def create(self, owner: str, title: str, knowledge_base: str) -> str:
         now = time.time()
@@ -341,15 +330,8 @@ def open_conversation_store(settings: Settings) -> ConversationStore:
 
 @once_per_arguments(maxsize=8)
 def _store(url: str, timeout_s: float) -> ConversationStore:
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(url)
     return ConversationStore(url, timeout_s)
-
-
-def _one_line(exc: SQLAlchemyError) -> str:
-    return (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
 
 
 def _code(reason: str) -> str:

@@ -16,7 +16,6 @@ with the id of the entry to edit instead.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from app.errors import UserError
 from app.faq.text import question_key
 from app.once import once_per_arguments
 from app.settings import Settings
-from app.sql import create_tables, engine
+from app.sql import LazyTables, engine, first_line, make_sqlite_folder
 
 MAX_QUESTION_CHARS = 500
 MAX_ANSWER_CHARS = 20_000
@@ -147,28 +146,19 @@ class FaqStore:
 
     def __init__(self, url: str, timeout_s: float = 5.0) -> None:
         self.url = url
-        self._timeout_s = timeout_s
         self._engine = engine(url, timeout_s)
-        self._schema_lock = threading.Lock()
-        self._schema_ready = False
+        self._tables = LazyTables(url, _Base.metadata, timeout_s)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
         try:
-            self._ensure_schema()
+            self._tables.ensure()
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-            raise FaqError(f"FAQ database cannot be used: {reason}") from None
-
-    def _ensure_schema(self) -> None:
-        with self._schema_lock:
-            if not self._schema_ready:
-                create_tables(self.url, _Base.metadata, self._timeout_s)
-                self._schema_ready = True
+            raise FaqError(f"FAQ database cannot be used: {first_line(exc)}") from None
 
     # Reads
 
@@ -404,8 +394,5 @@ def open_faq_store(settings: Settings) -> FaqStore:
 
 @once_per_arguments(maxsize=8)
 def _store(url: str, timeout_s: float) -> FaqStore:
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///").split("?")[0]).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(url)
     return FaqStore(url, timeout_s)
