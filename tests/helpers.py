@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,8 +151,10 @@ class Server:
         return self.log.read_text(errors="replace")
 
 
-def start_serve(settings: Settings, folder: Path, **env: str) -> Server:
-    """`zhiku serve` on a free loopback port with these settings (plus `env`)."""
+def start_serve(settings: Settings, folder: Path | None = None, **env: str) -> Server:
+    """`zhiku serve` on a free loopback port with these settings (plus `env`); its log
+    and TMPDIR in `folder` (a new temporary one if None)."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="zhiku-serve-"))
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -163,9 +166,23 @@ def start_serve(settings: Settings, folder: Path, **env: str) -> Server:
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
     )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=180)
-    return Server(proc, url, settings, tmp, log)
+    server = Server(proc, f"http://127.0.0.1:{port}", settings, tmp, log)
+    try:
+        wait_for_http(f"{server.url}/healthz", proc, timeout=180)
+    except (RuntimeError, TimeoutError) as exc:  # the test says why it did not start
+        raise AssertionError(f"{exc}; its log ends:\n{server.stop()[-3000:]}") from None
+    return server
+
+
+@contextmanager
+def serving(settings: Settings, folder: Path | None = None, **env: str) -> Iterator[Server]:
+    """`zhiku serve` for the length of a with-block; it must stop without a traceback."""
+    server = start_serve(settings, folder, **env)
+    try:
+        yield server
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log, log
 
 
 def sign_in(page, name: str, password: str) -> None:

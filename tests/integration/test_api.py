@@ -18,35 +18,11 @@ import pytest
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import MODELS_DIR, SAMPLES, free_port, settings_env, wait_for_http
+from tests.helpers import MODELS_DIR, SAMPLES, free_port, serving, start_serve
 
 KEY = "sk-zhiku-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 NOTE = "知库接口测试说明：知库的接口吉祥物叫小蓝鲸，它住在第七号码头。"
-
-
-def start_server(settings, **env: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env={**settings_env(settings), **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=120)
-    return proc, url
-
-
-def stop(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    try:
-        _, err = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return err or ""
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +45,9 @@ def api_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root:
 
 @pytest.fixture(scope="module")
 def server(api_settings) -> Iterator[str]:
-    proc, url = start_server(api_settings)
-    yield url
-    err = stop(proc)
-    assert "Traceback" not in err, err
-    assert KEY not in err  # the key is never logged
+    with serving(api_settings) as served:
+        yield served.url
+    assert KEY not in served.log.read_text()  # the key is never logged
 
 
 def test_models_and_keys(server: str) -> None:
@@ -203,8 +177,8 @@ def _stream_until_running(url: str, question: str, max_tokens: int = 512) -> htt
 
 
 def test_full_queue_is_429_and_a_disconnect_frees_the_model(api_settings) -> None:
-    proc, url = start_server(api_settings, ZHIKU_MAX_QUEUE="0", ZHIKU_ABSTAIN="false")
-    try:
+    with serving(api_settings, ZHIKU_MAX_QUEUE="0", ZHIKU_ABSTAIN="false") as served:
+        url = served.url
         long_question = "请详细介绍 Transformer、BERT、GPT 系列和 RAG，越详细越好，逐条展开。"
         first = _stream_until_running(url, long_question)
         refused = httpx.post(
@@ -230,13 +204,9 @@ def test_full_queue_is_429_and_a_disconnect_frees_the_model(api_settings) -> Non
             },
         )
         assert after.status_code == 200
-    finally:
-        err = stop(proc)
-    assert "Traceback" not in err, err
 
 
 def test_concurrent_first_requests_after_start_all_get_answers(api_settings) -> None:
-    proc, url = start_server(api_settings)
     results: list[int] = []
 
     def ask() -> None:
@@ -249,16 +219,14 @@ def test_concurrent_first_requests_after_start_all_get_answers(api_settings) -> 
         )  # fmt: skip
         results.append(response.status_code)
 
-    try:
+    with serving(api_settings) as served:
+        url = served.url
         threads = [threading.Thread(target=ask) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=900)
-    finally:
-        err = stop(proc)
-    assert results == [200, 200, 200, 200], err
-    assert "Traceback" not in err, err
+    assert results == [200, 200, 200, 200], served.log.read_text()
 
 
 def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
@@ -269,8 +237,8 @@ def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
     curl = section.split("```bash\n")[2].split("```", 1)[0]
     python = section.split("```python\n", 1)[1].split("```", 1)[0]
     keyless = api_settings.updated(**{"api_keys": []})  # as the README runs it
-    proc, url = start_server(keyless)
-    try:
+    with serving(keyless) as served:
+        url = served.url
         shell = subprocess.run(
             ["bash", "-c", curl.replace("http://127.0.0.1:8000", url)],
             capture_output=True, text=True, timeout=300,
@@ -283,9 +251,6 @@ def test_readme_curl_and_python_examples_run_as_written(api_settings) -> None:
         )  # fmt: skip
         assert script.returncode == 0, script.stderr
         assert "12" in script.stdout and "source" in script.stdout
-    finally:
-        err = stop(proc)
-    assert "Traceback" not in err, err
 
 
 def test_no_keys_means_loopback_only(api_settings) -> None:
@@ -302,7 +267,8 @@ def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_sett
     from tests.helpers import CMRC
 
     settings = make_settings(api_keys=[KEY])
-    proc, url = start_server(settings)
+    first = start_serve(settings)
+    url = first.url
     httpx.post(f"{url}/v1/knowledge_bases", headers=AUTH, json={"name": "wiki"})
     papers = sorted(CMRC.glob("*.txt"))[:120]
     files = [("files", (p.name, p.read_bytes())) for p in papers]
@@ -315,10 +281,10 @@ def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_sett
         if httpx.get(f"{url}/v1/jobs/{job_id}", headers=AUTH).json()["files_done"] > 0:
             break
         time.sleep(0.05)
-    proc.kill()
-    proc.wait(timeout=30)
-    proc, url = start_server(settings)  # the job runs again on start
-    try:
+    first.proc.kill()
+    first.proc.wait(timeout=30)
+    with serving(settings) as served:  # the job runs again on start
+        url = served.url
         deadline = time.monotonic() + 600
         documents: list = []
         while time.monotonic() < deadline:
@@ -330,10 +296,7 @@ def test_a_server_killed_mid_job_finishes_the_job_when_it_starts_again(make_sett
             if len(documents) == len(papers) and not pending:
                 break
             time.sleep(1)
-    finally:
-        err = stop(proc)
     assert sorted(d["source"] for d in documents) == [p.name for p in papers]
     kb = open_knowledge_base(settings, "wiki")
     ids = kb.store.get(include=[])["ids"]
     assert len(ids) == len(set(ids)) == sum(d["chunks"] for d in documents)  # no duplicates
-    assert "Traceback" not in err, err

@@ -6,8 +6,6 @@ naming who changed it, disable, the change log, and the bad requests' one-line e
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +17,7 @@ from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
 from tests.helpers import (
     MODELS_DIR,
-    free_port,
-    settings_env,
-    wait_for_http,
+    serving,
     write_heads_corpus,
 )
 
@@ -48,23 +44,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path) ->
         top_k=3,
     )
     assert ingest_paths(open_knowledge_base(settings, KB), [folder]).ok
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/healthz", proc, timeout=120)
-        yield url
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
-        print(err, file=sys.stderr)
-    assert "Traceback" not in err, err
+    with serving(settings) as served:
+        yield served.url
 
 
 def call(method: str, url: str, key: str = KEY, **kwargs) -> httpx.Response:

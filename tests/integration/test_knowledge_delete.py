@@ -9,8 +9,6 @@ base, set up the same way (the file saved into its uploads folder, then indexed)
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -20,7 +18,7 @@ from app.retrieval.service import RetrievalService
 from app.settings import Settings, load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base, reindex
 from ingest.uploads import save_upload, upload_folder
-from tests.helpers import MODELS_DIR, free_port, open_chat_app, settings_env, wait_for_http, zhiku
+from tests.helpers import MODELS_DIR, open_chat_app, serving, zhiku
 
 KEY = "sk-zhiku-delete-test"
 SOURCE = "删除说明.txt"
@@ -68,29 +66,14 @@ def delete_with_the_cli(settings: Settings, name: str) -> None:
 
 
 def delete_over_http(settings: Settings, name: str) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/healthz", proc, timeout=120)
+    with serving(settings) as served:
         gone = httpx.delete(
-            f"{url}/v1/knowledge_bases/{name}/documents/{SOURCE}",
+            f"{served.url}/v1/knowledge_bases/{name}/documents/{SOURCE}",
             headers={"Authorization": f"Bearer {KEY}"},
             timeout=120,
         )
         assert gone.status_code == 200, gone.text
         assert gone.json()["chunks_deleted"] >= 1
-    finally:
-        proc.terminate()
-        _, err = proc.communicate(timeout=30)
-        print(err, file=sys.stderr)  # shown with a failure (a server that did not start)
-    assert "Traceback" not in err, err
 
 
 def delete_on_the_page(settings: Settings, name: str, monkeypatch: pytest.MonkeyPatch) -> None:

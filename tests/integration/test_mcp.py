@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import MODELS_DIR, SAMPLES, free_port, settings_env, wait_for_http
+from tests.helpers import MODELS_DIR, SAMPLES, serving, settings_env
 
 KEY = "sk-zhiku-mcp-key"
 TOOLS = {"list_knowledge_bases", "search", "ask"}
@@ -51,21 +51,9 @@ def mcp_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root:
 
 @pytest.fixture(scope="module")
 def server(mcp_settings) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [ZHIKU, "serve", "--port", str(port)],
-        env=settings_env(mcp_settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=120)
-    yield url
-    proc.terminate()
-    _, err = proc.communicate(timeout=30)
-    assert "Traceback" not in err, err
-    assert KEY not in err
+    with serving(mcp_settings) as served:
+        yield served.url
+    assert KEY not in served.log.read_text()
 
 
 def stdio(settings) -> Client:

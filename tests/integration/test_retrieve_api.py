@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import MODELS_DIR, SAMPLES, free_port, settings_env, wait_for_http
+from tests.helpers import MODELS_DIR, SAMPLES, serving
 
 KEY = "sk-zhiku-retrieve-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -39,21 +38,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Path)
         api_keys=[KEY],
     )
     assert ingest_paths(open_knowledge_base(settings, "samples"), [folder]).ok
-    port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env=settings_env(settings),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", proc, timeout=120)
-    yield url
-    proc.terminate()
-    _, err = proc.communicate(timeout=30)
-    assert "Traceback" not in err, err
-    assert KEY not in err
+    with serving(settings) as served:
+        yield served.url
+    assert KEY not in served.log.read_text()
 
 
 def dify(server: str, body: dict, headers: dict | None = None) -> httpx.Response:

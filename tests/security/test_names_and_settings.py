@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port, settings_env, wait_for_http, zhiku
+from tests.helpers import free_port, serving, settings_env, zhiku
 from tests.security.conftest import Server
 
 BAD_NAMES = ["a..b", "x" * 300, "x" * 512, "../up", "a/b"]
@@ -90,21 +90,8 @@ def test_a_malformed_setting_is_one_line_naming_it(samples_settings, command, va
 
 
 def test_serve_takes_a_plain_key(samples_settings, tmp_path) -> None:
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).with_name("zhiku")), "serve", "--port", str(port)],
-        env={**settings_env(samples_settings), "ZHIKU_API_KEYS": "sk-abc"},
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/healthz", proc, timeout=120)
-        assert httpx.get(f"{url}/v1/models").status_code == 401
-        keyed = httpx.get(f"{url}/v1/models", headers={"Authorization": "Bearer sk-abc"})
+    with serving(samples_settings, tmp_path, ZHIKU_API_KEYS="sk-abc") as served:
+        assert httpx.get(f"{served.url}/v1/models").status_code == 401
+        keyed = httpx.get(f"{served.url}/v1/models", headers={"Authorization": "Bearer sk-abc"})
         assert keyed.status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-    assert "sk-abc" not in (tmp_path / "serve.log").read_text()
+    assert "sk-abc" not in served.log.read_text()
