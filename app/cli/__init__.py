@@ -14,6 +14,7 @@ from app.cli.chunks import chunks_app
 from app.cli.eval import eval_app
 from app.cli.faq import faq_app
 from app.cli.ingest import ingest
+from app.cli.kb import kb_app
 from app.cli.mcp import mcp
 from app.cli.model import model
 from app.cli.serve import serve
@@ -38,6 +39,7 @@ cli.add_typer(users_app, name="users")
 cli.add_typer(grants_app, name="grants")
 cli.add_typer(keys_app, name="keys")
 cli.add_typer(audit_app, name="audit")
+cli.add_typer(kb_app, name="kb")
 cli.add_typer(faq_app, name="faq")
 cli.add_typer(chunks_app, name="chunks")
 
