@@ -204,6 +204,14 @@ def test_vectors_of_another_embedding_model_are_made_again(store: FaqStore) -> N
         ("What does a reranker do?", {"purpose"}),
         ("Does RAG need fine-tuning?", {"whether"}),
         ("检索增强生成", set()),
+        # a noun naming a person or a year is what "是什么" asks for
+        ("检索增强生成的提出者和年份分别是什么？", {"who", "when"}),
+        ("Transformer 的作者是？", {"who"}),
+        ("作者提出了什么方法？", {"how"}),  # the author is the subject, not the ask
+        # "方法/步骤" is a how only when nothing else is asked
+        ("除了余弦相似度，还有哪些衡量向量距离的方法？", {"which"}),
+        ("RAG 方法是谁提出的？", {"who"}),
+        ("能解释一下检索增强生成吗？", {"define", "whether"}),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question: str, kinds: set[str]) -> None:
