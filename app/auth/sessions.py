@@ -15,6 +15,7 @@ from typing import Literal
 
 from app.auth.access import Access
 from app.auth.types import Principal
+from app.loopback import is_loopback
 
 WINDOW_S = 15 * 60
 Outcome = Literal["ok", "wrong", "paused"]
@@ -36,10 +37,14 @@ class SignIns:
         self.max_failures = max_failures
 
     def paused(self, name: str, client: str) -> bool:
-        """Too many recent failures for this name or from this address."""
+        """Too many recent failures for this name or from this address. A loopback address
+        is not one person (everyone on this machine, or behind a proxy that names no one):
+        pausing it would lock them all out, so only the name counts there."""
         since = time.time() - WINDOW_S
         by_name = self.access.audit.count("sign_in.failed", since, target=name)
-        by_client = self.access.audit.count("sign_in.failed", since, client=client) if client else 0
+        by_client = 0
+        if client and not is_loopback(client):
+            by_client = self.access.audit.count("sign_in.failed", since, client=client)
         return max(by_name, by_client) >= self.max_failures
 
     def attempt(self, name: str, password: str, client: str) -> tuple[Outcome, Session | None]:

@@ -36,7 +36,11 @@ def _oidc_sign_ins(_settings: Settings) -> OidcSignIns:
 
 
 def client_address() -> str:
-    return getattr(st.context, "ip_address", None) or ""
+    """Where the browser is, for the audit trail and the per-address sign-in pause. The
+    server under Streamlit (uvicorn) already takes a proxy on this machine at its word
+    (`X-Forwarded-For` from 127.0.0.1); Streamlit then hides a loopback peer (None), which
+    is a browser on this machine."""
+    return getattr(st.context, "ip_address", None) or "127.0.0.1"
 
 
 def require_sign_in(settings: Settings) -> Session | None:

@@ -273,5 +273,7 @@ def test_a_team_is_set_up_and_used_in_the_browser(team_chat, browser, tmp_path: 
     rows = [row[1:4] for row in csv.reader(io.StringIO(exported))]
     for event in expected:
         assert list(event) in rows, event
+    clients = {row[4] for row in csv.reader(io.StringIO(exported)) if row[1] == "user:alice"}
+    assert clients == {"127.0.0.1"}, clients  # from where: this machine's browser
     assert secret not in exported and PASSWORD not in exported and ROOT_PASSWORD not in exported
     admin.close()

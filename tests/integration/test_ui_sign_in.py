@@ -109,3 +109,19 @@ def test_failed_sign_ins_pause_the_name(signed_chat, browser) -> None:
     trail = open_access(settings).audit.export_csv()
     assert "sign_in.failed" in trail and "sign_in.paused" in trail and "guess number" not in trail
     page.close()
+
+
+def test_behind_a_proxy_the_trail_names_the_browser(signed_chat, browser) -> None:
+    """A proxy on this machine names the browser in X-Forwarded-For (its last entry is the
+    one the proxy added): the audit trail records that address, not the proxy's. (The
+    server under Streamlit reads the header; this checks the chat keeps what it read.)"""
+    url, settings = signed_chat
+    forwarded = {"X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+    context = browser.new_context(locale="en-US", extra_http_headers=forwarded)
+    page = context.new_page()
+    page.goto(url)
+    sign_in(page, "bob", "not the password")
+    page.get_by_text("Wrong name or password.").wait_for(timeout=120_000)
+    failed = [e for e in open_access(settings).audit.events() if e.action == "sign_in.failed"]
+    assert [e.client for e in failed if e.target == "bob"] == ["203.0.113.7"]
+    context.close()

@@ -47,3 +47,11 @@ def test_failures_pause_a_name_and_an_address(sign_ins: SignIns) -> None:
     events = sign_ins.access.audit.export_csv()
     assert "sign_in.failed" in events and "sign_in.paused" in events
     assert "wrong password!" not in events and PASSWORD not in events
+
+
+def test_failures_from_this_machine_pause_the_name_not_everyone_here(sign_ins: SignIns) -> None:
+    """127.0.0.1 is every local browser, or a proxy naming no one: not one person."""
+    for _ in range(3):
+        assert sign_ins.attempt("ann", "wrong password!", "127.0.0.1")[0] == "wrong"
+    assert sign_ins.attempt("ann", PASSWORD, "127.0.0.1")[0] == "paused"  # the name
+    assert sign_ins.attempt("bob", "wrong password!", "127.0.0.1")[0] == "wrong"  # not paused
