@@ -7,7 +7,9 @@ admin page adds alice (editor in A) and bob (viewer in B) and a key for A with s
 `ask`. alice sees only A and uploads there; bob sees only B, without an uploader; neither
 has the admin page, even at its address. The key reaches A through `/v1/retrieve` and
 gets 404 for B; the admin revokes it and the next request is 401. The audit page shows
-every change, and its CSV is the CLI's. Nothing asks the model: llama.cpp never loads.
+every change, and its CSV is the CLI's. Last the admin makes bob an editor in the group
+eng, sets his password and disables him (the Users tab's forms): he cannot sign in.
+Nothing asks the model: llama.cpp never loads.
 With ADMIN_SCREENSHOT set the admin page is saved there (`make screenshot`).
 """
 
@@ -37,6 +39,7 @@ from tests.helpers import (
 
 PASSWORD = "a long team password"
 ROOT_PASSWORD = "the admin's long password"
+NEW_PASSWORD = "bob's new long password"
 A, B = "人事制度", "工程文档"
 TEXTS = {
     A: "年假为每年十五天，由直属经理审批。",
@@ -276,4 +279,38 @@ def test_a_team_is_set_up_and_used_in_the_browser(team_chat, browser, tmp_path: 
     clients = {row[4] for row in csv.reader(io.StringIO(exported)) if row[1] == "user:alice"}
     assert clients == {"127.0.0.1"}, clients  # from where: this machine's browser
     assert secret not in exported and PASSWORD not in exported and ROOT_PASSWORD not in exported
+
+    # the admin changes bob: editor in the group eng, a new password, then disabled
+    _change_bob(admin)
+    access = open_access(settings)
+    changed = access.user("bob")
+    assert (changed.role, changed.groups, changed.disabled) == ("editor", ("eng",), True)
+    refused = browser.new_page(locale="en-US")
+    refused.goto(url)
+    sign_in(refused, "bob", NEW_PASSWORD)  # the new password, but disabled
+    refused.get_by_text("Wrong name or password.").wait_for()
+    refused.close()
     admin.close()
+    access.set_disabled("bob", False)  # then the new password is the one that opens
+    assert access.sign_in("bob", NEW_PASSWORD) is not None
+    assert access.sign_in("bob", PASSWORD) is None
+
+
+def _change_bob(admin) -> None:
+    """The Users tab's forms for one chosen user, clicked as an admin would."""
+    _tab(admin, "Users")
+    _choose(admin, "admin_user", "bob")
+    admin.locator(".st-key-admin_role_bob").wait_for()
+    settled(admin)
+    _choose(admin, "admin_role_bob", "editor")
+    admin.locator(".st-key-admin_groups_bob input").fill("eng")
+    admin.get_by_role("button", name="Save role and groups").click()
+    admin.get_by_text("bob changed.").wait_for()
+    settled(admin)
+    admin.locator(".st-key-admin_set_password input").fill(NEW_PASSWORD)
+    admin.locator(".st-key-admin_set_again input").fill(NEW_PASSWORD)
+    admin.get_by_role("button", name="Set password").click()
+    admin.get_by_text("Password of bob set.").wait_for()
+    settled(admin)
+    admin.locator(".st-key-admin_disable_bob button").click()
+    admin.get_by_text("bob disabled.").wait_for()
