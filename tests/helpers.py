@@ -194,14 +194,25 @@ def sign_in(page, name: str, password: str) -> None:
     page.get_by_test_id("stFormSubmitButton").locator("button").click()
 
 
-def settled(page, timeout_ms: float = 300_000) -> None:
+def settled(page, timeout_ms: float = 300_000, start_ms: float = 300) -> None:
     """Wait until the app's run is over (the state Streamlit's root element carries). A
     form filled while a run still draws the page can have a choice redrawn to its default
     before it is sent."""
-    page.wait_for_timeout(300)  # a click's run starts a moment after the click
+    page.wait_for_timeout(start_ms)  # a click's run starts a moment after the click
     page.locator("[data-testid=stApp][data-test-script-state=running]").wait_for(
         state="detached", timeout=timeout_ms
     )
+
+
+def fill_kept(page, box, text: str) -> None:
+    """Type into a form's box, again if a run that redrew the form emptied it (Streamlit
+    places elements by position: a notice that comes or goes moves the form)."""
+    for _attempt in range(3):
+        box.fill(text)
+        settled(page, start_ms=500)
+        if box.input_value() == text:
+            return
+    raise AssertionError(f"the box kept losing {text!r}")
 
 
 def knowledge_base_options(page) -> list[str]:

@@ -5,6 +5,7 @@ a real browser for the signed-in chat's tests."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """A failed browser test reports what each of its open pages showed: the test log of
     a CI run is then enough to tell a slow page from a wrong one."""
     report = yield
-    browser = getattr(item, "funcargs", {}).get("browser")
-    if report.when == "call" and report.failed and browser is not None:
-        for number, page in enumerate(p for c in browser.contexts for p in c.pages):
+    if report.when == "call" and report.failed:
+        for number, page in enumerate(_open_pages(getattr(item, "funcargs", {}))):
             try:
                 shown = page.inner_text("body", timeout=5_000)
             except Exception as exc:  # a closed page says why, not a traceback
                 shown = f"(unreadable: {exc})"
             report.sections.append((f"page {number}: {page.url}", shown[-4_000:]))
     return report
+
+
+def _open_pages(funcargs: dict) -> Iterator:
+    """The Playwright pages a test holds: a browser's, or a fixture's `page`."""
+    for value in funcargs.values():
+        if hasattr(value, "contexts"):  # a Browser
+            yield from (page for context in value.contexts for page in context.pages)
+        elif hasattr(getattr(value, "page", None), "inner_text"):  # e.g. the first hour's walk
+            yield value.page

@@ -22,7 +22,15 @@ import pytest
 
 from app.settings import load_settings
 from app.ui import i18n
-from tests.helpers import CHROMIUM, CHROMIUM_FLAGS, MODELS_DIR, SAMPLES, start_chat
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    MODELS_DIR,
+    SAMPLES,
+    fill_kept,
+    settled,
+    start_chat,
+)
 
 NOTE = "知库项目的代号是青鸟。青鸟的第一个版本在杭州发布，发布时只支持中文文档。"
 KB = "团队笔记"
@@ -96,6 +104,7 @@ class Walk:
         nav = self.page.get_by_test_id("stSidebarNav")
         nav.get_by_role("link", name=self.text(key)).click()
         self.page.wait_for_timeout(1500)
+        settled(self.page)  # a form filled while the page still draws can lose its text
 
     def knowledge_bases_offered(self) -> list[str]:
         """The picker's options (opened, read, closed again)."""
@@ -110,6 +119,7 @@ class Walk:
         self.sidebar().get_by_test_id("stSelectbox").first.click()
         self.page.get_by_role("option", name=name, exact=True).click()
         self.page.wait_for_timeout(1500)
+        settled(self.page)
 
 
 @pytest.fixture(scope="module", params=["zh", "en"])
@@ -153,6 +163,7 @@ def walk(request, tmp_path_factory: pytest.TempPathFactory, embedding_cache_root
 def idle(page) -> None:
     """Give the app's run time to finish drawing (its elements replace the last run's)."""
     page.wait_for_timeout(3000)
+    settled(page)
 
 
 # Records whether a progress status was on the page before the answer's timings were.
@@ -205,9 +216,10 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     walk.open_page("kb_page")
     page.get_by_text(walk.text("new_kb"), exact=True).click()
     form = page.get_by_test_id("stForm")
-    form.get_by_role("textbox").first.fill(KB)
+    fill_kept(page, form.get_by_role("textbox").first, KB)
     form.get_by_role("button", name=walk.text("create")).click()
     page.get_by_test_id("stHeading").filter(has_text=KB).first.wait_for()  # it is chosen
+    settled(page)
     page.get_by_text(walk.text("new_kb"), exact=True).click()
     assert form.get_by_role("textbox").first.input_value() == ""  # ready for another
     page.get_by_text(walk.text("new_kb"), exact=True).click()
@@ -220,6 +232,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     page.locator(".st-key-ingest_uploads button").click()
     page.get_by_text(walk.text("indexed")).first.wait_for(timeout=300_000)
     page.locator(".st-key-ingest_uploads").wait_for(state="detached")  # the uploader emptied
+    settled(page)
     assert 1 <= walk.chunks_in_sidebar() < 5
     walk.check("uploaded")
 
@@ -230,6 +243,7 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     error = page.get_by_test_id("stAlertContentError").filter(has_text=walk.text("bad_type"))
     error.wait_for()
     assert walk.text("next_step") in error.inner_text()
+    settled(page)
     walk.check("wrong-type")
 
     # 5b. A file the import cannot read: its reason in the report, in the page's language
@@ -260,10 +274,12 @@ def test_the_first_hour(walk: Walk, tmp_path: Path) -> None:
     # 8. The saved conversation: reopen, rename, export under its title
     walk.sidebar().get_by_role("button", name=re.compile("知库项目的代号是什么")).click()
     page.get_by_test_id("stChatMessage").nth(1).wait_for()
+    settled(page)  # the reopening run redraws the title box: fill it after
     walk.sidebar().get_by_text(walk.text("this")).click()
     title = walk.sidebar().get_by_label(walk.text("title"))
     title.fill("青鸟计划")
     title.press("Enter")
+    settled(page)
     walk.sidebar().get_by_role("button", name=walk.text("rename")).click()
     walk.sidebar().get_by_role("button", name=re.compile("^▸ 青鸟计划")).wait_for()
     idle(page)  # the export button of the run before the rename points at a freed file

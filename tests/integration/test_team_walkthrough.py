@@ -29,6 +29,7 @@ from app.auth import open_access
 from app.settings import load_settings
 from tests.helpers import (
     MODELS_DIR,
+    fill_kept,
     knowledge_base_options,
     settled,
     sign_in,
@@ -83,7 +84,7 @@ def _open(browser, url: str, name: str, password: str, path: str = ""):
 def _go(page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
     page.get_by_test_id("stHeading").filter(has_text=title).first.wait_for()
-    settled(page)
+    settled(page, start_ms=1000)  # the heading may be the last run's: wait for this one
 
 
 def _choose(page, key: str, option: str | re.Pattern) -> None:
@@ -128,7 +129,7 @@ def _create_and_fill(page, name: str, file: Path) -> None:
         has=page.get_by_role("button", name="Create", exact=True)
     )
     _expand(page, "New knowledge base", form.get_by_role("textbox").first)
-    form.get_by_role("textbox").first.fill(name)
+    fill_kept(page, form.get_by_role("textbox").first, name)
     form.get_by_role("button", name="Create", exact=True).click()
     page.get_by_text(f"Knowledge base {name} created.").wait_for()
     _upload(page, file)
@@ -139,6 +140,7 @@ def _upload(page, file: Path) -> None:
     page.locator(".st-key-ingest_uploads button").click()
     page.get_by_text("indexed 1").first.wait_for(timeout=300_000)
     page.locator(".st-key-ingest_uploads").wait_for(state="detached")  # the uploader emptied
+    settled(page)
 
 
 def _add_user(page, name: str, role: str) -> None:
