@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
-from app.sql import create_tables, engine
+from app.sql import create_tables, engine, make_sqlite_folder
 from app.store.records import namespace, reachable
 
 ORIGINAL, EDITED, DISABLED, DELETED = "original", "edited", "disabled", "deleted"
@@ -121,8 +121,7 @@ class ChunkFixes:
     @classmethod
     def of(cls, settings: Settings, collection: str) -> ChunkFixes:
         url = settings.storage.record_manager_db_url
-        if url.startswith("sqlite"):
-            settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        make_sqlite_folder(url)
         _tables(url)
         return cls(url, namespace(settings, collection))
 

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.errors import UserError
 from app.once import once_per_arguments
 from app.settings import Settings
-from app.sql import create_tables, engine
+from app.sql import create_tables, engine, make_sqlite_folder
 
 
 class RecordsError(UserError, RuntimeError):
@@ -106,8 +106,7 @@ class CollectionRecords:
 
     @classmethod
     def of(cls, settings: Settings, collection: str) -> CollectionRecords:
-        if settings.storage.record_manager_db_url.startswith("sqlite"):
-            settings.storage.data_dir.mkdir(parents=True, exist_ok=True)
+        make_sqlite_folder(settings.storage.record_manager_db_url)
         return cls(settings.storage.record_manager_db_url, namespace(settings, collection))
 
     @property
